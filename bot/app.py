@@ -1,0 +1,70 @@
+"""The Bolt app: verification, dedupe and error handling around the command adapters."""
+
+from __future__ import annotations
+
+import logging
+import re
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from slack_bolt import App, BoltResponse
+from slack_sdk import WebClient
+
+import commands
+from commands.context import AppContext
+from store.slack_events import claim_event
+from workflows.config import secret
+from workflows.metrics import ERRORS, SLACK_EVENTS_DUPLICATE
+
+log = logging.getLogger(__name__)
+
+
+def create_bolt_app(ctx: AppContext, client: WebClient, *, socket_mode: bool = False) -> App:
+    app = App(
+        client=client,
+        signing_secret=secret(ctx.settings.slack_signing_secret) or "",
+        # Socket Mode frames come over an authenticated socket; there is no signature.
+        request_verification_enabled=not socket_mode,
+        process_before_response=False,
+        listener_executor=ThreadPoolExecutor(max_workers=32, thread_name_prefix="vigil-listener"),
+        logger=logging.getLogger("slack_bolt.App"),
+    )
+
+    @app.use
+    def dedupe_events(body: dict[str, Any], next: Any) -> Any:
+        """A retried delivery (X-Slack-Retry-Num) or another replica's copy is dropped here."""
+        event_id = body.get("event_id")
+        if body.get("type") == "event_callback" and event_id:
+            with ctx.db.transaction() as session:
+                first = claim_event(
+                    session,
+                    event_id,
+                    body.get("team_id"),
+                    (body.get("event") or {}).get("type"),
+                    ctx.clock.now(),
+                )
+            if not first:
+                SLACK_EVENTS_DUPLICATE.inc()
+                log.info("duplicate Slack event dropped", extra={"event_id": event_id})
+                return BoltResponse(status=200, body="")
+        next()
+        return None
+
+    @app.error
+    def on_error(error: Exception, body: dict[str, Any]) -> None:
+        ERRORS.labels(where="listener").inc()
+        log.error(
+            "listener failed",
+            exc_info=error,
+            extra={"payload_type": body.get("type"), "command": body.get("command")},
+        )
+
+    commands.register(app, ctx)
+
+    # Every event the manifest subscribes to is acked, handled or not, so Slack never
+    # retries (or disables) a subscription because one listener is missing. Keep last.
+    @app.event(re.compile(".*"))
+    def ignore_other_events() -> None:
+        return None
+
+    return app

@@ -1,0 +1,158 @@
+"""`vigil doctor`: check a deployment the way a new operator needs, one line per check."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import httpx
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from store.db import Database
+from workflows.config import ConfigError, Settings, VigilConfig, load_config, secret
+
+# The bot scopes Vigil uses; manifest.yml grants exactly these (tests keep the two in step).
+REQUIRED_SCOPES = frozenset(
+    {
+        "channels:history",
+        "channels:read",
+        "chat:write",
+        "commands",
+        "files:read",
+        "files:write",
+        "groups:history",
+        "groups:read",
+        "im:write",
+        "reactions:read",
+        "reactions:write",
+        "usergroups:read",
+        "users:read",
+    }
+)
+
+
+@dataclass(frozen=True)
+class Check:
+    level: str  # OK, WARN, FAIL
+    what: str
+    detail: str
+
+    def line(self) -> str:
+        return f"{self.level:<5} {self.what}: {self.detail}"
+
+
+def run_checks(settings: Settings, client: WebClient | None = None) -> Iterator[Check]:
+    try:
+        config: VigilConfig | None = load_config(settings.vigil_config)
+        yield Check("OK", "config", f"{settings.vigil_config} is valid")
+    except ConfigError as exc:
+        config = None
+        yield Check("FAIL", "config", str(exc).replace("\n", "; "))
+
+    db = Database(settings.vigil_database_url)
+    try:
+        db.ping()
+        yield Check("OK", "database", f"reachable ({db.dialect})")
+        status = db.schema_status()
+        if status.up_to_date:
+            yield Check("OK", "schema", f"migrated to {status.head}")
+        else:
+            yield Check(
+                "FAIL",
+                "schema",
+                f"at {status.current or 'nothing'}, needs {status.head}: run `vigil db upgrade`",
+            )
+    except Exception as exc:
+        yield Check("FAIL", "database", f"unreachable ({type(exc).__name__}): check VIGIL_DATABASE_URL")
+    finally:
+        db.dispose()
+
+    yield from _slack_checks(settings, config, client)
+    yield _enforcement_check(settings)
+    yield Check(
+        "OK",
+        "signals API",
+        "enabled (POST /api/v1/signals)"
+        if settings.vigil_signals_token
+        else "disabled: set VIGIL_SIGNALS_TOKEN to accept signals over HTTP",
+    )
+    yield Check(
+        "OK",
+        "AI",
+        f"model {settings.vigil_ai_model or 'default'} via OpenAI-compatible API"
+        if settings.openai_api_key
+        else "offline: no OPENAI_API_KEY, deterministic summaries only",
+    )
+
+
+def _slack_checks(
+    settings: Settings, config: VigilConfig | None, client: WebClient | None
+) -> Iterator[Check]:
+    token = secret(settings.slack_bot_token)
+    if not token:
+        yield Check("FAIL", "slack token", "SLACK_BOT_TOKEN is not set (create the app from manifest.yml)")
+        return
+    if client is None:
+        from bot.slack_client import make_client
+
+        client = make_client(token, settings.slack_api_url)
+    try:
+        auth = client.auth_test()
+    except SlackApiError as exc:
+        yield Check("FAIL", "slack token", f"auth.test failed: {exc.response.get('error')}")
+        return
+    except Exception as exc:
+        yield Check("FAIL", "slack token", f"cannot reach {settings.slack_api_url} ({type(exc).__name__})")
+        return
+    yield Check("OK", "slack token", f"valid for {auth.get('user')} in team {auth.get('team_id')}")
+    granted = {s.strip() for s in (auth.headers.get("x-oauth-scopes") or "").split(",") if s.strip()}
+    missing = sorted(REQUIRED_SCOPES - granted)
+    if missing:
+        yield Check(
+            "FAIL", "slack scopes", f"missing {', '.join(missing)}: add them (see manifest.yml) and reinstall"
+        )
+    else:
+        yield Check("OK", "slack scopes", "all granted")
+    if settings.slack_signing_secret is None and settings.slack_app_token is None:
+        yield Check(
+            "FAIL", "slack secret", "set SLACK_SIGNING_SECRET (HTTP) or SLACK_APP_TOKEN (Socket Mode)"
+        )
+    if config is None:
+        return
+    channels = {f"channels.escalations[{i}]": c for i, c in enumerate(config.channels.escalations)}
+    for name in ("approvals", "digest", "alerts", "engineering"):
+        channels[f"channels.{name}"] = getattr(config.channels, name)
+    for key, channel in channels.items():
+        try:
+            info = client.conversations_info(channel=channel)["channel"]
+        except SlackApiError as exc:
+            yield Check("FAIL", key, f"{channel}: {exc.response.get('error')} (is the id right?)")
+            continue
+        if info.get("is_member"):
+            yield Check("OK", key, f"#{info.get('name', channel)}: Vigil is a member")
+        else:
+            yield Check("FAIL", key, f"#{info.get('name', channel)}: invite Vigil with /invite @Vigil")
+
+
+def _enforcement_check(settings: Settings) -> Check:
+    url = settings.vigil_enforcement_url
+    if not url:
+        return Check(
+            "OK",
+            "enforcement API",
+            "manual mode: approved actions are handed to the engineering channel, not executed",
+        )
+    token = secret(settings.vigil_enforcement_token)
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    try:
+        response = httpx.get(f"{url}/accounts/vigil-doctor-probe", headers=headers, timeout=5)
+    except httpx.HTTPError as exc:
+        return Check("FAIL", "enforcement API", f"{url} unreachable ({type(exc).__name__})")
+    if response.status_code in (401, 403):
+        return Check("FAIL", "enforcement API", f"{url} refused the token (HTTP {response.status_code})")
+    if response.status_code in (200, 404):
+        return Check("OK", "enforcement API", f"{url} reachable and the token is accepted")
+    return Check(
+        "WARN", "enforcement API", f"{url} answered HTTP {response.status_code} to an account lookup"
+    )

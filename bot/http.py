@@ -1,0 +1,153 @@
+"""The HTTP surface: /slack/events, /healthz, /metrics (and /api/v1/* as capabilities land).
+
+Bolt's Starlette adapter decodes the body before the signature is checked and runs the
+sync app on the event loop, so this module puts a guard in front (size, UTF-8, shape)
+and dispatches in a worker thread: a slow handler can never block another request's ack.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from urllib.parse import parse_qs
+
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from slack_bolt import App, BoltRequest
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from commands.context import AppContext
+from workflows.metrics import ERRORS, HTTP_REQUESTS
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 1024 * 1024
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+async def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
+    """Read at most ``limit`` bytes, trusting neither Content-Length nor its absence."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise BodyTooLarge
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def error(status: int, reason: str) -> JSONResponse:
+    return JSONResponse({"ok": False, "error": reason}, status_code=status)
+
+
+def check_slack_body(text: str, content_type: str) -> str | None:
+    """None when Bolt can parse the body, else the reason it cannot."""
+    if "application/json" in content_type:
+        try:
+            return None if isinstance(json.loads(text), dict) else "JSON body must be an object"
+        except ValueError:
+            return "body is not valid JSON"
+    try:
+        form = parse_qs(text, keep_blank_values=True, strict_parsing=bool(text))
+    except ValueError:
+        return "body is not a valid form"
+    if "payload" in form:
+        try:
+            if not isinstance(json.loads(form["payload"][0]), dict):
+                return "payload must be a JSON object"
+        except ValueError:
+            return "payload is not valid JSON"
+    return None
+
+
+def create_http_app(ctx: AppContext, bolt: App) -> Starlette:
+    async def slack_events(request: Request) -> Response:
+        try:
+            raw = await read_body(request)
+        except BodyTooLarge:
+            return error(413, "body over 1 MB")
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return error(400, "body is not valid UTF-8")
+        problem = check_slack_body(text, request.headers.get("content-type", ""))
+        if problem:
+            return error(400, problem)
+        bolt_request = BoltRequest(body=text, query=request.url.query, headers=dict(request.headers))
+        bolt_response = await run_in_threadpool(bolt.dispatch, bolt_request)
+        return Response(
+            status_code=bolt_response.status,
+            content=bolt_response.body,
+            headers=bolt_response.first_headers_without_set_cookie(),
+        )
+
+    async def healthz(_request: Request) -> Response:
+        try:
+            await run_in_threadpool(ctx.db.ping)
+        except Exception as exc:
+            log.warning("health check: database unreachable", extra={"error": type(exc).__name__})
+            return JSONResponse({"status": "unhealthy", "database": "unreachable"}, status_code=503)
+        return JSONResponse({"status": "ok", "database": "ok"})
+
+    async def metrics(_request: Request) -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    routes = [
+        Route("/slack/events", slack_events, methods=["POST"]),
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/metrics", metrics, methods=["GET"]),
+    ]
+    extra_routes: list[Route] = ctx.extras.get("http_routes", [])
+    app = Starlette(routes=[*routes, *extra_routes])
+    known = {route.path for route in [*routes, *extra_routes]}
+    return MetricsMiddleware(app, known)  # type: ignore[return-value]
+
+
+class MetricsMiddleware:
+    """Counts every response by route and status; turns an escaped exception into a JSON 500."""
+
+    def __init__(self, app: ASGIApp, known_paths: set[str]) -> None:
+        self.app = app
+        self.known = known_paths
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        route = scope["path"] if scope["path"] in self.known else "other"
+        status = {"code": 500}
+        started = time.perf_counter()
+
+        async def capture(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status["code"] = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, capture)
+        except Exception:
+            ERRORS.labels(where="http").inc()
+            log.exception("unhandled error serving HTTP", extra={"route": route})
+            response = error(500, "internal error")
+            await response(scope, receive, send)
+        finally:
+            HTTP_REQUESTS.labels(route=route, status=str(status["code"])).inc()
+            log.debug(
+                "http",
+                extra={
+                    "route": route,
+                    "status": status["code"],
+                    "ms": round((time.perf_counter() - started) * 1000, 1),
+                },
+            )

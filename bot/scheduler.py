@@ -1,0 +1,60 @@
+"""Periodic work (APScheduler). Every replica runs the same schedule; each job calls a
+workflow whose effects are guarded by uniqueness in the database, so a second replica's
+run of the same tick does nothing twice."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import timedelta
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.cron import CronTrigger
+
+from commands.context import AppContext
+from store.slack_events import prune_events
+from workflows.metrics import ERRORS
+
+log = logging.getLogger(__name__)
+
+# Capabilities add (name, trigger factory, job factory) entries here as they land.
+ScheduledJob = tuple[str, Callable[[AppContext], BaseTrigger], Callable[[AppContext], Callable[[], None]]]
+
+
+def _prune_seen_events(ctx: AppContext) -> Callable[[], None]:
+    def run() -> None:
+        with ctx.db.transaction() as session:
+            removed = prune_events(session, ctx.clock.now() - timedelta(days=7))
+        log.info("pruned Slack event ids", extra={"removed": removed})
+
+    return run
+
+
+SCHEDULE: list[ScheduledJob] = [
+    (
+        "prune-slack-events",
+        lambda ctx: CronTrigger(hour=3, minute=17, timezone=ctx.config.tz),
+        _prune_seen_events,
+    ),
+]
+
+
+def _guarded(name: str, func: Callable[[], None]) -> Callable[[], None]:
+    def run() -> None:
+        try:
+            func()
+        except Exception:
+            ERRORS.labels(where=f"scheduler:{name}").inc()
+            log.exception("scheduled job failed", extra={"job": name})
+
+    return run
+
+
+def build_scheduler(ctx: AppContext) -> BackgroundScheduler:
+    scheduler = BackgroundScheduler(
+        timezone=ctx.config.tz, job_defaults={"coalesce": True, "max_instances": 1}
+    )
+    for name, trigger, job in SCHEDULE:
+        scheduler.add_job(_guarded(name, job(ctx)), trigger(ctx), id=name, name=name, misfire_grace_time=300)
+    return scheduler

@@ -1,0 +1,84 @@
+"""`vigil serve`: HTTP (uvicorn) or Socket Mode, with the job worker and the scheduler."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+import uvicorn
+from slack_sdk import WebClient
+
+from bot.app import create_bolt_app
+from bot.http import create_http_app
+from bot.scheduler import build_scheduler
+from commands.context import AppContext
+from workflows.config import secret
+
+log = logging.getLogger(__name__)
+
+
+class StartupError(Exception):
+    """Vigil cannot start; the message says what to do."""
+
+
+def preflight(ctx: AppContext, socket_mode: bool) -> None:
+    missing = ctx.settings.missing_for_serve(socket_mode)
+    if missing:
+        raise StartupError(
+            "missing environment: " + ", ".join(missing) + ".\n"
+            "Create the Slack app from manifest.yml (api.slack.com/apps → Create New App → "
+            "From an app manifest), install it to your workspace, then export:\n"
+            "  SLACK_BOT_TOKEN      OAuth & Permissions → Bot User OAuth Token (xoxb-…)\n"
+            + (
+                "  SLACK_APP_TOKEN      Basic Information → App-Level Tokens, connections:write (xapp-…)\n"
+                if socket_mode
+                else "  SLACK_SIGNING_SECRET Basic Information → App Credentials → Signing Secret\n"
+            )
+        )
+    try:
+        status = ctx.db.schema_status()
+    except Exception as exc:
+        raise StartupError(f"database unreachable at {ctx.db.engine.url!r}: {exc}") from exc
+    if not status.up_to_date:
+        at = status.current or "an empty database"
+        raise StartupError(
+            f"database schema is behind (at {at}, this Vigil needs {status.head}): run `vigil db upgrade`"
+        )
+
+
+def serve(ctx: AppContext, client: WebClient, host: str, port: int, socket_mode: bool) -> None:
+    preflight(ctx, socket_mode)
+    bolt = create_bolt_app(ctx, client, socket_mode=socket_mode)
+    scheduler = build_scheduler(ctx)
+    ctx.jobs.start()
+    scheduler.start()
+    try:
+        if socket_mode:
+            from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+            handler = SocketModeHandler(bolt, secret(ctx.settings.slack_app_token))
+            handler.connect()
+            log.info("Vigil connected over Socket Mode")
+            # /healthz and /metrics still serve over HTTP for the orchestrator.
+            http = create_http_app(ctx, bolt)
+            threading.Thread(
+                target=uvicorn.run,
+                args=(http,),
+                kwargs={"host": host, "port": port, "log_config": None},
+                daemon=True,
+            ).start()
+            threading.Event().wait()
+        else:
+            log.info("Vigil listening", extra={"host": host, "port": port})
+            uvicorn.run(
+                create_http_app(ctx, bolt),
+                host=host,
+                port=port,
+                log_config=None,
+                proxy_headers=True,
+                timeout_graceful_shutdown=10,
+            )
+    finally:
+        scheduler.shutdown(wait=False)
+        ctx.jobs.stop()
+        ctx.db.dispose()

@@ -1,0 +1,14 @@
+"""Slack adapters: slash commands, shortcuts, actions, views. Parse → workflow → render."""
+
+from __future__ import annotations
+
+from slack_bolt import App
+
+from commands import home, vigil
+from commands.context import AppContext
+
+
+def register(app: App, ctx: AppContext) -> None:
+    """Attach every listener. Order matters only for the catch-all in bot/app.py, which comes last."""
+    vigil.register(app, ctx)
+    home.register(app, ctx)

@@ -1,0 +1,26 @@
+"""What every adapter gets: the runtime's parts, assembled once by bot/runtime.py."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from store.db import Database
+from workflows.clock import Clock
+from workflows.config import Settings, VigilConfig
+from workflows.jobs import JobRunner
+from workflows.ports import Notifier
+from workflows.roles import RoleBook
+
+
+@dataclass
+class AppContext:
+    settings: Settings
+    config: VigilConfig
+    db: Database
+    clock: Clock
+    roles: RoleBook
+    notifier: Notifier
+    jobs: JobRunner
+    # Ports later capabilities add (enforcement gateway, LLM) hang here by name.
+    extras: dict[str, Any] = field(default_factory=dict)

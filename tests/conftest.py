@@ -1,0 +1,226 @@
+"""Fixtures for a T&S day: a database (SQLite or PostgreSQL, chosen by VIGIL_TEST_DB), a
+fake Slack, a fake enforcement API, and the real Vigil app served over HTTP between them.
+
+VIGIL_TEST_DB=sqlite (default) or postgresql. PostgreSQL runs create their own database
+(from VIGIL_TEST_PG_URL, default postgresql://postgres@127.0.0.1:5432/test) and drop it after.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from bot.app import create_bolt_app
+from bot.http import create_http_app
+from bot.runtime import build_context
+from bot.slack_client import make_client
+from commands.context import AppContext
+from store import migrate
+from store.base import Base
+from store.db import Database
+from tests.harness.fake_enforcement import FakeEnforcement
+from tests.harness.fake_slack import FakeSlack
+from tests.harness.server import ServerThread
+from tests.harness.slack_sender import SlackSender
+from workflows.clock import FixedClock
+from workflows.config import Settings, VigilConfig, parse_config
+
+SIGNING_SECRET = "test-signing-secret"
+BOT_TOKEN = "xoxb-test-token"
+# Monday 23 November 2026, 10:00 UTC: the start of an ordinary T&S week.
+MONDAY = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+
+ANALYST, ANALYST_2 = "U0ANA0001", "U0ANA0002"
+LEAD, LEAD_2 = "U0LEAD001", "U0LEAD002"
+ADMIN = "U0ADM0001"
+GROUP_ANALYST = "U0GRP0001"  # an analyst only through the S0TNS0001 user group
+OUTSIDER = "U0CX00001"  # a CX agent: posts escalations, holds no Vigil role
+ESCALATIONS, APPROVALS, DIGEST, ALERTS, ENGINEERING = (
+    "C0ESC0001",
+    "C0APR0001",
+    "C0DIG0001",
+    "C0ALR0001",
+    "C0ENG0001",
+)
+
+
+def config_data() -> dict[str, Any]:
+    return {
+        "timezone": "UTC",
+        "channels": {
+            "escalations": [ESCALATIONS],
+            "approvals": APPROVALS,
+            "digest": DIGEST,
+            "alerts": ALERTS,
+            "engineering": ENGINEERING,
+        },
+        "roles": {
+            "analysts": [ANALYST, ANALYST_2, "S0TNS0001"],
+            "approvers": [LEAD, LEAD_2],
+            "admins": [ADMIN],
+        },
+        "reactions": {"claim": "eyes", "resolve": "white_check_mark", "escalate": "rotating_light"},
+        "sla": {"P1": "1h", "P2": "4h", "P3": "24h", "P4": "72h"},
+        "digest": {"weekday": "mon", "time": "09:00"},
+        "playbooks": "playbooks/",
+        "enforcement": {"bulk_max": 10000, "concurrency": 8, "second_approval_over": 1000},
+    }
+
+
+# --- databases ------------------------------------------------------------------------------
+BACKEND = os.environ.get("VIGIL_TEST_DB", "sqlite").lower()
+PG_ADMIN_URL = os.environ.get("VIGIL_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+class PgServer:
+    """Creates and drops throwaway databases next to the `test` database."""
+
+    def __init__(self, admin_url: str) -> None:
+        self.admin = create_engine(migrate.normalize_url(admin_url), isolation_level="AUTOCOMMIT")
+        self.admin_url = migrate.normalize_url(admin_url)
+
+    def create(self, prefix: str = "vigil_test") -> str:
+        name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+        with self.admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        return self.admin_url.rsplit("/", 1)[0] + f"/{name}"
+
+    def drop(self, url: str) -> None:
+        name = url.rsplit("/", 1)[1]
+        with self.admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PgServer]:
+    if BACKEND != "postgresql":
+        pytest.skip("PostgreSQL tests run with VIGIL_TEST_DB=postgresql")
+    server = PgServer(PG_ADMIN_URL)
+    yield server
+    server.admin.dispose()
+
+
+@pytest.fixture
+def fresh_db_url(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
+    """An empty database (no schema) on the backend under test, for migration tests."""
+    if BACKEND == "postgresql":
+        server: PgServer = request.getfixturevalue("pg_server")
+        url = server.create("vigil_mig")
+        yield url
+        server.drop(url)
+    else:
+        yield f"sqlite:///{tmp_path / 'fresh.db'}"
+
+
+@pytest.fixture(scope="session")
+def migrated_template(
+    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[str]:
+    if BACKEND == "postgresql":
+        server: PgServer = request.getfixturevalue("pg_server")
+        url = server.create()
+        migrate.upgrade(url)
+        yield url
+        server.drop(url)
+    else:
+        path = tmp_path_factory.mktemp("template") / "vigil.db"
+        migrate.upgrade(f"sqlite:///{path}")
+        yield str(path)
+
+
+@pytest.fixture
+def db(migrated_template: str, tmp_path: Path) -> Iterator[Database]:
+    """A migrated, empty database for one test."""
+    if BACKEND == "postgresql":
+        database = Database(migrated_template)
+        tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+        with database.engine.begin() as conn:
+            conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    else:
+        path = tmp_path / "vigil.db"
+        shutil.copyfile(migrated_template, path)
+        database = Database(f"sqlite:///{path}")
+    yield database
+    database.dispose()
+
+
+# --- fakes ------------------------------------------------------------------------------------
+@pytest.fixture
+def fake_slack() -> Iterator[FakeSlack]:
+    fake = FakeSlack().start()
+    fake.usergroups["S0TNS0001"] = [GROUP_ANALYST]
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def fake_enforcement() -> Iterator[FakeEnforcement]:
+    fake = FakeEnforcement().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(MONDAY)
+
+
+@pytest.fixture
+def config() -> VigilConfig:
+    return parse_config(config_data())
+
+
+@pytest.fixture
+def settings(fake_slack: FakeSlack) -> Settings:
+    return Settings(
+        slack_bot_token=BOT_TOKEN,
+        slack_signing_secret=SIGNING_SECRET,
+        slack_api_url=fake_slack.api_url,
+        vigil_database_url="sqlite:///unused.db",
+        vigil_enforcement_url=None,
+    )
+
+
+@dataclass
+class Vigil:
+    """The app under test, and the people around it."""
+
+    ctx: AppContext
+    slack: FakeSlack
+    send: SlackSender
+    server: ServerThread
+
+    @property
+    def db(self) -> Database:
+        return self.ctx.db
+
+    @property
+    def clock(self) -> FixedClock:
+        assert isinstance(self.ctx.clock, FixedClock)
+        return self.ctx.clock
+
+    def run_jobs(self) -> int:
+        return self.ctx.jobs.run_until_idle()
+
+
+@pytest.fixture
+def vigil(
+    settings: Settings, config: VigilConfig, db: Database, clock: FixedClock, fake_slack: FakeSlack
+) -> Iterator[Vigil]:
+    client = make_client(BOT_TOKEN, fake_slack.api_url)
+    ctx, client = build_context(settings, config, db=db, clock=clock, client=client)
+    bolt = create_bolt_app(ctx, client)
+    server = ServerThread(create_http_app(ctx, bolt)).start()
+    sender = SlackSender(server.url, SIGNING_SECRET, fake_slack.response_url())
+    yield Vigil(ctx=ctx, slack=fake_slack, send=sender, server=server)
+    sender.close()
+    server.stop()

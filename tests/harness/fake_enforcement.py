@@ -1,0 +1,158 @@
+"""A local fake of the platform's enforcement API (DESIGN.md contract) over real HTTP.
+
+Accounts have a state; calls are recorded with their Idempotency-Key; faults are scripted
+per account (a list of statuses served before the real behaviour) or for everything
+(``outage``); ``latency`` slows every call, for benchmarks.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+@dataclass
+class EnforcementCall:
+    action: str  # suspend, reinstate, get
+    account_id: str
+    key: str | None
+    body: dict[str, Any]
+    status: int
+
+
+class FakeEnforcement:
+    def __init__(self, token: str = "enf-test-token", latency: float = 0.0) -> None:
+        self.token = token
+        self.latency = latency
+        self.accounts: dict[str, dict[str, Any]] = {}
+        self.calls: list[EnforcementCall] = []
+        self.script: dict[str, list[tuple[int, dict[str, str]]]] = {}
+        self.outage: int | None = None  # an HTTP status served to every call while set
+        self._replays: dict[str, tuple[int, dict[str, Any]]] = {}
+        self._lock = threading.Lock()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._server.daemon_threads = True
+        self._server.request_queue_size = 256
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> FakeEnforcement:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def add(self, *account_ids: str, state: str = "active", **profile: Any) -> None:
+        for account_id in account_ids:
+            self.accounts[account_id] = {"id": account_id, "state": state, **profile}
+
+    def then(self, account_id: str, *statuses: int, retry_after: str | None = None) -> None:
+        """Serve these statuses to the next calls for ``account_id``, then behave normally."""
+        headers = {"Retry-After": retry_after} if retry_after else {}
+        self.script.setdefault(account_id, []).extend((s, headers) for s in statuses)
+
+    def calls_for(self, account_id: str, action: str | None = None) -> list[EnforcementCall]:
+        with self._lock:
+            return [
+                c for c in self.calls if c.account_id == account_id and (action is None or c.action == action)
+            ]
+
+    def _act(
+        self, action: str, account_id: str, key: str | None, body: dict[str, Any]
+    ) -> tuple[int, dict[str, Any], dict[str, str]]:
+        with self._lock:
+            if self.outage is not None:
+                return self.outage, {"error": "unavailable"}, {}
+            scripted = self.script.get(account_id)
+            if scripted:
+                status, headers = scripted.pop(0)
+                return status, {"error": f"scripted {status}"}, headers
+            if key and key in self._replays:
+                status, payload = self._replays[key]
+                return status, {**payload, "replayed": True}, {}
+            account = self.accounts.get(account_id)
+            if account is None:
+                return 404, {"error": "unknown account"}, {}
+            if not body.get("reason_code"):
+                return 422, {"error": "reason_code is required"}, {}
+            target = "suspended" if action == "suspend" else "active"
+            if account["state"] == target:
+                return 409, {"error": f"already {target}"}, {}
+            account["state"] = target
+            result = (200, {"account_id": account_id, "state": target})
+            if key:
+                self._replays[key] = result
+            return result[0], result[1], {}
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: Any) -> None:
+                return None
+
+            def _send(self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> None:
+                payload = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                for key, value in (headers or {}).items():
+                    self.send_header(key, value)
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def _authorized(self) -> bool:
+                if self.headers.get("Authorization") != f"Bearer {fake.token}":
+                    self._send(401, {"error": "bad token"})
+                    return False
+                return True
+
+            def do_GET(self) -> None:
+                if fake.latency:
+                    time.sleep(fake.latency)
+                if not self._authorized():
+                    return
+                parts = self.path.strip("/").split("/")
+                if len(parts) != 2 or parts[0] != "accounts":
+                    self._send(404, {"error": "not found"})
+                    return
+                account = fake.accounts.get(parts[1])
+                with fake._lock:
+                    fake.calls.append(EnforcementCall("get", parts[1], None, {}, 200 if account else 404))
+                self._send(200, account) if account else self._send(404, {"error": "unknown account"})
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length) if length else b""
+                if fake.latency:
+                    time.sleep(fake.latency)
+                if not self._authorized():
+                    return
+                parts = self.path.strip("/").split("/")
+                if len(parts) != 3 or parts[0] != "accounts" or parts[2] not in ("suspend", "reinstate"):
+                    self._send(404, {"error": "not found"})
+                    return
+                try:
+                    body = json.loads(raw or b"{}")
+                except ValueError:
+                    self._send(400, {"error": "bad json"})
+                    return
+                key = self.headers.get("Idempotency-Key")
+                status, payload, headers = fake._act(parts[2], parts[1], key, body)
+                with fake._lock:
+                    fake.calls.append(EnforcementCall(parts[2], parts[1], key, body, status))
+                self._send(status, payload, headers)
+
+        return Handler

@@ -1,0 +1,89 @@
+"""A new operator runs `vigil doctor` and learns exactly what is left to set up."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from bot.cli import main
+from store.db import Database
+from tests.conftest import ALERTS, BOT_TOKEN, SIGNING_SECRET
+from tests.harness.fake_enforcement import FakeEnforcement
+from tests.harness.fake_slack import FakeSlack
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def operator_env(
+    monkeypatch: pytest.MonkeyPatch, db: Database, fake_slack: FakeSlack, tmp_path: Path
+) -> None:
+    config = tmp_path / "vigil.yaml"
+    config.write_text((ROOT / "vigil.example.yaml").read_text().replace("C0ALR0001", ALERTS))
+    for key, value in {
+        "VIGIL_CONFIG": str(config),
+        "VIGIL_DATABASE_URL": db.url,
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": fake_slack.api_url,
+    }.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("VIGIL_ENFORCEMENT_URL", raising=False)
+
+
+def _doctor() -> tuple[int, str]:
+    result = CliRunner().invoke(main, ["doctor"])
+    return result.exit_code, result.output
+
+
+@pytest.mark.usefixtures("operator_env")
+def test_a_healthy_deployment_is_all_ok() -> None:
+    code, out = _doctor()
+    assert code == 0, out
+    assert "OK    slack scopes: all granted" in out
+    assert "OK    channels.approvals" in out
+    assert "manual mode" in out
+
+
+@pytest.mark.usefixtures("operator_env")
+def test_missing_scopes_and_channel_membership_are_named(fake_slack: FakeSlack) -> None:
+    fake_slack.scopes = "chat:write,commands"
+    fake_slack.non_member_channels.add("C0APR0001")
+    code, out = _doctor()
+    assert code == 1
+    assert "FAIL  slack scopes: missing channels:history" in out
+    assert "FAIL  channels.approvals" in out and "/invite @Vigil" in out
+
+
+@pytest.mark.usefixtures("operator_env")
+def test_a_bad_token_says_so(fake_slack: FakeSlack) -> None:
+    fake_slack.fail("auth.test", error="invalid_auth")
+    code, out = _doctor()
+    assert code == 1 and "auth.test failed: invalid_auth" in out
+
+
+@pytest.mark.usefixtures("operator_env")
+def test_the_enforcement_api_is_checked(
+    monkeypatch: pytest.MonkeyPatch, fake_enforcement: FakeEnforcement
+) -> None:
+    monkeypatch.setenv("VIGIL_ENFORCEMENT_URL", fake_enforcement.url)
+    monkeypatch.setenv("VIGIL_ENFORCEMENT_TOKEN", fake_enforcement.token)
+    assert "OK    enforcement API" in _doctor()[1]
+    monkeypatch.setenv("VIGIL_ENFORCEMENT_TOKEN", "wrong")
+    assert "refused the token (HTTP 401)" in _doctor()[1]
+    monkeypatch.setenv("VIGIL_ENFORCEMENT_URL", "http://127.0.0.1:9")
+    assert "unreachable" in _doctor()[1]
+
+
+@pytest.mark.usefixtures("operator_env")
+def test_a_schema_behind_and_a_bad_config_are_named(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("VIGIL_DATABASE_URL", f"sqlite:///{tmp_path / 'empty.db'}")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("timezone: UTC\n")
+    monkeypatch.setenv("VIGIL_CONFIG", str(bad))
+    code, out = _doctor()
+    assert code == 1
+    assert "FAIL  config: config error: channels: required key is missing" in out
+    assert "run `vigil db upgrade`" in out

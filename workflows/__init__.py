@@ -1,0 +1,1 @@
+"""The domain, Slack-free. Workflows take plain inputs, a DB session and ports."""

@@ -1,0 +1,22 @@
+"""Prometheus metrics (official client) for the whole process.
+
+Domain counters live here too, so what `/metrics` exposes is documented in one file."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Histogram
+
+HTTP_REQUESTS = Counter(
+    "vigil_http_requests_total", "HTTP requests served, by route and status", ["route", "status"]
+)
+HANDLER_SECONDS = Histogram(
+    "vigil_handler_seconds",
+    "Time spent in Slack listeners (after the ack) and background jobs",
+    ["kind"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)
+ERRORS = Counter("vigil_errors_total", "Unhandled errors, by where they happened", ["where"])
+SLACK_EVENTS_DUPLICATE = Counter(
+    "vigil_slack_events_duplicate_total", "Slack deliveries dropped because the event was already taken"
+)
+ROLE_REFUSALS = Counter("vigil_role_refusals_total", "Requests refused for lack of a role", ["role"])
