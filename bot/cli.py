@@ -119,6 +119,27 @@ def audit_verify() -> None:
     fail(f"audit log BROKEN: {len(result.problems)} problem(s) in {result.entries} entries")
 
 
+@main.group()
+def sla() -> None:
+    """Case SLAs."""
+
+
+@sla.command("check")
+def sla_check() -> None:
+    """Post due SLA nudges and breach notices now (the scheduler runs the same check every minute)."""
+    from bot.runtime import build_context
+
+    settings, config = settings_and_config()
+    if settings.slack_bot_token is None:
+        fail("vigil: SLACK_BOT_TOKEN is not set; the nudges are posted to Slack", 2)
+    ctx, _client = build_context(settings, config)
+    report = ctx.escalations.check_sla()
+    posted = ctx.jobs.run_until_idle()
+    click.echo(f"nudged: {', '.join(report.nudged) or 'none'}")
+    click.echo(f"breached: {', '.join(report.breached) or 'none'}")
+    click.echo(f"Slack posts sent: {posted}")
+
+
 @main.command()
 def doctor() -> None:
     """Check config, database, Slack token, scopes, channels and the enforcement API."""

@@ -11,6 +11,7 @@ from datetime import timedelta
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 
 from commands.context import AppContext
 from store.slack_events import prune_events
@@ -31,7 +32,17 @@ def _prune_seen_events(ctx: AppContext) -> Callable[[], None]:
     return run
 
 
+def _sla_check(ctx: AppContext) -> Callable[[], None]:
+    def run() -> None:
+        report = ctx.escalations.check_sla()
+        if report.nudged or report.breached:
+            log.info("SLA check", extra={"nudged": report.nudged, "breached": report.breached})
+
+    return run
+
+
 SCHEDULE: list[ScheduledJob] = [
+    ("sla-check", lambda ctx: IntervalTrigger(minutes=1), _sla_check),
     (
         "prune-slack-events",
         lambda ctx: CronTrigger(hour=3, minute=17, timezone=ctx.config.tz),

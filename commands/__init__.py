@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from commands import home, vigil
+from commands import escalations, home, vigil
 from commands.context import AppContext
 
 
 def register(app: App, ctx: AppContext) -> None:
     """Attach every listener. Order matters only for the catch-all in bot/app.py, which comes last."""
     vigil.register(app, ctx)
+    escalations.register(app, ctx)
     home.register(app, ctx)

@@ -1,4 +1,4 @@
-"""The App Home tab."""
+"""The App Home tab: my cases, the unclaimed queue, and what is close to breaching SLA."""
 
 from __future__ import annotations
 
@@ -19,4 +19,6 @@ def register(app: App, ctx: AppContext) -> None:
         if event.get("tab") not in (None, "home"):
             return
         user = event["user"]
-        client.views_publish(user_id=user, view=home_blocks.home_view(ctx.roles.roles_of(user)))
+        roles = ctx.roles.roles_of(user)
+        data = ctx.escalations.home(user) if roles else None
+        client.views_publish(user_id=user, view=home_blocks.home_view(roles, data))

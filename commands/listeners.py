@@ -1,14 +1,22 @@
-"""Wrapping of listeners: time them and count failures. Bolt injects arguments by the
-wrapped function's own parameter names (it unwraps), so handlers keep their signatures."""
+"""Listener helpers: timing and failure counts, and private replies.
+
+Bolt injects arguments by the wrapped function's own parameter names (it unwraps), so
+handlers wrapped by ``timed`` keep their signatures."""
 
 from __future__ import annotations
 
 import functools
+import logging
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
 from workflows.metrics import ERRORS, HANDLER_SECONDS
+
+log = logging.getLogger(__name__)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -29,3 +37,11 @@ def timed(kind: str) -> Callable[[F], F]:
         return wrapper  # type: ignore[return-value]
 
     return decorate
+
+
+def tell(client: WebClient, channel: str, user: str, text: str) -> None:
+    """A private line to one person where they acted. Failing to tell must not fail the action."""
+    try:
+        client.chat_postEphemeral(channel=channel, user=user, text=text)
+    except SlackApiError as exc:
+        log.warning("could not post an ephemeral reply", extra={"error": exc.response.get("error")})

@@ -7,10 +7,12 @@ VIGIL_TEST_DB=sqlite (default) or postgresql. PostgreSQL runs create their own d
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -211,6 +213,48 @@ class Vigil:
     def run_jobs(self) -> int:
         return self.ctx.jobs.run_until_idle()
 
+    def post(self, text: str, *, user: str = OUTSIDER, channel: str = ESCALATIONS, **extra: Any) -> str:
+        """Someone posts a message in a channel; returns its ts."""
+        ts = f"1764{next(_message_ts):06d}.000100"
+        event = {
+            "type": "message",
+            "channel": channel,
+            "user": user,
+            "text": text,
+            "ts": ts,
+            "channel_type": "channel",
+            **extra,
+        }
+        assert self.send.event(event).status_code == 200
+        return ts
+
+    def react(
+        self, ts: str, reaction: str, *, user: str, channel: str = ESCALATIONS, removed: bool = False
+    ) -> None:
+        event = {
+            "type": "reaction_removed" if removed else "reaction_added",
+            "user": user,
+            "reaction": reaction,
+            "item": {"type": "message", "channel": channel, "ts": ts},
+            "event_ts": "1764000000.1",
+        }
+        assert self.send.event(event).status_code == 200
+
+
+_message_ts = itertools.count(1)
+
+
+def eventually(check: Callable[[], Any], timeout: float = 5.0, interval: float = 0.02) -> Any:
+    """Wait until ``check()`` returns something truthy (Slack listeners run after the ack)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s: {check}")
+        time.sleep(interval)
+
 
 @pytest.fixture
 def vigil(
@@ -221,6 +265,9 @@ def vigil(
     bolt = create_bolt_app(ctx, client)
     server = ServerThread(create_http_app(ctx, bolt)).start()
     sender = SlackSender(server.url, SIGNING_SECRET, fake_slack.response_url())
+    ctx.jobs.poll_seconds = 0.05  # the worker runs as in production, just polls faster
+    ctx.jobs.start()
     yield Vigil(ctx=ctx, slack=fake_slack, send=sender, server=server)
+    ctx.jobs.stop()
     sender.close()
     server.stop()

@@ -20,3 +20,7 @@ SLACK_EVENTS_DUPLICATE = Counter(
     "vigil_slack_events_duplicate_total", "Slack deliveries dropped because the event was already taken"
 )
 ROLE_REFUSALS = Counter("vigil_role_refusals_total", "Requests refused for lack of a role", ["role"])
+CASES_OPENED = Counter(
+    "vigil_cases_opened_total", "Cases opened, by category and priority", ["category", "priority"]
+)
+CASES_RESOLVED = Counter("vigil_cases_resolved_total", "Cases resolved, by outcome", ["outcome"])

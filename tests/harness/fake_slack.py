@@ -29,6 +29,7 @@ class Call:
     args: dict[str, Any]
     token: str | None
     at: float = field(default_factory=time.monotonic)
+    response: dict[str, Any] | None = None
 
     def __getitem__(self, key: str) -> Any:
         return self.args[key]
@@ -253,12 +254,16 @@ class FakeSlack:
                     self._send(200, b"OK")
                     return
                 method = self.path.removeprefix("/api/").split("?")[0]
-                fake._record(Call(method, args, token))
+                call = Call(method, args, token)
                 failure = fake._next_failure(method)
                 if failure is not None:
+                    call.response = failure.body
+                    fake._record(call)
                     self._send(failure.status, failure.body, failure.headers)
                     return
+                fake._record(call)  # before answering: a test may hold the answer back
+                call.response = fake._answer(method, args)
                 headers = {"x-oauth-scopes": fake.scopes} if method == "auth.test" else None
-                self._send(200, fake._answer(method, args), headers)
+                self._send(200, call.response, headers)
 
         return Handler

@@ -1,0 +1,321 @@
+"""The Slack side of cases: messages, reactions, buttons, the shortcut, /vigil queue|case,
+and the notifier that posts and updates case cards."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from typing import Any
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from commands.access import require
+from commands.blocks import escalations as blocks
+from commands.context import AppContext
+from commands.listeners import tell, timed
+from commands.vigil import VigilCall, subcommand
+from store.escalations import parse_case_ref
+from workflows.clock import Clock
+from workflows.config import VigilConfig
+from workflows.escalations import (
+    CardRef,
+    CaseNotifier,
+    CaseOverrides,
+    CaseResult,
+    CaseView,
+    IncomingMessage,
+)
+from workflows.roles import Role
+
+log = logging.getLogger(__name__)
+
+CASE_SUBTYPES = {None, "bot_message", "file_share", "thread_broadcast"}
+
+
+class SlackCaseNotifier(CaseNotifier):
+    def __init__(self, client: WebClient, config: VigilConfig, clock: Clock) -> None:
+        self.client = client
+        self.config = config
+        self.clock = clock
+
+    def post_card(self, case: CaseView) -> CardRef:
+        response = self.client.chat_postMessage(
+            channel=case.channel,
+            thread_ts=case.ts,
+            text=blocks.card_text(case),
+            blocks=blocks.card_blocks(case, self.clock.now()),
+            unfurl_links=False,
+        )
+        try:
+            permalink = self.client.chat_getPermalink(channel=case.channel, message_ts=case.ts).get(
+                "permalink"
+            )
+        except SlackApiError:
+            permalink = None  # the card matters; a link is a nicety
+        return CardRef(ts=response["ts"], permalink=permalink)
+
+    def update_card(self, case: CaseView) -> None:
+        self.client.chat_update(
+            channel=case.channel,
+            ts=case.card_ts,
+            text=blocks.card_text(case),
+            blocks=blocks.card_blocks(case, self.clock.now()),
+        )
+
+    def post_in_thread(self, case: CaseView, text: str) -> None:
+        # Workflow texts are built from ids and refs only, never user text: mentions stay live.
+        self.client.chat_postMessage(channel=case.channel, thread_ts=case.ts, text=text, unfurl_links=False)
+
+    def post_alert(self, case: CaseView, text: str) -> None:
+        link = f" <{case.permalink}|Open>" if case.permalink else ""
+        self.client.chat_postMessage(
+            channel=self.config.channels.alerts, text=text + link, unfurl_links=False
+        )
+
+
+def message_of(event: dict[str, Any]) -> IncomingMessage:
+    text = event.get("text") or ""
+    if not text.strip():  # integrations often post attachments only
+        parts = [a.get("fallback") or a.get("text") or "" for a in event.get("attachments") or []]
+        text = "\n".join(p for p in parts if p)
+    return IncomingMessage(
+        channel=event["channel"],
+        ts=event["ts"],
+        user=event.get("user") or event.get("bot_id"),
+        is_bot=bool(event.get("bot_id")) or event.get("subtype") == "bot_message",
+        text=text,
+    )
+
+
+def _reaction(name: str) -> str:
+    return name.split("::", 1)[0]  # skin tones: "eyes::skin-tone-2"
+
+
+def register(app: App, ctx: AppContext) -> None:
+    escalations = ctx.escalations
+    reactions = ctx.config.reactions
+    ours = {reactions.claim, reactions.resolve, reactions.escalate}
+
+    def reaction_role(body: dict[str, Any]) -> Role | None:
+        """Our reactions on a case (or in an escalation channel) need an analyst; others nobody."""
+        event = body.get("event") or {}
+        item = event.get("item") or {}
+        if _reaction(event.get("reaction", "")) not in ours or item.get("type") != "message":
+            return None
+        if item.get("channel") in ctx.config.channels.escalations:
+            return Role.analyst
+        return Role.analyst if escalations.by_source(item.get("channel", ""), item.get("ts", "")) else None
+
+    @app.event("message")
+    @timed("event:message")
+    def on_message(event: dict[str, Any]) -> None:
+        subtype = event.get("subtype")
+        channel = event.get("channel", "")
+        if subtype == "message_changed":
+            new, old = event.get("message") or {}, event.get("previous_message") or {}
+            if new.get("text") != old.get("text"):
+                escalations.record_edit(
+                    channel, new.get("ts", ""), new.get("text", ""), old.get("text"), new.get("user")
+                )
+            return
+        if subtype == "message_deleted":
+            escalations.record_deletion(
+                channel, event.get("deleted_ts", ""), (event.get("previous_message") or {}).get("text")
+            )
+            return
+        if subtype not in CASE_SUBTYPES or "ts" not in event:
+            return  # joins, topic changes, …
+        thread_ts = event.get("thread_ts")
+        if thread_ts and thread_ts != event["ts"]:
+            escalations.add_note(channel, thread_ts, message_of(event))
+        elif channel in ctx.config.channels.escalations:
+            escalations.open_case(message_of(event))
+
+    @app.event("reaction_added", middleware=[require(ctx.roles, reaction_role)])
+    @timed("event:reaction_added")
+    def on_reaction_added(event: dict[str, Any], client: WebClient) -> None:
+        item, user, name = event.get("item") or {}, event["user"], _reaction(event.get("reaction", ""))
+        case = escalations.by_source(item.get("channel", ""), item.get("ts", "")) if name in ours else None
+        if case is None:
+            return
+        if name == reactions.claim:
+            _reply(client, item["channel"], user, escalations.claim(case.id, user), "claim_reaction")
+        elif name == reactions.escalate:
+            _reply(client, item["channel"], user, escalations.escalate(case.id, user), "escalate")
+        elif name == reactions.resolve:
+            if not case.is_open:
+                _reply(client, item["channel"], user, CaseResult("already_resolved", case), "resolve")
+                return
+            client.chat_postEphemeral(
+                channel=item["channel"],
+                user=user,
+                text=f"How did {case.ref} end?",
+                blocks=blocks.outcome_prompt(case),
+            )
+
+    @app.event("reaction_removed")
+    @timed("event:reaction_removed")
+    def on_reaction_removed(event: dict[str, Any]) -> None:
+        item = event.get("item") or {}
+        if _reaction(event.get("reaction", "")) != reactions.claim:
+            return
+        case = escalations.by_source(item.get("channel", ""), item.get("ts", ""))
+        if case is not None and case.claimed_by == event.get("user"):
+            escalations.release(case.id, event["user"])
+
+    analyst = [require(ctx.roles, Role.analyst)]
+
+    @app.action("case_claim", middleware=analyst)
+    @timed("action:case_claim")
+    def claim_button(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
+        ack()
+        user = body["user"]["id"]
+        _reply(client, _channel(body), user, escalations.claim(int(action["value"]), user), "claim_button")
+
+    @app.action("case_escalate", middleware=analyst)
+    @timed("action:case_escalate")
+    def escalate_button(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
+        ack()
+        user = body["user"]["id"]
+        _reply(client, _channel(body), user, escalations.escalate(int(action["value"]), user), "escalate")
+
+    @app.action("case_resolve", middleware=analyst)
+    @timed("action:case_resolve")
+    def resolve_button(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
+        ack()
+        case = escalations.get(int(action["value"]), with_events=False)
+        if case is None or not case.is_open:
+            _reply(
+                client,
+                _channel(body),
+                body["user"]["id"],
+                CaseResult("already_resolved" if case else "not_found", case),
+                "resolve",
+            )
+            return
+        client.views_open(trigger_id=body["trigger_id"], view=blocks.resolve_modal(case, _channel(body)))
+
+    @app.action(re.compile(r"^case_outcome_\w+$"), middleware=analyst)
+    @timed("action:case_outcome")
+    def outcome_button(
+        ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Any
+    ) -> None:
+        ack()
+        case_id, outcome = action["value"].split(":", 1)
+        result = escalations.resolve(int(case_id), body["user"]["id"], outcome)
+        respond(
+            text=blocks.reply_for(result, "resolve") or "Done.",
+            replace_original=True,
+            response_type="ephemeral",
+        )
+
+    @app.view("case_resolve", middleware=analyst)
+    @timed("view:case_resolve")
+    def resolve_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
+        values = view["state"]["values"]
+        outcome = ((values.get("outcome") or {}).get("outcome") or {}).get("selected_option") or {}
+        if not outcome.get("value"):
+            ack(response_action="errors", errors={"outcome": "Pick how the case ended."})
+            return
+        ack()
+        meta = json.loads(view.get("private_metadata") or "{}")
+        note = ((values.get("note") or {}).get("note") or {}).get("value")
+        result = escalations.resolve(int(meta["case_id"]), body["user"]["id"], outcome["value"], note)
+        if result.outcome != "resolved" and meta.get("channel"):
+            _reply(client, meta["channel"], body["user"]["id"], result, "resolve")
+
+    @app.shortcut("create_case", middleware=analyst)
+    @timed("shortcut:create_case")
+    def create_shortcut(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        ack()
+        message = body.get("message") or {}
+        channel = (body.get("channel") or {}).get("id", "")
+        existing = escalations.by_source(channel, message.get("ts", ""))
+        if existing is not None:
+            tell(client, channel, body["user"]["id"], f"That message is already {existing.ref}.")
+            return
+        text = message.get("text") or ""
+        triage = escalations.triager.triage(text, [])
+        metadata = {
+            "channel": channel,
+            "ts": message.get("ts"),
+            "user": message.get("user") or message.get("bot_id"),
+            "is_bot": bool(message.get("bot_id")),
+            "text": text[:1500],
+            "truncated": len(text) > 1500,
+        }
+        client.views_open(
+            trigger_id=body["trigger_id"],
+            view=blocks.create_modal(metadata, triage.category, triage.priority, text),
+        )
+
+    @app.view("case_create", middleware=analyst)
+    @timed("view:case_create")
+    def create_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
+        ack()
+        meta = json.loads(view.get("private_metadata") or "{}")
+        values = view["state"]["values"]
+        overrides = CaseOverrides(
+            category=values["category"]["category"]["selected_option"]["value"],
+            priority=values["priority"]["priority"]["selected_option"]["value"],
+        )
+        text = meta.get("text") or ""
+        if meta.get("truncated"):
+            text = _full_text(client, meta["channel"], meta["ts"]) or text
+        message = IncomingMessage(
+            channel=meta["channel"],
+            ts=meta["ts"],
+            user=meta.get("user"),
+            is_bot=bool(meta.get("is_bot")),
+            text=text,
+        )
+        result = escalations.open_case(
+            message, source="shortcut", actor=body["user"]["id"], overrides=overrides
+        )
+        if result.outcome == "exists" and result.case:
+            tell(client, meta["channel"], body["user"]["id"], f"That message is already {result.case.ref}.")
+
+
+def _full_text(client: WebClient, channel: str, ts: str) -> str | None:
+    try:
+        history = client.conversations_history(channel=channel, latest=ts, inclusive=True, limit=1)
+    except SlackApiError:
+        return None
+    messages = history.get("messages") or []
+    return messages[0].get("text") if messages and messages[0].get("ts") == ts else None
+
+
+def _channel(body: dict[str, Any]) -> str:
+    return (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id", "")
+
+
+def _reply(client: WebClient, channel: str, user: str, result: CaseResult, action: str) -> None:
+    text = blocks.reply_for(result, action)
+    if text and channel:
+        tell(client, channel, user, text)
+
+
+@subcommand("queue", "/vigil queue", "open cases by priority, with age and SLA", role=Role.analyst)
+def _queue(call: VigilCall) -> None:
+    cases, total = call.ctx.escalations.queue()
+    call.respond(
+        blocks=blocks.queue_blocks(cases, total, call.ctx.clock.now()),
+        text=f"{total} open cases",
+        response_type="ephemeral",
+    )
+
+
+@subcommand("case", "/vigil case CASE-ID", "a case with its timeline", role=Role.analyst)
+def _case(call: VigilCall) -> None:
+    case_id = parse_case_ref(call.args[0]) if call.args else None
+    case = call.ctx.escalations.get(case_id) if case_id is not None else None
+    if case is None:
+        wanted = blocks.escape(call.args[0]) if call.args else "nothing"
+        call.respond(text=f"No case {wanted}. Usage: `/vigil case CASE-12`.", response_type="ephemeral")
+        return
+    call.respond(
+        blocks=blocks.case_blocks(case, call.ctx.clock.now()), text=case.ref, response_type="ephemeral"
+    )
