@@ -68,6 +68,8 @@ def run_checks(settings: Settings, client: WebClient | None = None) -> Iterator[
     finally:
         db.dispose()
 
+    if config is not None:
+        yield _playbooks_check(config)
     yield from _slack_checks(settings, config, client)
     yield _enforcement_check(settings)
     yield Check(
@@ -156,3 +158,19 @@ def _enforcement_check(settings: Settings) -> Check:
     return Check(
         "WARN", "enforcement API", f"{url} answered HTTP {response.status_code} to an account lookup"
     )
+
+
+def _playbooks_check(config: VigilConfig) -> Check:
+    from workflows.playbooks import PlaybookError, load_rules
+
+    try:
+        rules = load_rules(config.playbooks)
+    except PlaybookError as exc:
+        return Check(
+            "FAIL",
+            "playbooks",
+            f"{len(exc.problems)} problem(s), first: {exc.problems[0]}; run `vigil rules check`",
+        )
+    if not rules.rules:
+        return Check("WARN", "playbooks", f"no rules in {config.playbooks}: built-in triage only")
+    return Check("OK", "playbooks", f"{len(rules.rules)} rules, version {rules.version}")

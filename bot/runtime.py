@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from slack_sdk import WebClient
 
 from bot.notifier import SlackNotifier
 from bot.slack_client import SlackGroupDirectory, make_client
 from commands.context import AppContext
 from commands.escalations import SlackCaseNotifier
+from commands.playbooks import SlackPlaybookAlerts
 from store.db import Database
 from workflows.clock import Clock, SystemClock
 from workflows.config import Settings, VigilConfig, secret
 from workflows.escalations import Escalations
+from workflows.features import AccountFeatures
 from workflows.jobs import JobRunner
+from workflows.playbooks import CaseRules, PlaybookError, Playbooks
+from workflows.playbooks import register_jobs as register_rule_jobs
 from workflows.roles import RoleBook
 
 
@@ -23,21 +29,34 @@ def build_context(
     db: Database | None = None,
     clock: Clock | None = None,
     client: WebClient | None = None,
+    announce_reload_errors: bool = False,
 ) -> tuple[AppContext, WebClient]:
     client = client or make_client(secret(settings.slack_bot_token), settings.slack_api_url)
     db = db or Database(settings.vigil_database_url)
     clock = clock or SystemClock()
     jobs = JobRunner(db, clock)
-    escalations = Escalations(db, clock, config, wake=jobs.wake)
+    notifier = SlackNotifier(client)
+    playbooks = Playbooks(
+        config.playbooks, SlackPlaybookAlerts(client, config) if announce_reload_errors else None
+    )
+    with contextlib.suppress(PlaybookError):  # logged and told; built-in triage runs meanwhile
+        playbooks.reload()
+    features = AccountFeatures()
+    escalations = Escalations(
+        db, clock, config, wake=jobs.wake, rules=CaseRules(playbooks, features, clock, config)
+    )
     escalations.register_jobs(jobs, SlackCaseNotifier(client, config, clock))
+    register_rule_jobs(jobs, notifier)
     ctx = AppContext(
         settings=settings,
         config=config,
         db=db,
         clock=clock,
         roles=RoleBook(config.roles, SlackGroupDirectory(client)),
-        notifier=SlackNotifier(client),
+        notifier=notifier,
         jobs=jobs,
         escalations=escalations,
+        playbooks=playbooks,
+        features=features,
     )
     return ctx, client

@@ -41,7 +41,15 @@ def _sla_check(ctx: AppContext) -> Callable[[], None]:
     return run
 
 
+def _watch_playbooks(ctx: AppContext) -> Callable[[], None]:
+    def run() -> None:
+        ctx.playbooks.reload_if_changed()
+
+    return run
+
+
 SCHEDULE: list[ScheduledJob] = [
+    ("playbooks-watch", lambda ctx: IntervalTrigger(seconds=15), _watch_playbooks),
     ("sla-check", lambda ctx: IntervalTrigger(minutes=1), _sla_check),
     (
         "prune-slack-events",

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from commands import escalations, home, vigil
+from commands import escalations, home, playbooks, vigil
 from commands.context import AppContext
+
+__all__ = ["playbooks", "register"]  # playbooks registers /vigil rules on import
 
 
 def register(app: App, ctx: AppContext) -> None:

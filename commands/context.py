@@ -9,7 +9,9 @@ from store.db import Database
 from workflows.clock import Clock
 from workflows.config import Settings, VigilConfig
 from workflows.escalations import Escalations
+from workflows.features import AccountFeatures
 from workflows.jobs import JobRunner
+from workflows.playbooks import Playbooks
 from workflows.ports import Notifier
 from workflows.roles import RoleBook
 
@@ -24,5 +26,7 @@ class AppContext:
     notifier: Notifier
     jobs: JobRunner
     escalations: Escalations
+    playbooks: Playbooks
+    features: AccountFeatures
     # Ports later capabilities add (enforcement gateway, LLM) hang here by name.
     extras: dict[str, Any] = field(default_factory=dict)

@@ -41,14 +41,19 @@ class Subcommand:
     summary: str
     role: Role | None
     run: Callable[[VigilCall], None]
+    roles_by_arg: dict[str, Role] | None = None
 
 
 SUBCOMMANDS: dict[str, Subcommand] = {}
 
 
-def subcommand(name: str, usage: str, summary: str, role: Role | None) -> Callable[..., Any]:
+def subcommand(
+    name: str, usage: str, summary: str, role: Role | None, roles_by_arg: dict[str, Role] | None = None
+) -> Callable[..., Any]:
+    """Register ``/vigil NAME``; ``roles_by_arg`` raises the role for a second word (``rules reload``)."""
+
     def decorate(run: Callable[[VigilCall], None]) -> Callable[[VigilCall], None]:
-        SUBCOMMANDS[name] = Subcommand(name, usage, summary, role, run)
+        SUBCOMMANDS[name] = Subcommand(name, usage, summary, role, run, roles_by_arg)
         return run
 
     return decorate
@@ -64,7 +69,11 @@ def split_args(text: str) -> list[str]:
 def required_role(body: dict[str, Any]) -> Role | None:
     args = split_args(body.get("text", ""))
     sub = SUBCOMMANDS.get(args[0].lower()) if args else None
-    return sub.role if sub else None
+    if sub is None:
+        return None
+    if sub.roles_by_arg and len(args) > 1 and args[1].lower() in sub.roles_by_arg:
+        return sub.roles_by_arg[args[1].lower()]
+    return sub.role
 
 
 @subcommand("help", "/vigil help", "what Vigil can do for you", role=None)

@@ -45,6 +45,10 @@ class Case(Base):
     source_deleted: Mapped[bool] = mapped_column(default=False)
     card_ts: Mapped[str | None] = mapped_column(String(32))
     permalink: Mapped[str | None] = mapped_column(String(300))
+    # What playbook rules added (live mode only): labels, "do this" hints, a second look.
+    labels: Mapped[list[str]] = mapped_column(JSONType, default=list, server_default="[]")
+    recommendations: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list, server_default="[]")
+    second_review: Mapped[str | None] = mapped_column(Text)
 
     @property
     def ref(self) -> str:

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from bot.cli import main
 from store.db import Database
-from tests.conftest import ALERTS, BOT_TOKEN, SIGNING_SECRET
+from tests.conftest import BOT_TOKEN, SIGNING_SECRET
 from tests.harness.fake_enforcement import FakeEnforcement
 from tests.harness.fake_slack import FakeSlack
 
@@ -21,7 +21,11 @@ def operator_env(
     monkeypatch: pytest.MonkeyPatch, db: Database, fake_slack: FakeSlack, tmp_path: Path
 ) -> None:
     config = tmp_path / "vigil.yaml"
-    config.write_text((ROOT / "vigil.example.yaml").read_text().replace("C0ALR0001", ALERTS))
+    config.write_text(
+        (ROOT / "vigil.example.yaml")
+        .read_text()
+        .replace('playbooks: "playbooks/"', f'playbooks: "{ROOT / "playbooks"}"')
+    )
     for key, value in {
         "VIGIL_CONFIG": str(config),
         "VIGIL_DATABASE_URL": db.url,
@@ -45,6 +49,7 @@ def test_a_healthy_deployment_is_all_ok() -> None:
     assert "OK    slack scopes: all granted" in out
     assert "OK    channels.approvals" in out
     assert "manual mode" in out
+    assert "OK    playbooks: 8 rules" in out
 
 
 @pytest.mark.usefixtures("operator_env")

@@ -452,7 +452,7 @@ def test_app_home_shows_my_cases_the_queue_and_what_is_at_risk(vigil: Vigil) -> 
     case_for(vigil, mine)
     vigil.react(mine, "eyes", user=ANALYST)
     eventually(lambda: current(vigil, case_for(vigil, mine).id).claimed_by)
-    vigil.post("user acct_8 spam")
+    case_for(vigil, vigil.post("user acct_8 spam"))
     vigil.clock.advance(timedelta(minutes=50))  # the P1 is at 83% of its hour
     vigil.send.event({"type": "app_home_opened", "user": ANALYST, "tab": "home"})
     view = json.dumps(vigil.slack.wait_for("views.publish")[0]["view"])

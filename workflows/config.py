@@ -61,7 +61,7 @@ _PRINCIPAL_ID = re.compile(r"^[UWS][A-Z0-9]{2,}$")
 _REACTION = re.compile(r"^[a-z0-9_+'\-]+$")
 
 
-def _channel_id(value: Any) -> str:
+def check_channel_id(value: Any) -> str:
     if not isinstance(value, str) or not _CHANNEL_ID.match(value):
         raise ValueError(f"{value!r} is not a Slack channel id (C…/G…)")
     return value
@@ -80,7 +80,7 @@ def _reaction(value: Any) -> str:
     return name
 
 
-ChannelId = Annotated[str, BeforeValidator(_channel_id)]
+ChannelId = Annotated[str, BeforeValidator(check_channel_id)]
 PrincipalId = Annotated[str, BeforeValidator(_principal_id)]
 ReactionName = Annotated[str, BeforeValidator(_reaction)]
 

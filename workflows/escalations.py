@@ -21,6 +21,7 @@ from store import escalations as store
 from store.base import insert_ignore
 from store.db import Database
 from store.escalations import Case, CaseAccount, CaseEvent
+from store.playbooks import hits_for
 from workflows.clock import Clock
 from workflows.config import VigilConfig
 from workflows.jobs import JobRunner, PermanentJobError, enqueue
@@ -172,6 +173,15 @@ class EventView:
 
 
 @dataclass(frozen=True)
+class RuleHitView:
+    rule_id: str
+    mode: str
+    trigger: str
+    why: dict[str, Any]
+    note: str | None
+
+
+@dataclass(frozen=True)
 class CaseView:
     id: int
     ref: str
@@ -196,6 +206,10 @@ class CaseView:
     source_deleted: bool
     accounts: list[str] = field(default_factory=list)
     events: list[EventView] = field(default_factory=list)
+    labels: list[str] = field(default_factory=list)
+    recommendations: list[dict[str, Any]] = field(default_factory=list)
+    second_review: str | None = None
+    rule_hits: list[RuleHitView] = field(default_factory=list)
 
     @property
     def category_label(self) -> str:
@@ -236,6 +250,13 @@ def view_of(session: Session, case: Case, with_events: bool = False) -> CaseView
         source_deleted=case.source_deleted,
         accounts=store.accounts_of(session, case.id),
         events=events,
+        labels=list(case.labels or []),
+        recommendations=list(case.recommendations or []),
+        second_review=case.second_review,
+        rule_hits=[
+            RuleHitView(h.rule_id, h.mode, h.trigger, dict(h.why or {}), h.note)
+            for h in hits_for(session, "case", case.ref)
+        ],
     )
 
 
@@ -270,6 +291,12 @@ class CaseNotifier(Protocol):
     def update_card(self, case: CaseView) -> None: ...
     def post_in_thread(self, case: CaseView, text: str) -> None: ...
     def post_alert(self, case: CaseView, text: str) -> None: ...
+
+
+class CaseRules(Protocol):
+    """Playbook rules for cases, run inside the case's transaction (workflows/playbooks.py)."""
+
+    def apply(self, session: Session, case: Case, trigger: str, change: str | None = None) -> Any: ...
 
 
 # --- the workflow ----------------------------------------
@@ -322,12 +349,14 @@ class Escalations:
         config: VigilConfig,
         triager: Triager | None = None,
         wake: Callable[[], None] | None = None,
+        rules: CaseRules | None = None,
     ) -> None:
         self.db = db
         self.clock = clock
         self.config = config
         self.triager: Triager = triager or DefaultTriage()
         self._wake = wake or (lambda: None)
+        self.rules = rules
 
     # intake ----------------------------------------
     def open_case(
@@ -380,13 +409,27 @@ class Escalations:
                     "source": source,
                     "category": category,
                     "priority": priority,
-                    "triage": triage.reasons,
+                    # What built-in triage said, before rules: what a backtest replays.
+                    "triage": {
+                        "category": triage.category,
+                        "priority": triage.priority,
+                        "reasons": triage.reasons,
+                    },
                     "overridden": bool(overrides and (overrides.category or overrides.priority)),
                 },
             )
+            if self.rules is not None:
+                self.rules.apply(session, case, "case.created")
+                # An analyst who picked category and priority in the shortcut has the last word.
+                if overrides and overrides.category:
+                    case.category = overrides.category
+                if overrides and overrides.priority:
+                    case.priority = overrides.priority
+                    case.sla_due_at = case.created_at + self.config.sla.for_priority(case.priority)
+                session.flush()
             enqueue(session, self.clock, JOB_CARD_POST, {"case_id": case.id}, key=f"case-card:{case.id}")
             view = view_of(session, case)
-        CASES_OPENED.labels(category=category, priority=priority).inc()
+        CASES_OPENED.labels(category=view.category, priority=view.priority).inc()
         self._wake()
         return CaseResult("created", view)
 
@@ -647,6 +690,8 @@ class Escalations:
         session.add(CaseEvent(case_id=case.id, at=self.clock.now(), actor=actor, kind=kind, data=data))
 
     def _changed(self, session: Session, case: Case, outcome: Outcome) -> CaseResult:
+        if self.rules is not None:
+            self.rules.apply(session, case, "case.updated", change=outcome)
         enqueue(session, self.clock, JOB_CARD_UPDATE, {"case_id": case.id})
         view = view_of(session, case)
         self._wake()

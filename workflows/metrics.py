@@ -24,3 +24,5 @@ CASES_OPENED = Counter(
     "vigil_cases_opened_total", "Cases opened, by category and priority", ["category", "priority"]
 )
 CASES_RESOLVED = Counter("vigil_cases_resolved_total", "Cases resolved, by outcome", ["outcome"])
+RULE_HITS = Counter("vigil_rule_hits_total", "Playbook rule matches, by rule and mode", ["rule", "mode"])
+RULE_ERRORS = Counter("vigil_rule_errors_total", "Playbook rules that failed on a subject", ["rule"])

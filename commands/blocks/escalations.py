@@ -95,8 +95,19 @@ def card_blocks(case: CaseView, now: datetime) -> list[dict[str, Any]]:
         notes.append(f":rotating_light: escalated {case.escalations} time(s)")
     if case.source_deleted:
         notes.append(":wastebasket: original message deleted (kept in Vigil)")
-    notes.append("triage: built-in rules")
+    live = sorted({h.rule_id for h in case.rule_hits if h.mode == "live"})
+    notes.append(f"playbook: {', '.join(f'`{r}`' for r in live)}" if live else "triage: built-in rules")
+    if case.labels:
+        notes.append(" ".join(f"`{escape(label)}`" for label in case.labels))
     blocks.append(context(" · ".join(notes)))
+    advice = [
+        f":bulb: {escape(r.get('text', ''))} _(rule `{escape(r.get('rule', ''))}`)_"
+        for r in case.recommendations
+    ]
+    if case.second_review:
+        advice.append(f":busts_in_silhouette: Second review required: {escape(case.second_review)}")
+    if advice:
+        blocks.append(section("\n".join(advice)))
     if case.is_open:
         buttons = []
         if not case.claimed_by:
@@ -159,6 +170,9 @@ EVENT_TEXT = {
     "message_deleted": lambda d: "original message deleted",
     "sla_nudged": lambda d: "SLA nudge (75%)",
     "sla_breached": lambda d: "SLA breached",
+    "rules_matched": lambda d: (
+        "rules matched: " + ", ".join(f"{r['rule']} ({r['mode']})" for r in d.get("rules", []))
+    ),
 }
 
 
@@ -171,6 +185,15 @@ def case_blocks(case: CaseView, now: datetime) -> list[dict[str, Any]]:
         describe = EVENT_TEXT.get(event.kind, lambda d, k=event.kind: k)
         lines.append(f"`{event.at.strftime('%m-%d %H:%M')}` {who}{describe(event.data)}")
     blocks += as_dicts([divider(), section("*Timeline*\n" + ("\n".join(lines) or "_nothing yet_"))])
+    if case.rule_hits:
+        hits = []
+        for hit in case.rule_hits[-10:]:
+            why = ", ".join(f"{k}={v!r}" for k, v in hit.why.items())
+            extra = f" ({hit.note})" if hit.note else ""
+            hits.append(
+                f"`{hit.rule_id}` {hit.mode} on {hit.trigger}{escape(extra)}: {truncate(escape(why), 300)}"
+            )
+        blocks += as_dicts([section("*Rules that matched, and why*\n" + "\n".join(hits))])
     if case.permalink:
         blocks += as_dicts([context(f"<{case.permalink}|Open the original message>")])
     return blocks

@@ -1,0 +1,65 @@
+"""Account features for playbook conditions and investigations: how much has happened to
+an account lately. Each source adds its own counts; a count nobody provides is 0, so a
+rule written against signals still runs before a signal feed is connected."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from sqlalchemy import and_, case, func, select
+from sqlalchemy.orm import Session
+
+from store.escalations import Case, CaseAccount
+
+WINDOWS: dict[str, timedelta] = {
+    "1h": timedelta(hours=1),
+    "24h": timedelta(hours=24),
+    "7d": timedelta(days=7),
+}
+
+
+class FeatureSource(Protocol):
+    def counts(self, session: Session, account_id: str, now: datetime) -> dict[str, Any]:
+        """Features as of ``now`` (backtests pass a past instant): only what happened before it."""
+        ...
+
+
+def windowed_counts(
+    session: Session, timestamp: Any, where: Any, prefix: str, now: datetime
+) -> dict[str, int]:
+    """One indexed query: ``{prefix}_1h``, ``_24h``, ``_7d`` counts of rows before ``now``."""
+    oldest = now - max(WINDOWS.values())
+    columns = [
+        func.coalesce(func.sum(case((timestamp >= now - delta, 1), else_=0)), 0).label(name)
+        for name, delta in WINDOWS.items()
+    ]
+    row = session.execute(select(*columns).where(and_(where, timestamp >= oldest, timestamp < now))).one()
+    return {f"{prefix}_{name}": int(value) for name, value in zip(WINDOWS, row, strict=True)}
+
+
+class CaseFeatures:
+    def counts(self, session: Session, account_id: str, now: datetime) -> dict[str, Any]:
+        return windowed_counts(
+            session,
+            Case.created_at,
+            and_(CaseAccount.case_id == Case.id, CaseAccount.account_id == account_id),
+            "cases",
+            now,
+        )
+
+
+class AccountFeatures:
+    def __init__(self, sources: list[FeatureSource] | None = None) -> None:
+        self.sources: list[FeatureSource] = sources if sources is not None else [CaseFeatures()]
+
+    def add(self, source: FeatureSource) -> None:
+        self.sources.append(source)
+
+    def for_account(self, session: Session, account_id: str | None, now: datetime) -> dict[str, Any]:
+        features: dict[str, Any] = {"id": account_id or ""}
+        if not account_id:
+            return features
+        for source in self.sources:
+            features.update(source.counts(session, account_id, now))
+        return features
