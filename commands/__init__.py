@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from commands import home, vigil
+from commands import enforcement, home, vigil
 from commands.context import AppContext
 
 
@@ -12,3 +12,4 @@ def register(app: App, ctx: AppContext) -> None:
     """Attach every listener. Order matters only for the catch-all in bot/app.py, which comes last."""
     vigil.register(app, ctx)
     home.register(app, ctx)
+    enforcement.register(app, ctx)

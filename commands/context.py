@@ -8,6 +8,7 @@ from typing import Any
 from store.db import Database
 from workflows.clock import Clock
 from workflows.config import Settings, VigilConfig
+from workflows.enforcement import Enforcer
 from workflows.jobs import JobRunner
 from workflows.ports import Notifier
 from workflows.roles import RoleBook
@@ -22,5 +23,6 @@ class AppContext:
     roles: RoleBook
     notifier: Notifier
     jobs: JobRunner
+    enforcer: Enforcer  # requests, decisions and the enforcement worker (manual mode without an API)
     # Ports later capabilities add (enforcement gateway, LLM) hang here by name.
     extras: dict[str, Any] = field(default_factory=dict)
