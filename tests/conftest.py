@@ -10,13 +10,14 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import SecretStr
 from sqlalchemy import create_engine, text
 
 from bot.app import create_bolt_app
@@ -33,6 +34,7 @@ from tests.harness.server import ServerThread
 from tests.harness.slack_sender import SlackSender
 from workflows.clock import FixedClock
 from workflows.config import Settings, VigilConfig, parse_config
+from workflows.enforcement import EnforcerOptions
 
 SIGNING_SECRET = "test-signing-secret"
 BOT_TOKEN = "xoxb-test-token"
@@ -190,6 +192,11 @@ def settings(fake_slack: FakeSlack) -> Settings:
     )
 
 
+# Tests never wait for real backoff: the clock is a FixedClock that tests move, so only the
+# per-call timeout and the worker's polling are real time, and both are short here.
+TEST_ENFORCER = EnforcerOptions(call_timeout=5.0, poll_seconds=0.05, flush_every=0.05, progress_every=0.0)
+
+
 @dataclass
 class Vigil:
     """The app under test, and the people around it."""
@@ -198,6 +205,7 @@ class Vigil:
     slack: FakeSlack
     send: SlackSender
     server: ServerThread
+    stopped: bool = field(default=False)
 
     @property
     def db(self) -> Database:
@@ -211,16 +219,69 @@ class Vigil:
     def run_jobs(self) -> int:
         return self.ctx.jobs.run_until_idle()
 
+    def enforce(self) -> int:
+        """Let the enforcement worker run until nothing is due; returns API calls made."""
+        return self.ctx.enforcer.run_until_idle()
+
+    def stop(self) -> None:
+        if self.stopped:
+            return
+        self.stopped = True
+        self.ctx.enforcer.stop()
+        self.send.close()
+        self.server.stop()
+
+
+VigilFactory = Callable[..., Vigil]
+
 
 @pytest.fixture
-def vigil(
+def make_vigil(
     settings: Settings, config: VigilConfig, db: Database, clock: FixedClock, fake_slack: FakeSlack
-) -> Iterator[Vigil]:
-    client = make_client(BOT_TOKEN, fake_slack.api_url)
-    ctx, client = build_context(settings, config, db=db, clock=clock, client=client)
-    bolt = create_bolt_app(ctx, client)
-    server = ServerThread(create_http_app(ctx, bolt)).start()
-    sender = SlackSender(server.url, SIGNING_SECRET, fake_slack.response_url())
-    yield Vigil(ctx=ctx, slack=fake_slack, send=sender, server=server)
-    sender.close()
-    server.stop()
+) -> Iterator[VigilFactory]:
+    """Start a Vigil (a fresh runtime on the same database each call, like a restart).
+
+    ``enforcement`` is a FakeEnforcement to connect the API, or None for manual mode.
+    """
+    started: list[Vigil] = []
+
+    def make(
+        enforcement: FakeEnforcement | None = None,
+        *,
+        config: VigilConfig = config,
+        options: EnforcerOptions = TEST_ENFORCER,
+    ) -> Vigil:
+        run_settings = settings
+        if enforcement is not None:
+            run_settings = settings.model_copy(
+                update={
+                    "vigil_enforcement_url": enforcement.url,
+                    "vigil_enforcement_token": SecretStr(enforcement.token),
+                }
+            )
+        client = make_client(BOT_TOKEN, fake_slack.api_url)
+        ctx, client = build_context(
+            run_settings, config, db=db, clock=clock, client=client, enforcer_options=options
+        )
+        bolt = create_bolt_app(ctx, client)
+        server = ServerThread(create_http_app(ctx, bolt)).start()
+        sender = SlackSender(server.url, SIGNING_SECRET, fake_slack.response_url())
+        app = Vigil(ctx=ctx, slack=fake_slack, send=sender, server=server)
+        started.append(app)
+        return app
+
+    yield make
+    for app in started:
+        app.stop()
+
+
+@pytest.fixture
+def vigil(make_vigil: VigilFactory) -> Vigil:
+    """Vigil in manual mode (no enforcement API configured)."""
+    return make_vigil()
+
+
+@pytest.fixture
+def enforcing(make_vigil: VigilFactory, fake_enforcement: FakeEnforcement) -> Vigil:
+    """Vigil connected to the fake enforcement API."""
+    return make_vigil(fake_enforcement)
