@@ -216,6 +216,10 @@ class FakeSlack:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
+            # Headers and body go out in two writes; without TCP_NODELAY a keep-alive client
+            # waits for the delayed ACK (~40 ms) on every call.
+            disable_nagle_algorithm = True
+
             def log_message(self, *args: Any) -> None:
                 return None
 
