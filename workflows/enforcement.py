@@ -936,7 +936,8 @@ class EnforcerOptions:
     poll_seconds: float = 1.0
     progress_every: float = 5.0  # seconds between progress message updates (bulk)
     flush_every: float = 0.2  # seconds between result writes while calls are in flight
-    flush_batch: int = 100
+    flush_batch: int = 64
+    backlog_factor: int = 4  # calls handed to the pool at once, per unit of concurrency
     call_timeout: float = 10.0  # the HTTP gateway's per-call timeout
     monotonic: Callable[[], float] = time.monotonic
 
@@ -1195,40 +1196,43 @@ class Enforcer:
         if gateway is None:
             return 0
         concurrency = self.config.concurrency
-        queued: list[_Claimed] = []
+        # Calls handed to the pool at once: enough to keep it busy while results are written,
+        # few enough that a crash strands little (a dead worker's leases run out and are retried).
+        backlog = self.options.backlog_factor * concurrency
         in_flight: list[_Claimed] = []
         results: list[_Result] = []
         calls = 0
         last_flush = self.options.monotonic()
         with ThreadPoolExecutor(concurrency, thread_name_prefix="vigil-enforce") as pool:
             while True:
-                stopping = self._stop.is_set()
-                # Keep the pool fed; claim only what can start soon, so a crash strands little.
-                if not stopping and len(queued) + len(in_flight) <= concurrency:
-                    queued.extend(self._claim(2 * concurrency - len(queued) - len(in_flight)))
-                while queued and len(in_flight) < concurrency and not stopping:
-                    claimed = queued.pop(0)
-                    claimed.future = pool.submit(self._call, gateway, claimed.call)
-                    in_flight.append(claimed)
-                    calls += 1
-                if stopping and queued:
-                    self._release(queued)
-                    queued = []
-                if not in_flight and not queued:
+                if self._stop.is_set():
+                    # Stop: calls not started yet are given back; the ones under way finish below.
+                    not_started = [c for c in in_flight if c.future is not None and c.future.cancel()]
+                    if not_started:
+                        self._release(not_started)
+                        gone = {id(c) for c in not_started}
+                        in_flight = [c for c in in_flight if id(c) not in gone]
+                        calls -= len(not_started)
+                elif len(in_flight) <= backlog - concurrency:
+                    for claimed in self._claim(backlog - len(in_flight)):
+                        claimed.future = pool.submit(self._call, gateway, claimed.call)
+                        in_flight.append(claimed)
+                        calls += 1
+                if not in_flight:
                     self._flush(results)
                     results = []
-                    if until_idle and not stopping and self._has_due():
+                    if until_idle and not self._stop.is_set() and self._has_due():
                         continue
                     return calls
-                done = [c for c in in_flight if c.future is not None and c.future.done()]
-                if not done:
-                    futures = [c.future for c in in_flight if c.future is not None]
-                    wait(futures, timeout=self.options.flush_every, return_when=FIRST_COMPLETED)
-                    done = [c for c in in_flight if c.future is not None and c.future.done()]
-                for claimed in done:
-                    in_flight.remove(claimed)
-                    assert claimed.future is not None
-                    results.append(_Result(claimed, claimed.future.result()))
+                futures = [c.future for c in in_flight if c.future is not None]
+                wait(futures, timeout=self.options.flush_every, return_when=FIRST_COMPLETED)
+                pending = []
+                for claimed in in_flight:
+                    if claimed.future is not None and claimed.future.done():
+                        results.append(_Result(claimed, claimed.future.result()))
+                    else:
+                        pending.append(claimed)
+                in_flight = pending
                 now = self.options.monotonic()
                 if len(results) >= self.options.flush_batch or now - last_flush >= self.options.flush_every:
                     self._flush(results)
@@ -1303,6 +1307,7 @@ class Enforcer:
             "note": request.note,
             "requester": request.requester,
             "approved_by": approvers,
+            "account_count": request.account_count,
         }
         with self._lock:
             self._requests[request_id] = info
@@ -1317,23 +1322,46 @@ class Enforcer:
         if not results:
             return
         now = self.clock.now()
+        outcomes = {r.claimed.action_id: r.outcome for r in results}
         recorded: dict[int, list[ActionView]] = {}
         completed: list[int] = []
         with self.db.transaction() as session:
-            for result in results:
-                view = self._record(session, now, result)
-                if view is not None:
-                    recorded.setdefault(result.claimed.request_id, []).append(view)
+            rows = session.scalars(
+                select(EnforcementAction)
+                .where(EnforcementAction.id.in_(list(outcomes)))
+                .order_by(EnforcementAction.id)
+            ).all()
+            requests = {
+                request.id: request
+                for request in session.scalars(
+                    select(EnforcementRequest).where(
+                        EnforcementRequest.id.in_({row.request_id for row in rows})
+                    )
+                )
+            }
+            entries: list[dict[str, Any]] = []
+            for row in rows:
+                entry = self._record(session, now, row, outcomes[row.id], requests[row.request_id])
+                if entry is not None:
+                    entries.append(entry)
+                    recorded.setdefault(row.request_id, []).append(_action_view(row))
+            audit.record_many(session, entries)
             for request_id in recorded:
                 if _complete_if_finished(session, now, request_id, "vigil"):
                     completed.append(request_id)
         for request_id, views in recorded.items():
             self._report(request_id, views, request_id in completed)
 
-    def _record(self, session: Session, now: datetime, result: _Result) -> ActionView | None:
-        claimed, outcome = result.claimed, result.outcome
-        row = session.get(EnforcementAction, claimed.action_id)
-        if row is None or row.locked_by != self.worker_id or row.status != RUNNING:
+    def _record(
+        self,
+        session: Session,
+        now: datetime,
+        row: EnforcementAction,
+        outcome: Outcome,
+        request: EnforcementRequest,
+    ) -> dict[str, Any] | None:
+        """Apply one outcome to its row; the audit entry to append when it is a result."""
+        if row.locked_by != self.worker_id or row.status != RUNNING:
             return None  # our lease ran out and another worker took it: it records the result
         row.result_code = outcome.status
         row.error = outcome.detail or None
@@ -1342,19 +1370,15 @@ class Enforcer:
         row.locked_by = None
         if outcome.kind == "transient":
             first = row.first_attempt_at or now
-            if now - first >= self.options.retry.give_up_after:
-                row.status = RETRYABLE
-                row.finished_at = now
-            else:
+            if now - first < self.options.retry.give_up_after:
                 row.status = PENDING
                 row.next_attempt_at = now + self.options.retry.delay(row.attempts, outcome.retry_after)
-                return None  # not a result yet: it will be tried again
+                return None  # not a result yet: it will be tried again, with the same key
+            row.status = RETRYABLE
         else:
             row.status = {"done": DONE, "already": ALREADY, "permanent": FAILED}[outcome.kind]
-            row.finished_at = now
             row.next_attempt_at = None
-        request = session.get(EnforcementRequest, row.request_id)
-        assert request is not None
+        row.finished_at = now
         data = {
             "account_id": row.account_id,
             "action": row.action,
@@ -1365,33 +1389,36 @@ class Enforcer:
             "idempotency_key": row.idempotency_key,
         }
         _timeline(session, request, now, "vigil", f"action.{row.status}", data, account_id=row.account_id)
-        audit.record(
-            session,
-            at=now,
-            actor="vigil",
-            action="enforcement.action",
-            subject_type="account",
-            subject_id=row.account_id,
-            data={"request": request.ref, **data},
-        )
         ENFORCEMENT_ACTIONS.labels(action=row.action, outcome=row.status).inc()
-        return _action_view(row)
+        return {
+            "at": now,
+            "actor": "vigil",
+            "action": "enforcement.action",
+            "subject_type": "account",
+            "subject_id": row.account_id,
+            "data": {"request": request.ref, **data},
+        }
 
     def _report(self, request_id: int, results: list[ActionView], completed: bool) -> None:
+        with self._lock:
+            bulk = self._requests.get(request_id, {}).get("account_count", 0) > PER_ACCOUNT_REPORTS_UP_TO
+        progress_due = False
+        if bulk and not completed:
+            now = self.options.monotonic()
+            with self._lock:
+                last = self._last_progress.get(request_id)
+                progress_due = last is None or now - last >= self.options.progress_every
+                if progress_due:
+                    self._last_progress[request_id] = now
+        if bulk and not completed and not progress_due:
+            return  # reading the request's counts costs more than this batch is worth
         view = self.view(request_id)
         if view is None or view.card is None:
             return
         if not view.bulk:
             self._safely(self.notifier.account_results, view, results)
-        elif not completed:
-            now = self.options.monotonic()
-            with self._lock:
-                last = self._last_progress.get(request_id)
-                due = last is None or now - last >= self.options.progress_every
-                if due:
-                    self._last_progress[request_id] = now
-            if due:
-                self._progress(view)
+        elif progress_due:
+            self._progress(view)
         if completed:
             if view.bulk:
                 self._progress(view)
