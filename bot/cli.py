@@ -308,6 +308,156 @@ def rules_reload(folder: str | None) -> None:
     )
 
 
+@main.group()
+def enforcement() -> None:
+    """Enforcement requests and their actions (the ledger)."""
+
+
+@enforcement.command("request")
+@click.argument("action", type=click.Choice(["suspend", "reinstate"]))
+@click.option("--file", "path", type=click.Path(exists=True, dir_okay=False), help="CSV or text file of ids")
+@click.option("--accounts", default="", help="ids separated by spaces or commas (with or without --file)")
+@click.option("--reason", required=True, help="a reason code from enforcement.reason_codes")
+@click.option("--requester", required=True, help="the Slack user id asking (never the approver)")
+@click.option("--evidence", default="", help="links, case id (CASE-12)")
+@click.option("--note", default="")
+@click.option("--appeal-reviewed", is_flag=True, help="reinstatement: the appeal was reviewed")
+@click.option(
+    "--evidence-rechecked", is_flag=True, help="reinstatement: the original evidence was re-checked"
+)
+@click.option("--root-cause", default="", help="reinstatement: why the suspension was wrong")
+def enforcement_request(
+    action: str,
+    path: str | None,
+    accounts: str,
+    reason: str,
+    requester: str,
+    evidence: str,
+    note: str,
+    appeal_reviewed: bool,
+    evidence_rechecked: bool,
+    root_cause: str,
+) -> None:
+    """Ask for ACTION on accounts; approvers still decide in Slack."""
+    from pathlib import Path
+
+    from bot.runtime import build_context
+    from workflows.enforcement import Draft, check_draft, read_id_file
+
+    settings, config = settings_and_config()
+    checklist = [
+        name
+        for name, on in (("appeal_reviewed", appeal_reviewed), ("evidence_rechecked", evidence_rechecked))
+        if on
+    ]
+    draft = Draft(
+        action=action,  # type: ignore[arg-type]
+        requester=requester,
+        accounts_text=accounts,
+        file_ids=read_id_file(Path(path).read_bytes()) if path else [],
+        reason_code=reason,
+        evidence=evidence,
+        note=note,
+        checklist=checklist,
+        root_cause=root_cause,
+        source="cli",
+    )
+    checked = check_draft(draft, config.enforcement)
+    if not checked.ok:
+        for key, message in checked.errors.items():
+            click.echo(f"{key}: {message}", err=True)
+        fail("enforcement: request not created")
+    ctx, _client = build_context(settings, config)
+    view = ctx.enforcer.submit(checked)
+    if checked.duplicates:
+        click.echo(f"{len(checked.duplicates)} duplicate id(s) removed")
+    where = f"card posted in {view.card.channel}" if view.card else "the card could not be posted (see logs)"
+    click.echo(
+        f"{view.ref}: {action} {view.account_count} account(s), waiting for approval in Slack; {where}"
+    )
+
+
+@enforcement.command("list")
+@click.option("--status", default=None, help="pending_approval, approved, rejected or completed")
+@click.option("--limit", default=50, show_default=True)
+def enforcement_list(status: str | None, limit: int) -> None:
+    """The latest requests, newest first."""
+    from store.db import Database
+    from workflows.enforcement import list_requests
+
+    with Database(Settings().vigil_database_url).read() as session:
+        views = list_requests(session, status, limit)
+    if not views:
+        click.echo("no enforcement requests")
+    for view in views:
+        counts = " ".join(f"{k}={v}" for k, v in sorted(view.counts.items()))
+        click.echo(
+            f"{view.ref:<9} {view.created_at:%Y-%m-%d %H:%M} {view.action:<9} {view.status:<16} "
+            f"{view.account_count:>6} acct  by {view.requester}  {view.reason_code}  {counts}"
+        )
+
+
+@enforcement.command("show")
+@click.argument("ref")
+@click.option("--all", "show_all", is_flag=True, help="list every action, not only failures")
+def enforcement_show(ref: str, show_all: bool) -> None:
+    """One request (REQ-12 or 12): who, why, decisions and each action's outcome."""
+    from store.db import Database
+    from workflows.enforcement import actions_of, load_view, parse_ref
+
+    request_id = parse_ref(ref)
+    if request_id is None:
+        fail(f"not a request id: {ref} (use REQ-12)")
+    with Database(Settings().vigil_database_url).read() as session:
+        view = load_view(session, request_id)
+        if view is None:
+            fail(f"{ref}: no such request")
+        listed = actions_of(session, request_id, None if show_all else ["failed", "failed_retryable"])
+    click.echo(f"{view.ref}  {view.action} {view.account_count} account(s)  status {view.status}")
+    click.echo(
+        f"requested by {view.requester} at {view.created_at:%Y-%m-%d %H:%M} UTC, reason {view.reason_code}"
+    )
+    if view.case_ref:
+        click.echo(f"case {view.case_ref}")
+    if view.reverses_request_id:
+        click.echo(f"reverses REQ-{view.reverses_request_id}")
+    click.echo(f"approvals {len(view.approvers)}/{view.approvals_needed}: {', '.join(view.approvers) or '-'}")
+    if view.rejection_reason:
+        click.echo(f"rejected by {view.decided_by}: {view.rejection_reason}")
+    click.echo("actions: " + (" ".join(f"{k}={v}" for k, v in sorted(view.counts.items())) or "-"))
+    for action in listed:
+        detail = f" HTTP {action.result_code}" if action.result_code else ""
+        error = f"  {action.error}" if action.error else ""
+        click.echo(f"  {action.account_id}  {action.status}{detail}{error}  key {action.idempotency_key}")
+
+
+@enforcement.command("retry-failed")
+@click.argument("ref", required=False)
+@click.option("--by", "actor", default=None, help="who retries (for the audit log); default cli:$USER")
+def enforcement_retry_failed(ref: str | None, actor: str | None) -> None:
+    """Queue failed (retryable) actions again, with the same idempotency keys.
+
+    The running Vigil executes them. Permanent failures (404, 400, 422) stay failed.
+    """
+    import getpass
+
+    from store.db import Database
+    from workflows.clock import SystemClock
+    from workflows.enforcement import parse_ref, retry_failed
+
+    request_id = None
+    if ref is not None:
+        request_id = parse_ref(ref)
+        if request_id is None:
+            fail(f"not a request id: {ref} (use REQ-12)")
+    with Database(Settings().vigil_database_url).transaction() as session:
+        counts = retry_failed(session, SystemClock(), request_id, actor or f"cli:{getpass.getuser()}")
+    if not counts:
+        click.echo("nothing to retry")
+    for rid, count in sorted(counts.items()):
+        click.echo(f"REQ-{rid}: {count} action(s) queued again")
+
+
 @main.command()
 def doctor() -> None:
     """Check config, database, Slack token, scopes, channels and the enforcement API."""

@@ -6,14 +6,17 @@ import contextlib
 
 from slack_sdk import WebClient
 
+from bot.enforcement_api import HttpEnforcementGateway
 from bot.notifier import SlackNotifier
 from bot.slack_client import SlackGroupDirectory, make_client
 from commands.context import AppContext
+from commands.enforcement import SlackEnforcementNotifier
 from commands.escalations import SlackCaseNotifier
 from commands.playbooks import SlackPlaybookAlerts
 from store.db import Database
 from workflows.clock import Clock, SystemClock
 from workflows.config import Settings, VigilConfig, secret
+from workflows.enforcement import Enforcer, EnforcerOptions
 from workflows.escalations import Escalations
 from workflows.features import AccountFeatures
 from workflows.jobs import JobRunner
@@ -30,6 +33,7 @@ def build_context(
     clock: Clock | None = None,
     client: WebClient | None = None,
     announce_reload_errors: bool = False,
+    enforcer_options: EnforcerOptions | None = None,
 ) -> tuple[AppContext, WebClient]:
     client = client or make_client(secret(settings.slack_bot_token), settings.slack_api_url)
     db = db or Database(settings.vigil_database_url)
@@ -47,6 +51,23 @@ def build_context(
     )
     escalations.register_jobs(jobs, SlackCaseNotifier(client, config, clock))
     register_rule_jobs(jobs, notifier)
+    enforcer_options = enforcer_options or EnforcerOptions()
+    gateway = None
+    if settings.vigil_enforcement_url:  # unset: manual mode, actions are handed to Engineering
+        gateway = HttpEnforcementGateway(
+            settings.vigil_enforcement_url,
+            secret(settings.vigil_enforcement_token),
+            timeout=enforcer_options.call_timeout,
+            connections=config.enforcement.concurrency,
+        )
+    enforcer = Enforcer(
+        db,
+        clock,
+        config.enforcement,
+        SlackEnforcementNotifier(client, config.channels),
+        gateway,
+        enforcer_options,
+    )
     ctx = AppContext(
         settings=settings,
         config=config,
@@ -58,5 +79,6 @@ def build_context(
         escalations=escalations,
         playbooks=playbooks,
         features=features,
+        enforcer=enforcer,
     )
     return ctx, client

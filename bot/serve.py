@@ -51,6 +51,7 @@ def serve(ctx: AppContext, client: WebClient, host: str, port: int, socket_mode:
     bolt = create_bolt_app(ctx, client, socket_mode=socket_mode)
     scheduler = build_scheduler(ctx)
     ctx.jobs.start()
+    ctx.enforcer.start()  # resumes actions a previous process left pending or leased
     scheduler.start()
     try:
         if socket_mode:
@@ -80,5 +81,6 @@ def serve(ctx: AppContext, client: WebClient, host: str, port: int, socket_mode:
             )
     finally:
         scheduler.shutdown(wait=False)
+        ctx.enforcer.stop()
         ctx.jobs.stop()
         ctx.db.dispose()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from commands import escalations, home, playbooks, vigil
+from commands import enforcement, escalations, home, playbooks, vigil
 from commands.context import AppContext
 
 __all__ = ["playbooks", "register"]  # playbooks registers /vigil rules on import
@@ -15,3 +15,4 @@ def register(app: App, ctx: AppContext) -> None:
     vigil.register(app, ctx)
     escalations.register(app, ctx)
     home.register(app, ctx)
+    enforcement.register(app, ctx)

@@ -8,6 +8,7 @@ from typing import Any
 from store.db import Database
 from workflows.clock import Clock
 from workflows.config import Settings, VigilConfig
+from workflows.enforcement import Enforcer
 from workflows.escalations import Escalations
 from workflows.features import AccountFeatures
 from workflows.jobs import JobRunner
@@ -28,5 +29,6 @@ class AppContext:
     escalations: Escalations
     playbooks: Playbooks
     features: AccountFeatures
+    enforcer: Enforcer  # requests, decisions and the enforcement worker (manual mode without an API)
     # Ports later capabilities add (enforcement gateway, LLM) hang here by name.
     extras: dict[str, Any] = field(default_factory=dict)

@@ -13,12 +13,13 @@ import shutil
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import SecretStr
 from sqlalchemy import create_engine, text
 
 from bot.app import create_bolt_app
@@ -35,6 +36,7 @@ from tests.harness.server import ServerThread
 from tests.harness.slack_sender import SlackSender
 from workflows.clock import FixedClock
 from workflows.config import Settings, VigilConfig, parse_config
+from workflows.enforcement import EnforcerOptions
 
 SIGNING_SECRET = "test-signing-secret"
 BOT_TOKEN = "xoxb-test-token"
@@ -192,6 +194,11 @@ def settings(fake_slack: FakeSlack) -> Settings:
     )
 
 
+# Tests never wait for real backoff: the clock is a FixedClock that tests move, so only the
+# per-call timeout and the worker's polling are real time, and both are short here.
+TEST_ENFORCER = EnforcerOptions(call_timeout=5.0, poll_seconds=0.05, flush_every=0.05, progress_every=0.0)
+
+
 @dataclass
 class Vigil:
     """The app under test, and the people around it."""
@@ -200,6 +207,7 @@ class Vigil:
     slack: FakeSlack
     send: SlackSender
     server: ServerThread
+    stopped: bool = field(default=False)
 
     @property
     def db(self) -> Database:
@@ -212,6 +220,19 @@ class Vigil:
 
     def run_jobs(self) -> int:
         return self.ctx.jobs.run_until_idle()
+
+    def enforce(self) -> int:
+        """Let the enforcement worker run until nothing is due; returns API calls made."""
+        return self.ctx.enforcer.run_until_idle()
+
+    def stop(self) -> None:
+        if self.stopped:
+            return
+        self.stopped = True
+        self.ctx.jobs.stop()
+        self.ctx.enforcer.stop()
+        self.send.close()
+        self.server.stop()
 
     def post(self, text: str, *, user: str = OUTSIDER, channel: str = ESCALATIONS, **extra: Any) -> str:
         """Someone posts a message in a channel; returns its ts."""
@@ -241,6 +262,8 @@ class Vigil:
         assert self.send.event(event).status_code == 200
 
 
+VigilFactory = Callable[..., Vigil]
+
 _message_ts = itertools.count(1)
 
 
@@ -257,17 +280,54 @@ def eventually(check: Callable[[], Any], timeout: float = 5.0, interval: float =
 
 
 @pytest.fixture
-def vigil(
+def make_vigil(
     settings: Settings, config: VigilConfig, db: Database, clock: FixedClock, fake_slack: FakeSlack
-) -> Iterator[Vigil]:
-    client = make_client(BOT_TOKEN, fake_slack.api_url)
-    ctx, client = build_context(settings, config, db=db, clock=clock, client=client)
-    bolt = create_bolt_app(ctx, client)
-    server = ServerThread(create_http_app(ctx, bolt)).start()
-    sender = SlackSender(server.url, SIGNING_SECRET, fake_slack.response_url())
-    ctx.jobs.poll_seconds = 0.05  # the worker runs as in production, just polls faster
-    ctx.jobs.start()
-    yield Vigil(ctx=ctx, slack=fake_slack, send=sender, server=server)
-    ctx.jobs.stop()
-    sender.close()
-    server.stop()
+) -> Iterator[VigilFactory]:
+    """Start a Vigil (a fresh runtime on the same database each call, like a restart).
+
+    ``enforcement`` is a FakeEnforcement to connect the API, or None for manual mode.
+    """
+    started: list[Vigil] = []
+
+    def make(
+        enforcement: FakeEnforcement | None = None,
+        *,
+        config: VigilConfig = config,
+        options: EnforcerOptions = TEST_ENFORCER,
+    ) -> Vigil:
+        run_settings = settings
+        if enforcement is not None:
+            run_settings = settings.model_copy(
+                update={
+                    "vigil_enforcement_url": enforcement.url,
+                    "vigil_enforcement_token": SecretStr(enforcement.token),
+                }
+            )
+        client = make_client(BOT_TOKEN, fake_slack.api_url)
+        ctx, client = build_context(
+            run_settings, config, db=db, clock=clock, client=client, enforcer_options=options
+        )
+        bolt = create_bolt_app(ctx, client)
+        server = ServerThread(create_http_app(ctx, bolt)).start()
+        sender = SlackSender(server.url, SIGNING_SECRET, fake_slack.response_url())
+        ctx.jobs.poll_seconds = 0.05  # the worker runs as in production, just polls faster
+        ctx.jobs.start()
+        app = Vigil(ctx=ctx, slack=fake_slack, send=sender, server=server)
+        started.append(app)
+        return app
+
+    yield make
+    for app in started:
+        app.stop()
+
+
+@pytest.fixture
+def vigil(make_vigil: VigilFactory) -> Vigil:
+    """Vigil in manual mode (no enforcement API configured)."""
+    return make_vigil()
+
+
+@pytest.fixture
+def enforcing(make_vigil: VigilFactory, fake_enforcement: FakeEnforcement) -> Vigil:
+    """Vigil connected to the fake enforcement API."""
+    return make_vigil(fake_enforcement)

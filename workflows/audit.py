@@ -57,26 +57,46 @@ def record(
     data: dict[str, Any] | None = None,
 ) -> AuditEntry:
     """Append one entry in the caller's transaction (so it commits with the change it records)."""
-    # JSON round trip first: what we hash must be exactly what the database gives back.
-    payload = json.loads(json.dumps(data or {}, default=str))
+    entry = {"at": at, "actor": actor, "action": action, "subject_type": subject_type}
+    return record_many(session, [{**entry, "subject_id": subject_id, "data": data}])[0]
+
+
+def record_many(session: Session, entries: list[dict[str, Any]]) -> list[AuditEntry]:
+    """Append several entries (dicts with record()'s keywords) in order, with one chain lookup.
+
+    For work that records many results at once (a bulk enforcement's batch of outcomes).
+    """
+    if not entries:
+        return []
     lock_chain(session)
     last = last_entry(session)
-    seq = last.seq + 1 if last else 1
+    seq = last.seq if last else 0
     prev = last.hash if last else GENESIS
-    entry = AuditEntry(
-        seq=seq,
-        at=at,
-        actor=actor,
-        action=action,
-        subject_type=subject_type,
-        subject_id=subject_id,
-        data=payload,
-        prev_hash=prev,
-        hash=_digest(seq, at, actor, action, subject_type, subject_id, payload, prev),
-    )
-    session.add(entry)
+    rows = []
+    for entry in entries:
+        # JSON round trip first: what we hash must be exactly what the database gives back.
+        payload = json.loads(json.dumps(entry.get("data") or {}, default=str))
+        seq += 1
+        at, actor, action = entry["at"], entry["actor"], entry["action"]
+        subject_type, subject_id = entry["subject_type"], entry["subject_id"]
+        digest = _digest(seq, at, actor, action, subject_type, subject_id, payload, prev)
+        rows.append(
+            AuditEntry(
+                seq=seq,
+                at=at,
+                actor=actor,
+                action=action,
+                subject_type=subject_type,
+                subject_id=subject_id,
+                data=payload,
+                prev_hash=prev,
+                hash=digest,
+            )
+        )
+        prev = digest
+    session.add_all(rows)
     session.flush()
-    return entry
+    return rows
 
 
 @dataclass

@@ -26,3 +26,26 @@ CASES_OPENED = Counter(
 CASES_RESOLVED = Counter("vigil_cases_resolved_total", "Cases resolved, by outcome", ["outcome"])
 RULE_HITS = Counter("vigil_rule_hits_total", "Playbook rule matches, by rule and mode", ["rule", "mode"])
 RULE_ERRORS = Counter("vigil_rule_errors_total", "Playbook rules that failed on a subject", ["rule"])
+
+# Enforcement (workflows/enforcement.py).
+ENFORCEMENT_REQUESTS = Counter(
+    "vigil_enforcement_requests_total", "Enforcement requests created, by action", ["action"]
+)
+ENFORCEMENT_DECISIONS = Counter(
+    "vigil_enforcement_decisions_total", "Enforcement requests decided, by decision", ["decision"]
+)
+ENFORCEMENT_REFUSALS = Counter(
+    "vigil_enforcement_refusals_total",
+    "Approvals or rejections refused (own request, already decided), by reason",
+    ["reason"],
+)
+ENFORCEMENT_ACTIONS = Counter(
+    "vigil_enforcement_actions_total",
+    "Enforcement action results, by action and outcome (done, already_in_state, failed, …)",
+    ["action", "outcome"],
+)
+ENFORCEMENT_CALL_SECONDS = Histogram(
+    "vigil_enforcement_call_seconds",
+    "Time per enforcement API call",
+    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)

@@ -1,7 +1,7 @@
 """playbooks: rule hits, and what rules add to a case
 
 Revision ID: 0004_playbooks
-Revises: 0002_cases
+Revises: 0003_enforcement
 Create Date: 2026-11-27
 """
 
@@ -16,7 +16,7 @@ from sqlalchemy.dialects import postgresql
 from store.base import UTCDateTime
 
 revision: str = "0004_playbooks"
-down_revision: str | None = "0002_cases"
+down_revision: str | None = "0003_enforcement"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

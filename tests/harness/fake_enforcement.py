@@ -99,6 +99,9 @@ class FakeEnforcement:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body go out in two writes; without TCP_NODELAY a keep-alive client
+            # waits for the delayed ACK (~40 ms) on every call.
+            disable_nagle_algorithm = True
 
             def log_message(self, *args: Any) -> None:
                 return None

@@ -53,6 +53,7 @@ class FakeSlack:
         self.channels: dict[str, dict[str, Any]] = {}
         self.non_member_channels: set[str] = set()
         self.files: dict[str, bytes] = {}
+        self.file_infos: dict[str, dict[str, Any]] = {}
         self.scopes = SCOPES
         self._failures: dict[str, list[Failure]] = {}
         self._handlers: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {}
@@ -96,6 +97,20 @@ class FakeSlack:
         body = {"ok": False, "error": error}
         with self._lock:
             self._failures.setdefault(method, []).append(Failure(status, body, headers or {}, times))
+
+    def user_file(self, name: str, content: bytes) -> dict[str, Any]:
+        """A file someone uploaded (file_input): served at url_private_download, described by
+        files.info. Returns the file as a view_submission's state gives it."""
+        file_id = f"F{next(self._ts):08d}"
+        self.files[name] = content
+        info = {
+            "id": file_id,
+            "name": name,
+            "size": len(content),
+            "url_private_download": f"{self.base_url}/files/{name}",
+        }
+        self.file_infos[file_id] = info
+        return dict(info)
 
     def on(self, method: str, handler: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
         self._handlers[method] = handler
@@ -175,6 +190,15 @@ class FakeSlack:
         if method in ("views.open", "views.update", "views.push", "views.publish"):
             view = args.get("view") or {}
             return {"ok": True, "view": {**view, "id": f"V{next(self._ts):08d}", "hash": "h"}}
+        if method == "files.info":
+            info = self.file_infos.get(args.get("file", ""))
+            return {"ok": True, "file": info} if info else {"ok": False, "error": "file_not_found"}
+        if method == "files.getUploadURLExternal":  # files_upload_v2, step 1
+            file_id = f"F{next(self._ts):08d}"
+            return {"ok": True, "upload_url": f"{self.base_url}/upload/{file_id}", "file_id": file_id}
+        if method == "files.completeUploadExternal":  # step 3
+            files = args.get("files") or []
+            return {"ok": True, "files": [{"id": f.get("id"), "title": f.get("title")} for f in files]}
         if method == "usergroups.users.list":
             group = args.get("usergroup")
             if group not in self.usergroups:
@@ -193,6 +217,10 @@ class FakeSlack:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
+            # Headers and body go out in two writes; without TCP_NODELAY a keep-alive client
+            # waits for the delayed ACK (~40 ms) on every call.
+            disable_nagle_algorithm = True
+
             def log_message(self, *args: Any) -> None:
                 return None
 
@@ -241,17 +269,19 @@ class FakeSlack:
                 self._send(404, {"ok": False, "error": "unknown_path"})
 
             def do_POST(self) -> None:
-                args = self._args()
                 token = self.headers.get("Authorization")
+                if self.path.startswith("/upload/"):  # files_upload_v2, step 2: the bytes
+                    length = int(self.headers.get("Content-Length") or 0)
+                    raw = self.rfile.read(length) if length else b""
+                    fake._record(
+                        Call("file.upload", {"path": self.path, "size": len(raw), "body": raw}, token)
+                    )
+                    self._send(200, b"OK")
+                    return
+                args = self._args()
                 if self.path.startswith("/response/"):
                     fake._record(Call("response_url", args, token))
                     self._send(200, {"ok": True})
-                    return
-                if self.path.startswith("/upload/"):
-                    fake._record(
-                        Call("file.upload", {"path": self.path, "size": len(args.get("_raw", b""))}, token)
-                    )
-                    self._send(200, b"OK")
                     return
                 method = self.path.removeprefix("/api/").split("?")[0]
                 call = Call(method, args, token)

@@ -1,0 +1,369 @@
+"""``/suspend``, ``/reinstate``, the approval card's buttons, the engineering hand-off and
+``/vigil account ID``; plus the Slack side of the enforcement notifier port."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from typing import Any
+
+import httpx
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from commands.access import require
+from commands.blocks import enforcement as blocks
+from commands.blocks.common import section
+from commands.context import AppContext
+from commands.listeners import timed
+from commands.vigil import VigilCall, subcommand
+from workflows.config import Channels
+from workflows.config import Enforcement as EnforcementConfig
+from workflows.enforcement import (
+    ACTIONS,
+    Draft,
+    Refused,
+    RequestView,
+    Summary,
+    account_history,
+    check_draft,
+    read_id_file,
+    split_ids,
+)
+from workflows.ports import MessageRef
+from workflows.roles import Role
+
+log = logging.getLogger(__name__)
+
+MAX_FILE_BYTES = 5 * 1024 * 1024
+_URL = re.compile(r"^https?://", re.IGNORECASE)
+_CASE = re.compile(r"^CASE-\d+$", re.IGNORECASE)
+
+
+class SlackEnforcementNotifier:
+    """The enforcement notifier port (workflows/enforcement.py), backed by Slack."""
+
+    def __init__(self, client: WebClient, channels: Channels) -> None:
+        self.client = client
+        self.channels = channels
+
+    def post_card(self, request: RequestView) -> MessageRef:
+        text, card = blocks.card(request)
+        response = self.client.chat_postMessage(
+            channel=self.channels.approvals, text=text, blocks=card, unfurl_links=False, unfurl_media=False
+        )
+        return MessageRef(response["channel"], response["ts"])
+
+    def update_card(self, request: RequestView) -> None:
+        if request.card is None:
+            return
+        text, card = blocks.card(request)
+        self.client.chat_update(channel=request.card.channel, ts=request.card.ts, text=text, blocks=card)
+
+    def _thread(self, request: RequestView, text: str, **kwargs: Any) -> str | None:
+        if request.card is None:
+            return None
+        response = self.client.chat_postMessage(
+            channel=request.card.channel, thread_ts=request.card.ts, text=text, unfurl_links=False, **kwargs
+        )
+        return response["ts"]
+
+    def requester_link(self, request: RequestView, checked_duplicates: list[str]) -> None:
+        permalink = None
+        if request.card is not None:
+            try:
+                permalink = self.client.chat_getPermalink(
+                    channel=request.card.channel, message_ts=request.card.ts
+                )["permalink"]
+            except SlackApiError:
+                log.warning("no permalink for the approval card", extra={"request": request.ref})
+        text = blocks.requester_text(request, permalink, checked_duplicates)
+        if request.origin_channel:
+            try:
+                self.client.chat_postEphemeral(
+                    channel=request.origin_channel, user=request.requester, text=text
+                )
+                return
+            except SlackApiError:
+                pass  # Vigil is not in that channel: tell them directly instead
+        self.client.chat_postMessage(channel=request.requester, text=text)
+
+    def decision(self, request: RequestView, by: str, final: bool) -> None:
+        self._thread(request, blocks.decision_text(request, by, final))
+
+    def account_results(self, request: RequestView, results: list[Any]) -> None:
+        self._thread(request, blocks.results_text(results))
+
+    def progress(self, request: RequestView) -> str | None:
+        text = blocks.progress_text(request)
+        if request.progress_ts and request.card is not None:
+            self.client.chat_update(channel=request.card.channel, ts=request.progress_ts, text=text)
+            return request.progress_ts
+        return self._thread(request, text)
+
+    def summary(self, summary: Summary) -> None:
+        request = summary.request
+        text, summary_blocks = blocks.summary_blocks(summary)
+        self._thread(request, text, blocks=summary_blocks)
+        if summary.failures and request.card is not None:
+            self.client.files_upload_v2(
+                channel=request.card.channel,
+                thread_ts=request.card.ts,
+                content=blocks.failures_csv(summary.failures),
+                filename=f"{request.ref}-failures.csv",
+                title=f"{request.ref}: failed accounts",
+            )
+
+    def hand_off(self, request: RequestView, accounts: list[str]) -> None:
+        text, handoff = blocks.hand_off(request, accounts)
+        response = self.client.chat_postMessage(
+            channel=self.channels.engineering, text=text, blocks=handoff, unfurl_links=False
+        )
+        if len(accounts) > blocks.HANDOFF_INLINE:
+            self.client.files_upload_v2(
+                channel=response["channel"],
+                thread_ts=response["ts"],
+                content=blocks.accounts_csv(accounts),
+                filename=f"{request.ref}-accounts.csv",
+                title=f"{request.ref}: accounts to {request.action}",
+            )
+
+    def manual_done(self, request: RequestView, engineer: str, count: int) -> None:
+        self._thread(request, blocks.manual_done_text(request, engineer, count))
+
+    def retrying(self, request: RequestView, by: str, count: int) -> None:
+        self._thread(
+            request,
+            f":repeat: <@{by}> retried {count:,} failed action(s) of {request.ref} "
+            "with the same idempotency keys.",
+        )
+
+
+def prefill(text: str, config: EnforcementConfig) -> dict[str, Any]:
+    """``/suspend acct_1 acct_2 spam CASE-4`` → accounts, reason and evidence for the modal."""
+    accounts, evidence, reason = [], [], None
+    for word in split_ids(text):
+        if reason is None and word.lower() in config.reason_codes:
+            reason = word.lower()
+        elif _CASE.match(word) or _URL.match(word):
+            evidence.append(word)
+        else:
+            accounts.append(word)
+    return {"accounts": "\n".join(accounts), "reason": reason, "evidence": "\n".join(evidence)}
+
+
+class FileProblem(Exception):
+    pass
+
+
+def download(client: WebClient, file_id: str) -> bytes:
+    """A file the person uploaded in the modal, fetched with the bot token."""
+    try:
+        info = client.files_info(file=file_id)["file"]
+    except SlackApiError as exc:
+        raise FileProblem(f"Slack would not give Vigil the file ({exc.response.get('error')}).") from None
+    url = info.get("url_private_download") or info.get("url_private")
+    if not url:
+        raise FileProblem("That file has no download link; upload a CSV or text file.")
+    if int(info.get("size") or 0) > MAX_FILE_BYTES:
+        raise FileProblem("That file is over 5 MB; split it.")
+    try:
+        with httpx.stream(
+            "GET", url, headers={"Authorization": f"Bearer {client.token}"}, timeout=10, follow_redirects=True
+        ) as response:
+            if response.status_code != 200:
+                raise FileProblem(f"Could not download the file (HTTP {response.status_code}).")
+            data = b""
+            for chunk in response.iter_bytes():
+                data += chunk
+                if len(data) > MAX_FILE_BYTES:
+                    raise FileProblem("That file is over 5 MB; split it.")
+            return data
+    except httpx.HTTPError as exc:
+        raise FileProblem(f"Could not download the file ({type(exc).__name__}); try again.") from None
+
+
+def _value(values: dict[str, Any], block: str) -> dict[str, Any]:
+    return (values.get(block) or {}).get(blocks.VALUE) or {}
+
+
+def draft_from_view(
+    view: dict[str, Any], user: str, client: WebClient
+) -> tuple[Draft | None, dict[str, str]]:
+    meta = json.loads(view.get("private_metadata") or "{}")
+    action = meta.get("action")
+    if action not in ACTIONS:
+        return None, {"accounts": "This form is out of date; run /suspend or /reinstate again."}
+    values = view.get("state", {}).get("values", {})
+    file_ids: list[str] = []
+    errors: dict[str, str] = {}
+    for uploaded in _value(values, "file").get("files") or []:
+        try:
+            file_ids.extend(read_id_file(download(client, uploaded["id"])))
+        except FileProblem as exc:
+            errors["file"] = str(exc)
+    reason = (_value(values, "reason").get("selected_option") or {}).get("value")
+    checklist = [o.get("value") for o in _value(values, "checklist").get("selected_options") or []]
+    draft = Draft(
+        action=action,
+        requester=user,
+        accounts_text=_value(values, "accounts").get("value") or "",
+        file_ids=file_ids,
+        reason_code=reason,
+        evidence=_value(values, "evidence").get("value") or "",
+        note=_value(values, "note").get("value") or "",
+        checklist=[c for c in checklist if c],
+        root_cause=_value(values, "root_cause").get("value") or "",
+        source="slack",
+        origin_channel=meta.get("channel"),
+    )
+    return draft, errors
+
+
+def _tell(client: WebClient, body: dict[str, Any], text: str, channel: str | None = None) -> None:
+    """A private note to the person who clicked, where they clicked."""
+    user = body["user"]["id"]
+    channel = channel or (body.get("channel") or {}).get("id")
+    channel = channel or (body.get("container") or {}).get("channel_id")
+    try:
+        if channel:
+            client.chat_postEphemeral(channel=channel, user=user, text=text)
+        else:
+            client.chat_postMessage(channel=user, text=text)
+    except SlackApiError as exc:
+        log.warning("could not tell the user", extra={"error": exc.response.get("error")})
+
+
+def _request_id(body: dict[str, Any]) -> int | None:
+    try:
+        return int(body["actions"][0]["value"])
+    except (KeyError, IndexError, ValueError):
+        return None
+
+
+@subcommand("account", "/vigil account ID", "an account's enforcement history", role=Role.analyst)
+def _account(call: VigilCall) -> None:
+    if not call.args:
+        call.respond(text="Usage: `/vigil account ID`", response_type="ephemeral")
+        return
+    account_id = call.args[0]
+    with call.ctx.db.read() as session:
+        entries = account_history(session, account_id)
+    call.respond(
+        text=f"Enforcement history of {account_id}",
+        blocks=blocks.history(account_id, entries),
+        response_type="ephemeral",
+    )
+
+
+def register(app: App, ctx: AppContext) -> None:
+    analyst = require(ctx.roles, Role.analyst)
+    approver = require(ctx.roles, Role.approver)
+    config = ctx.config.enforcement
+    enforcer = ctx.enforcer
+
+    def opener(action: str) -> Any:
+        def open_modal(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+            ack()  # then open at once: the trigger_id lives three seconds; nothing is looked up first
+            client.views_open(
+                trigger_id=body["trigger_id"],
+                view=blocks.request_modal(
+                    action, config, channel=body.get("channel_id"), **prefill(body.get("text", ""), config)
+                ),
+            )
+
+        return open_modal
+
+    app.command("/suspend", middleware=[analyst])(timed("command:/suspend")(opener("suspend")))
+    app.command("/reinstate", middleware=[analyst])(timed("command:/reinstate")(opener("reinstate")))
+
+    @app.view(blocks.REQUEST_CALLBACK, middleware=[analyst])
+    @timed("view:enforcement_request")
+    def submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
+        draft, errors = draft_from_view(view, body["user"]["id"], client)
+        checked = check_draft(draft, config) if draft is not None else None
+        if checked is not None:
+            errors = {**checked.errors, **errors}
+        if errors or checked is None:
+            ack(response_action="errors", errors=errors)
+            return
+        request_id = enforcer.create(checked)  # written before the modal closes
+        ack()
+        enforcer.announce(request_id, checked.duplicates)
+
+    @app.action(blocks.APPROVE_ACTION, middleware=[approver])
+    @timed("action:enforcement_approve")
+    def approve_clicked(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        ack()
+        request_id, user = _request_id(body), body["user"]["id"]
+        if request_id is None:
+            return
+        try:
+            enforcer.approve(request_id, user, is_admin=ctx.roles.has(user, Role.admin))
+        except Refused as exc:
+            _tell(client, body, str(exc))
+
+    @app.action(blocks.REJECT_ACTION, middleware=[approver])
+    @timed("action:enforcement_reject")
+    def reject_clicked(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        ack()
+        request_id, user = _request_id(body), body["user"]["id"]
+        if request_id is None:
+            return
+        try:
+            enforcer.check_can_decide(request_id, user)
+        except Refused as exc:
+            _tell(client, body, str(exc))
+            return
+        channel = (body.get("channel") or {}).get("id")
+        client.views_open(
+            trigger_id=body["trigger_id"], view=blocks.reject_modal(request_id, f"REQ-{request_id}", channel)
+        )
+
+    @app.view(blocks.REJECT_CALLBACK, middleware=[approver])
+    @timed("view:enforcement_reject")
+    def reject_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
+        meta = json.loads(view.get("private_metadata") or "{}")
+        reason = _value(view.get("state", {}).get("values", {}), "reason").get("value") or ""
+        if not reason.strip():
+            ack(response_action="errors", errors={"reason": "Say why you reject it."})
+            return
+        ack()
+        try:
+            enforcer.reject(int(meta["request_id"]), body["user"]["id"], reason)
+        except Refused as exc:
+            _tell(client, body, str(exc), channel=meta.get("channel"))
+
+    @app.action(blocks.MANUAL_DONE_ACTION)
+    @timed("action:enforcement_manual_done")
+    def manual_done_clicked(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        ack()
+        request_id, user = _request_id(body), body["user"]["id"]
+        channel = (body.get("channel") or {}).get("id")
+        if request_id is None:
+            return
+        if channel != ctx.config.channels.engineering:
+            _tell(client, body, "Manual execution is recorded from the engineering channel's hand-off only.")
+            return
+        try:
+            count = enforcer.mark_manual_done(request_id, user)
+        except Refused as exc:
+            _tell(client, body, str(exc))
+            return
+        view = enforcer.view(request_id)
+        message_ts = (body.get("container") or {}).get("message_ts")
+        if view is not None and message_ts:
+            text = blocks.manual_done_text(view, user, count)
+            client.chat_update(channel=channel, ts=message_ts, text=text, blocks=[section(text).to_dict()])
+
+    @app.action(blocks.RETRY_ACTION, middleware=[analyst])
+    @timed("action:enforcement_retry")
+    def retry_clicked(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        ack()
+        request_id, user = _request_id(body), body["user"]["id"]
+        if request_id is None:
+            return
+        if not enforcer.retry_failed(request_id, user):
+            _tell(client, body, f"REQ-{request_id} has no failed (retryable) actions. Nothing changed.")

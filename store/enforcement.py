@@ -1,0 +1,222 @@
+"""The enforcement ledger: requests, their approvals, one action row per account, and the
+timeline of every change.
+
+Action rows are written when the request is made (status ``awaiting_approval``) so the
+idempotency key is fixed before anyone approves; approval flips them to ``pending`` in one
+UPDATE and the worker claims due rows under a lease (FOR UPDATE SKIP LOCKED on PostgreSQL).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    and_,
+    func,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from store.base import Base, JSONType, UTCDateTime
+
+# Request statuses.
+PENDING_APPROVAL, APPROVED, REJECTED, COMPLETED = "pending_approval", "approved", "rejected", "completed"
+# Action statuses. OUTSTANDING ones keep their request open.
+AWAITING_APPROVAL, PENDING, RUNNING = "awaiting_approval", "pending", "running"
+DONE, ALREADY, FAILED, RETRYABLE = "done", "already_in_state", "failed", "failed_retryable"
+MANUAL, CANCELLED = "awaiting_manual", "cancelled"
+OUTSTANDING = (PENDING, RUNNING, MANUAL)
+EXECUTED = (DONE, ALREADY)
+
+
+class EnforcementRequest(Base):
+    __tablename__ = "enforcement_requests"
+    __table_args__ = (Index("ix_enforcement_requests_status", "status"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    action: Mapped[str] = mapped_column(String(16))  # suspend | reinstate
+    status: Mapped[str] = mapped_column(String(24))
+    requester: Mapped[str] = mapped_column(String(32))
+    reason_code: Mapped[str] = mapped_column(String(32))
+    note: Mapped[str] = mapped_column(Text, default="")
+    evidence: Mapped[str] = mapped_column(Text, default="")
+    # "CASE-12" when the evidence names a case; the cases capability links its timeline.
+    case_ref: Mapped[str | None] = mapped_column(String(32), index=True)
+    account_count: Mapped[int] = mapped_column(Integer)
+    duplicates_removed: Mapped[int] = mapped_column(Integer, default=0)
+    checklist: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    # A reinstatement of accounts that one suspension request covered links to it.
+    reverses_request_id: Mapped[int | None] = mapped_column(
+        ForeignKey("enforcement_requests.id", name="fk_enforcement_requests_reverses")
+    )
+    approvals_needed: Mapped[int] = mapped_column(Integer)
+    approvals_count: Mapped[int] = mapped_column(Integer, default=0)
+    decided_by: Mapped[str | None] = mapped_column(String(32))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    rejection_reason: Mapped[str | None] = mapped_column(Text)
+    manual: Mapped[bool] = mapped_column(Boolean, default=False)
+    precheck: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    source: Mapped[str] = mapped_column(String(16))  # slack | cli
+    origin_channel: Mapped[str | None] = mapped_column(String(32))
+    card_channel: Mapped[str | None] = mapped_column(String(32))
+    card_ts: Mapped[str | None] = mapped_column(String(32))
+    progress_ts: Mapped[str | None] = mapped_column(String(32))
+    round: Mapped[int] = mapped_column(Integer, default=1)  # bumps when failed actions are retried
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    @property
+    def ref(self) -> str:
+        return f"REQ-{self.id}"
+
+
+class EnforcementAction(Base):
+    __tablename__ = "enforcement_actions"
+    __table_args__ = (
+        UniqueConstraint("request_id", "account_id"),
+        Index("ix_enforcement_actions_due", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("enforcement_requests.id"))
+    account_id: Mapped[str] = mapped_column(String(64), index=True)
+    action: Mapped[str] = mapped_column(String(16))
+    # vigil:{request_id}:{account_id}:{action}: the same on every retry and after a restart.
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    status: Mapped[str] = mapped_column(String(24))
+    reverses_action_id: Mapped[int | None] = mapped_column(
+        ForeignKey("enforcement_actions.id", name="fk_enforcement_actions_reverses")
+    )
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    first_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    locked_by: Mapped[str | None] = mapped_column(String(64))
+    result_code: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(Text)
+    executed_by: Mapped[str | None] = mapped_column(String(32))  # the engineer, in manual mode
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class EnforcementApproval(Base):
+    """One row per person and decision; the unique key is what makes a double click a no-op."""
+
+    __tablename__ = "enforcement_approvals"
+    __table_args__ = (UniqueConstraint("request_id", "approver", "decision"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("enforcement_requests.id"))
+    approver: Mapped[str] = mapped_column(String(32))
+    decision: Mapped[str] = mapped_column(String(8))  # approve | reject
+    reason: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class EnforcementEvent(Base):
+    """The timeline of a request and of the accounts it touches."""
+
+    __tablename__ = "enforcement_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("enforcement_requests.id"), index=True)
+    account_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    actor: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(48))
+    data: Mapped[dict[str, Any]] = mapped_column(JSONType)
+
+
+def _due(now: datetime) -> Any:
+    """Pending actions whose time has come, and running ones whose worker's lease ran out."""
+    return or_(
+        and_(
+            EnforcementAction.status == PENDING,
+            or_(EnforcementAction.next_attempt_at.is_(None), EnforcementAction.next_attempt_at <= now),
+        ),
+        and_(EnforcementAction.status == RUNNING, EnforcementAction.lease_until < now),
+    )
+
+
+def due_exists(session: Session, now: datetime) -> bool:
+    return session.scalar(select(EnforcementAction.id).where(_due(now)).limit(1)) is not None
+
+
+def claim_due(session: Session, worker_id: str, now: datetime, lease: timedelta, limit: int) -> list[int]:
+    """Lease up to ``limit`` due actions (a dead worker's included). Returns their ids."""
+    due = (
+        select(EnforcementAction.id)
+        .where(_due(now))
+        .order_by(EnforcementAction.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    ids = list(session.scalars(due))
+    if ids:
+        session.execute(
+            update(EnforcementAction)
+            .where(EnforcementAction.id.in_(ids))
+            .values(
+                status=RUNNING,
+                locked_by=worker_id,
+                lease_until=now + lease,
+                attempts=EnforcementAction.attempts + 1,
+                first_attempt_at=func.coalesce(EnforcementAction.first_attempt_at, now),
+                updated_at=now,
+            )
+        )
+    return ids
+
+
+def release(session: Session, ids: list[int], worker_id: str, now: datetime) -> int:
+    """Give back leased rows this worker never started (a graceful stop)."""
+    if not ids:
+        return 0
+    result = session.execute(
+        update(EnforcementAction)
+        .where(
+            EnforcementAction.id.in_(ids),
+            EnforcementAction.locked_by == worker_id,
+            EnforcementAction.status == RUNNING,
+        )
+        .values(
+            status=PENDING,
+            locked_by=None,
+            lease_until=None,
+            attempts=EnforcementAction.attempts - 1,
+            updated_at=now,
+        )
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def status_counts(session: Session, request_id: int) -> dict[str, int]:
+    rows = session.execute(
+        select(EnforcementAction.status, func.count())
+        .where(EnforcementAction.request_id == request_id)
+        .group_by(EnforcementAction.status)
+    )
+    return {status: int(count) for status, count in rows}
+
+
+def has_outstanding(session: Session, request_id: int) -> bool:
+    return (
+        session.scalar(
+            select(EnforcementAction.id)
+            .where(EnforcementAction.request_id == request_id, EnforcementAction.status.in_(OUTSTANDING))
+            .limit(1)
+        )
+        is not None
+    )
