@@ -218,8 +218,9 @@ def rules_backtest(folder: str | None, since: str, rule_id: str | None, csv_path
 
     from store.db import Database
     from workflows.clock import SystemClock
+    from workflows.enforcement import ReversedSuspensionLabels
     from workflows.features import AccountFeatures
-    from workflows.playbooks import backtest, parse_since
+    from workflows.playbooks import CaseOutcomeLabels, backtest, parse_since
 
     settings, _, loaded = _load_rules(folder)
     if rule_id and loaded.get(rule_id) is None:
@@ -231,7 +232,8 @@ def rules_backtest(folder: str | None, since: str, rule_id: str | None, csv_path
         fail(str(exc), 2)
     database = Database(settings.vigil_database_url)
     with database.read() as session:
-        rows = backtest(session, loaded, start, now, AccountFeatures(), rule_id)
+        labels = CaseOutcomeLabels([ReversedSuspensionLabels()])
+        rows = backtest(session, loaded, start, now, AccountFeatures(), rule_id, labels)
 
     def pct(value: float | None) -> str:
         return "-" if value is None else f"{value:.0%}"

@@ -20,7 +20,7 @@ from workflows.enforcement import Enforcer, EnforcerOptions
 from workflows.escalations import Escalations
 from workflows.features import AccountFeatures
 from workflows.jobs import JobRunner
-from workflows.playbooks import CaseRules, PlaybookError, Playbooks
+from workflows.playbooks import CaseRules, PlaybookError, Playbooks, RequestRules
 from workflows.playbooks import register_jobs as register_rule_jobs
 from workflows.roles import RoleBook
 
@@ -67,6 +67,7 @@ def build_context(
         SlackEnforcementNotifier(client, config.channels),
         gateway,
         enforcer_options,
+        rules=RequestRules(playbooks, features, clock, config),
     )
     ctx = AppContext(
         settings=settings,

@@ -72,6 +72,9 @@ class EnforcementRequest(Base):
     card_ts: Mapped[str | None] = mapped_column(String(32))
     progress_ts: Mapped[str | None] = mapped_column(String(32))
     round: Mapped[int] = mapped_column(Integer, default=1)  # bumps when failed actions are retried
+    # What playbook rules (trigger enforcement.requested) added: hints, and a reason for an extra approval.
+    recommendations: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list, server_default="[]")
+    second_review: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -55,6 +55,7 @@ from store.enforcement import (
     EnforcementEvent,
     EnforcementRequest,
 )
+from store.escalations import Case, CaseEvent, parse_case_ref
 from workflows import audit
 from workflows.clock import Clock
 from workflows.config import Enforcement as EnforcementConfig
@@ -251,14 +252,33 @@ def _timeline(
 ) -> None:
     """An event on the request's (and account's) timeline, in the caller's transaction.
 
-    The cases capability hooks in here: when ``request.case_ref`` is set, the linked case's
-    timeline gets the same event.
+    When the request names a case (``case_ref``), request-level events land on the case's
+    timeline too, so the case shows what was asked, decided and done about it. Per-account
+    results stay on the request: a 2,000-account bulk would drown the case.
     """
     session.add(
         EnforcementEvent(
             request_id=request.id, account_id=account_id, at=at, actor=actor, kind=kind, data=data or {}
         )
     )
+    if request.case_ref and account_id is None:
+        case_id = parse_case_ref(request.case_ref)
+        if case_id is not None and session.get(Case, case_id) is not None:
+            session.add(
+                CaseEvent(
+                    case_id=case_id,
+                    at=at,
+                    actor=actor,
+                    kind=f"enforcement.{kind}",
+                    data={"request": request.ref, "action": request.action, **_brief(data or {})},
+                )
+            )
+
+
+def _brief(data: dict[str, Any]) -> dict[str, Any]:
+    """What a case timeline needs of an enforcement event (not the whole sample list)."""
+    keep = ("accounts", "reason_code", "reason", "counts", "approvals", "approvals_needed", "final")
+    return {k: data[k] for k in keep if k in data}
 
 
 def _reversed_suspensions(session: Session, accounts: list[str]) -> dict[str, EnforcementAction]:
@@ -388,6 +408,8 @@ class RequestView:
     counts: dict[str, int]
     round: int
     created_at: datetime
+    recommendations: list[dict[str, Any]] = field(default_factory=list)
+    second_review: str | None = None
 
     @property
     def ref(self) -> str:
@@ -459,6 +481,8 @@ def load_view(session: Session, request_id: int) -> RequestView | None:
         counts=ledger.status_counts(session, request_id),
         round=request.round,
         created_at=request.created_at,
+        recommendations=list(request.recommendations or []),
+        second_review=request.second_review,
     )
 
 
@@ -990,6 +1014,35 @@ class _Result:
     outcome: Outcome
 
 
+class ReversedSuspensionLabels:
+    """For backtests: a case whose linked suspension was later reversed was not abuse,
+    whatever the case's own outcome says (the reversal is the better-informed verdict)."""
+
+    def label(self, session: Session, case: Any) -> bool | None:
+        reversed_action = (
+            select(EnforcementAction.id)
+            .join(EnforcementRequest, EnforcementRequest.id == EnforcementAction.request_id)
+            .where(
+                EnforcementRequest.case_ref == case.ref,
+                EnforcementAction.action == "suspend",
+                EnforcementAction.id.in_(
+                    select(EnforcementAction.reverses_action_id).where(
+                        EnforcementAction.reverses_action_id.is_not(None),
+                        EnforcementAction.status.in_(EXECUTED),
+                    )
+                ),
+            )
+            .limit(1)
+        )
+        return False if session.scalars(reversed_action).first() is not None else None
+
+
+class RequestRules(Protocol):
+    """Playbook rules for trigger ``enforcement.requested``, run in the request's transaction."""
+
+    def apply(self, session: Session, request: EnforcementRequest) -> Any: ...
+
+
 class Enforcer:
     """Runs the enforcement lifecycle: adapters call its methods (one unit of work each, then
     notify), and its worker executes approved actions in the background.
@@ -1005,10 +1058,12 @@ class Enforcer:
         notifier: EnforcementNotifier,
         gateway: EnforcementGateway | None,
         options: EnforcerOptions | None = None,
+        rules: RequestRules | None = None,
     ) -> None:
         self.db = db
         self.clock = clock
         self.config = config
+        self.rules = rules
         self.notifier = notifier
         self.gateway = gateway
         self.options = options or EnforcerOptions()
@@ -1033,7 +1088,12 @@ class Enforcer:
     def create(self, checked: Checked) -> int:
         """Write the request (one unit of work); nothing is sent yet."""
         with self.db.transaction() as session:
-            return create_request(session, self.clock, self.config, checked)
+            request_id = create_request(session, self.clock, self.config, checked)
+            if self.rules is not None:
+                request = session.get(EnforcementRequest, request_id)
+                assert request is not None
+                self.rules.apply(session, request)
+            return request_id
 
     def announce(self, request_id: int, duplicates: list[str]) -> RequestView:
         """Put the request in front of approvers, tell the requester where, and pre-check bulk."""

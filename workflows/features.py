@@ -10,6 +10,7 @@ from typing import Any, Protocol
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
+from store.enforcement import EXECUTED, EnforcementAction
 from store.escalations import Case, CaseAccount
 
 WINDOWS: dict[str, timedelta] = {
@@ -49,9 +50,29 @@ class CaseFeatures:
         )
 
 
+class EnforcementFeatures:
+    """Enforcement actions carried out on the account, and whether it is suspended now."""
+
+    def counts(self, session: Session, account_id: str, now: datetime) -> dict[str, Any]:
+        executed = and_(EnforcementAction.account_id == account_id, EnforcementAction.status.in_(EXECUTED))
+        features: dict[str, Any] = windowed_counts(
+            session, EnforcementAction.finished_at, executed, "enforcement_actions", now
+        )
+        latest = session.scalars(
+            select(EnforcementAction.action)
+            .where(executed, EnforcementAction.finished_at < now)
+            .order_by(EnforcementAction.finished_at.desc(), EnforcementAction.id.desc())
+            .limit(1)
+        ).first()
+        features["suspended"] = latest == "suspend"
+        return features
+
+
 class AccountFeatures:
     def __init__(self, sources: list[FeatureSource] | None = None) -> None:
-        self.sources: list[FeatureSource] = sources if sources is not None else [CaseFeatures()]
+        self.sources: list[FeatureSource] = (
+            sources if sources is not None else [CaseFeatures(), EnforcementFeatures()]
+        )
 
     def add(self, source: FeatureSource) -> None:
         self.sources.append(source)

@@ -747,15 +747,122 @@ def case_context(
     return context
 
 
-class CaseRules:
-    """Runs case.created / case.updated rules inside the case's own transaction, so what a
-    rule changes, its rule_hits row and the posts it queues commit together."""
+class RuleRunner:
+    """Evaluates one trigger for one subject inside the caller's transaction and carries out
+    the actions every subject shares (route, notify, open_investigation) as queued posts, so
+    what a rule did, its rule_hits row and the state change that fired it commit together.
+    Subject-specific actions (a case's priority, a request's approvals) are ``_own``."""
 
     def __init__(self, playbooks: Playbooks, features: Any, clock: Any, config: Any) -> None:
         self.playbooks = playbooks
         self.features = features
         self.clock = clock
         self.config = config
+
+    def run(
+        self, session: Session, trigger: str, subject: Any, subject_id: str, context: dict[str, Any]
+    ) -> tuple[Evaluation, dict[str, Any]]:
+        now = self.clock.now()
+        evaluation = evaluate(
+            self.playbooks.rules,
+            trigger,
+            subject_id,
+            context,
+            now,
+            live_hits_since(session, start_of_day(now, self.config.tz)),
+        )
+        changes: dict[str, Any] = {}
+        if not evaluation.matches:
+            return evaluation, changes
+        record_hits(session, evaluation, now)
+        occasion = f"{context.get('change') or trigger}:{getattr(subject, 'escalations', 0)}"
+        for match in evaluation.matches:
+            if match.mode != "live":
+                continue
+            for action in match.actions:
+                if not self._own(session, subject, match, action, changes):
+                    self._shared(session, subject, subject_id, match, action, context, occasion)
+        session.flush()
+        return evaluation, changes
+
+    def _own(
+        self, session: Session, subject: Any, match: Match, action: Action, changes: dict[str, Any]
+    ) -> bool:
+        return False
+
+    def _channel(self, ref: str) -> str:
+        return getattr(self.config.channels, ref) if ref in CHANNEL_ALIASES else ref
+
+    @staticmethod
+    def _label(subject: Any, subject_id: str) -> str:
+        """As the subject stands now, after the actions before this one (set_priority, …)."""
+        if hasattr(subject, "priority") and hasattr(subject, "category"):
+            return f"{subject_id} ({subject.priority}, {subject.category})"
+        return subject_id
+
+    def _shared(
+        self,
+        session: Session,
+        subject: Any,
+        subject_id: str,
+        match: Match,
+        action: Action,
+        context: dict[str, Any],
+        occasion: str,
+    ) -> None:
+        from workflows.jobs import enqueue
+
+        rule, kind, value = match.rule.id, action.kind, action.value
+        if kind == "route":
+            label = self._label(subject, subject_id)
+            text = f"{label} matched playbook rule {rule}: {match.rule.rule.description}"
+            enqueue(
+                session,
+                self.clock,
+                JOB_POST,
+                {"channel": self._channel(value), "text": text},
+                key=f"route:{rule}:{subject_id}:{occasion}",
+            )
+        elif kind == "notify":
+            try:
+                text = render_notification(value["template"], context)
+            except TemplateError as exc:
+                RULE_ERRORS.labels(rule=rule).inc()
+                log.warning(
+                    "notify template failed", extra={"rule": rule, "subject": subject_id, "error": str(exc)}
+                )
+                return
+            enqueue(
+                session,
+                self.clock,
+                JOB_POST,
+                {"channel": self._channel(value["channel"]), "text": text},
+                key=f"notify:{rule}:{subject_id}:{occasion}",
+            )
+        elif kind == "open_investigation":
+            accounts = [a for a in _accounts_in(context) if a][:5]
+            for account in accounts:
+                enqueue(
+                    session,
+                    self.clock,
+                    JOB_OPEN_INVESTIGATION,
+                    {"account_id": account, "rule": rule, "subject": subject_id},
+                    key=f"investigate:{rule}:{subject_id}:{account}",
+                )
+
+
+def _accounts_in(context: dict[str, Any]) -> list[str]:
+    for key in ("case", "request"):
+        if key in context:
+            return list(context[key].get("accounts") or [])
+    for key in ("report", "signal"):
+        if key in context:
+            return [context[key].get("account_id", "")]
+    return [context.get("account", {}).get("id", "")]
+
+
+class CaseRules(RuleRunner):
+    """case.created / case.updated."""
 
     def apply(self, session: Session, case: Any, trigger: str, change: str | None = None) -> Evaluation:
         from store.escalations import CaseEvent, accounts_of
@@ -764,56 +871,24 @@ class CaseRules:
         accounts = accounts_of(session, case.id)
         account = self.features.for_account(session, accounts[0] if accounts else None, now)
         context = case_context(case, accounts, account, now, change)
-        evaluation = evaluate(
-            self.playbooks.rules,
-            trigger,
-            case.ref,
-            context,
-            now,
-            live_hits_since(session, start_of_day(now, self.config.tz)),
-        )
-        if not evaluation.matches:
-            return evaluation
-        record_hits(session, evaluation, now)
-        changes: dict[str, Any] = {}
-        for match in evaluation.matches:
-            if match.mode != "live":
-                continue
-            for action in match.actions:
-                self._apply(session, case, match, action, context, changes)
-        session.add(
-            CaseEvent(
-                case_id=case.id,
-                at=now,
-                actor=None,
-                kind="rules_matched",
-                data={
-                    "trigger": trigger,
-                    "rules": [
-                        {"rule": m.rule.id, "mode": m.mode, "note": m.note} for m in evaluation.matches
-                    ],
-                    "changes": changes,
-                },
+        evaluation, changes = self.run(session, trigger, case, case.ref, context)
+        if evaluation.matches:
+            rules = [{"rule": m.rule.id, "mode": m.mode, "note": m.note} for m in evaluation.matches]
+            session.add(
+                CaseEvent(
+                    case_id=case.id,
+                    at=now,
+                    actor=None,
+                    kind="rules_matched",
+                    data={"trigger": trigger, "rules": rules, "changes": changes},
+                )
             )
-        )
         return evaluation
 
-    def _channel(self, ref: str) -> str:
-        return getattr(self.config.channels, ref) if ref in CHANNEL_ALIASES else ref
-
-    def _apply(
-        self,
-        session: Session,
-        case: Any,
-        match: Match,
-        action: Action,
-        context: dict[str, Any],
-        changes: dict[str, Any],
-    ) -> None:
-        from workflows.jobs import enqueue
-
-        rule = match.rule.id
-        kind, value = action.kind, action.value
+    def _own(
+        self, session: Session, case: Any, match: Match, action: Action, changes: dict[str, Any]
+    ) -> bool:
+        rule, kind, value = match.rule.id, action.kind, action.value
         if kind == "set_category":
             case.category = changes["category"] = value
         elif kind == "set_priority":
@@ -828,44 +903,71 @@ class CaseRules:
                 case.recommendations = [*(case.recommendations or []), {"rule": rule, "text": value}]
         elif kind == "require_second_review":
             case.second_review = f"{value} ({rule})"
-        elif kind == "route":
-            text = (
-                f"{case.ref} ({case.priority}, {case.category}) matched playbook rule {rule}: "
-                f"{match.rule.rule.description}"
+        else:
+            return False
+        return True
+
+
+class RequestRules(RuleRunner):
+    """enforcement.requested: rules may ask for one more approval or add a hint to the card;
+    they never approve, reject or execute anything."""
+
+    def apply(self, session: Session, request: Any) -> Evaluation:
+        from store.enforcement import EnforcementAction, EnforcementEvent
+
+        now = self.clock.now()
+        accounts = list(
+            session.scalars(
+                select(EnforcementAction.account_id)
+                .where(EnforcementAction.request_id == request.id)
+                .order_by(EnforcementAction.id)
+                .limit(50)
             )
-            enqueue(
-                session,
-                self.clock,
-                JOB_POST,
-                {"channel": self._channel(value), "text": text, "case_id": case.id},
-                key=f"route:{rule}:{case.ref}:{context.get('change') or 'created'}:{case.escalations}",
-            )
-        elif kind == "notify":
-            try:
-                text = render_notification(value["template"], context)
-            except TemplateError as exc:
-                RULE_ERRORS.labels(rule=rule).inc()
-                log.warning(
-                    "notify template failed", extra={"rule": rule, "subject": case.ref, "error": str(exc)}
+        )
+        account = self.features.for_account(session, accounts[0] if accounts else None, now)
+        context = {
+            "request": {
+                "id": request.ref,
+                "action": request.action,
+                "reason_code": request.reason_code,
+                "accounts": accounts,
+                "count": request.account_count,
+                "requester": request.requester,
+                "note": request.note or "",
+                "evidence": request.evidence or "",
+            },
+            "account": account,
+        }
+        evaluation, changes = self.run(session, "enforcement.requested", request, request.ref, context)
+        if evaluation.matches:
+            rules = [{"rule": m.rule.id, "mode": m.mode, "note": m.note} for m in evaluation.matches]
+            session.add(
+                EnforcementEvent(
+                    request_id=request.id,
+                    account_id=None,
+                    at=now,
+                    actor="vigil",
+                    kind="rules_matched",
+                    data={"rules": rules, "changes": changes},
                 )
-                return
-            enqueue(
-                session,
-                self.clock,
-                JOB_POST,
-                {"channel": self._channel(value["channel"]), "text": text, "case_id": case.id},
-                key=f"notify:{rule}:{case.ref}:{context.get('change') or 'created'}:{case.escalations}",
             )
-        elif kind == "open_investigation":
-            for account in context["case"]["accounts"][:5]:
-                enqueue(
-                    session,
-                    self.clock,
-                    JOB_OPEN_INVESTIGATION,
-                    {"account_id": account, "rule": rule, "subject": case.ref},
-                    key=f"investigate:{rule}:{case.ref}:{account}",
-                )
-        session.flush()
+        return evaluation
+
+    def _own(
+        self, session: Session, request: Any, match: Match, action: Action, changes: dict[str, Any]
+    ) -> bool:
+        rule, kind, value = match.rule.id, action.kind, action.value
+        if kind == "recommend":
+            if not any(r.get("rule") == rule for r in request.recommendations or []):
+                request.recommendations = [*(request.recommendations or []), {"rule": rule, "text": value}]
+        elif kind == "require_second_review":
+            if request.second_review is None:  # one extra approver, however many rules ask
+                request.approvals_needed += 1
+                changes["approvals_needed"] = request.approvals_needed
+            request.second_review = f"{value} ({rule})"
+        else:
+            return False
+        return True
 
 
 def register_jobs(runner: Any, notifier: Any) -> None:

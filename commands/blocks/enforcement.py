@@ -245,6 +245,14 @@ def card(view: RequestView) -> tuple[str, list[dict[str, Any]]]:
         blocks.append(section("\n".join(ticks)))
     if view.reverses_request_id:
         blocks.append(context(f"Reverses REQ-{view.reverses_request_id}."))
+    advice = [
+        f":bulb: {escape(r.get('text', ''))} _(rule `{escape(r.get('rule', ''))}`)_"
+        for r in view.recommendations
+    ]
+    if view.second_review:
+        advice.append(f":busts_in_silhouette: One more approval required: {escape(view.second_review)}")
+    if advice:
+        blocks.append(section("\n".join(advice)))
     if view.precheck:
         pre = view.precheck
         bits = [

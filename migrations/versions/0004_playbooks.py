@@ -1,4 +1,4 @@
-"""playbooks: rule hits, and what rules add to a case
+"""playbooks: rule hits, and what rules add to a case or an enforcement request
 
 Revision ID: 0004_playbooks
 Revises: 0003_enforcement
@@ -45,9 +45,15 @@ def upgrade() -> None:
         batch.add_column(sa.Column("labels", JSON, nullable=False, server_default="[]"))
         batch.add_column(sa.Column("recommendations", JSON, nullable=False, server_default="[]"))
         batch.add_column(sa.Column("second_review", sa.Text))
+    with op.batch_alter_table("enforcement_requests") as batch:
+        batch.add_column(sa.Column("recommendations", JSON, nullable=False, server_default="[]"))
+        batch.add_column(sa.Column("second_review", sa.Text))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("enforcement_requests") as batch:
+        batch.drop_column("second_review")
+        batch.drop_column("recommendations")
     with op.batch_alter_table("cases") as batch:
         batch.drop_column("second_review")
         batch.drop_column("recommendations")
