@@ -370,7 +370,10 @@ def enforcement_request(
             click.echo(f"{key}: {message}", err=True)
         fail("enforcement: request not created")
     ctx, _client = build_context(settings, config)
-    view = ctx.enforcer.submit(checked)
+    request_id = ctx.enforcer.submit(checked)
+    ctx.jobs.run_until_idle()  # post the approval card from here, now
+    view = ctx.enforcer.view(request_id)
+    assert view is not None
     if checked.duplicates:
         click.echo(f"{len(checked.duplicates)} duplicate id(s) removed")
     where = f"card posted in {view.card.channel}" if view.card else "the card could not be posted (see logs)"

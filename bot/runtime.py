@@ -68,6 +68,7 @@ def build_context(
         gateway,
         enforcer_options,
         rules=RequestRules(playbooks, features, clock, config),
+        jobs=jobs,
     )
     ctx = AppContext(
         settings=settings,

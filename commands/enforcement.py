@@ -289,9 +289,8 @@ def register(app: App, ctx: AppContext) -> None:
         if errors or checked is None:
             ack(response_action="errors", errors=errors)
             return
-        request_id = enforcer.create(checked)  # written before the modal closes
+        enforcer.create(checked)  # written (and its card queued) before the modal closes
         ack()
-        enforcer.announce(request_id, checked.duplicates)
 
     @app.action(blocks.APPROVE_ACTION, middleware=[approver])
     @timed("action:enforcement_approve")

@@ -163,3 +163,24 @@ def test_retry_failed_from_the_command_line(
     assert enforcing.enforce() == 1
     assert actions(enforcing)["acct_1"].status == "done"
     assert CliRunner().invoke(main, ["enforcement", "retry-failed"]).output.strip() == "nothing to retry"
+
+
+def test_a_slack_failure_while_posting_the_approval_card_loses_nothing(vigil: Vigil) -> None:
+    vigil.slack.fail("chat.postMessage", error="service_unavailable", times=1)
+    assert ask(vigil, accounts="acct_1").status_code == 200
+    vigil.slack.wait_for("chat.postMessage")  # the failed attempt
+    eventually(lambda: _announce_pending_with_error(vigil), what="the retry to be scheduled")
+    assert request_row(vigil).card_ts is None and request_row(vigil).status == "pending_approval"
+    vigil.clock.advance(timedelta(minutes=5))
+    eventually(lambda: request_row(vigil).card_ts is not None, what="the card to be posted on retry")
+    approve_and_wait(vigil)
+
+
+def _announce_pending_with_error(vigil: Vigil) -> bool:
+    from sqlalchemy import select
+
+    from store.jobs import Job
+
+    with vigil.db.read() as session:
+        job = session.scalars(select(Job).where(Job.key == "enforcement-announce:1")).first()
+        return bool(job and job.status == "pending" and job.last_error)

@@ -59,6 +59,7 @@ from store.escalations import Case, CaseEvent, parse_case_ref
 from workflows import audit
 from workflows.clock import Clock
 from workflows.config import Enforcement as EnforcementConfig
+from workflows.jobs import JobRunner, PermanentJobError, enqueue
 from workflows.metrics import (
     ENFORCEMENT_ACTIONS,
     ENFORCEMENT_CALL_SECONDS,
@@ -1037,6 +1038,10 @@ class ReversedSuspensionLabels:
         return False if session.scalars(reversed_action).first() is not None else None
 
 
+JOB_ANNOUNCE = "enforcement.announce"
+JOB_PRECHECK = "enforcement.precheck"
+
+
 class RequestRules(Protocol):
     """Playbook rules for trigger ``enforcement.requested``, run in the request's transaction."""
 
@@ -1059,11 +1064,18 @@ class Enforcer:
         gateway: EnforcementGateway | None,
         options: EnforcerOptions | None = None,
         rules: RequestRules | None = None,
+        jobs: JobRunner | None = None,
     ) -> None:
         self.db = db
         self.clock = clock
         self.config = config
         self.rules = rules
+        self.jobs = jobs
+        if jobs is not None:
+            jobs.register(
+                JOB_ANNOUNCE, lambda p: self.announce(int(p["request_id"]), list(p.get("duplicates", [])))
+            )
+            jobs.register(JOB_PRECHECK, lambda p: self.precheck(int(p["request_id"])))
         self.notifier = notifier
         self.gateway = gateway
         self.options = options or EnforcerOptions()
@@ -1086,37 +1098,53 @@ class Enforcer:
             return load_view(session, request_id)
 
     def create(self, checked: Checked) -> int:
-        """Write the request (one unit of work); nothing is sent yet."""
+        """Write the request (one unit of work) and queue its announcement in the same one:
+        a Slack outage or a restart delays the approval card, never loses it."""
         with self.db.transaction() as session:
             request_id = create_request(session, self.clock, self.config, checked)
             if self.rules is not None:
                 request = session.get(EnforcementRequest, request_id)
                 assert request is not None
                 self.rules.apply(session, request)
-            return request_id
+            if self.jobs is not None:
+                payload = {"request_id": request_id, "duplicates": checked.duplicates[:50]}
+                enqueue(session, self.clock, JOB_ANNOUNCE, payload, key=f"enforcement-announce:{request_id}")
+        if self.jobs is not None:
+            self.jobs.wake()
+        return request_id
 
     def announce(self, request_id: int, duplicates: list[str]) -> RequestView:
-        """Put the request in front of approvers, tell the requester where, and pre-check bulk."""
+        """Put the request in front of approvers, tell the requester where, and queue the bulk
+        pre-check. Raises when the card cannot be posted, so the job retries it."""
         view = self.view(request_id)
-        assert view is not None
-        try:
+        if view is None:
+            raise PermanentJobError(f"{request_ref(request_id)} does not exist")
+        if view.card is None:
             card = self.notifier.post_card(view)
             with self.db.transaction() as session:
                 set_card(session, request_id, card)
             view = self.view(request_id)
             assert view is not None
-            self.notifier.requester_link(view, duplicates)
-        except Exception:
-            log.exception("could not post the approval card", extra={"request": view.ref})
-        if view.bulk and self.gateway is not None:
             try:
-                self.precheck(request_id)
-            except Exception:
-                log.exception("pre-check failed", extra={"request": view.ref})
+                self.notifier.requester_link(view, duplicates)
+            except Exception:  # the card is up; a missing link is not worth a second card
+                log.warning("could not tell the requester", extra={"request": view.ref}, exc_info=True)
+        if view.bulk and self.gateway is not None and view.precheck is None and self.jobs is not None:
+            with self.db.transaction() as session:
+                enqueue(
+                    session,
+                    self.clock,
+                    JOB_PRECHECK,
+                    {"request_id": request_id},
+                    key=f"enforcement-precheck:{request_id}",
+                    max_attempts=3,
+                )
+            self.jobs.wake()
         return view
 
-    def submit(self, checked: Checked) -> RequestView:
-        return self.announce(self.create(checked), checked.duplicates)
+    def submit(self, checked: Checked) -> int:
+        """Create the request; the job worker (or the caller, with run_until_idle) announces it."""
+        return self.create(checked)
 
     def check_can_decide(self, request_id: int, user: str) -> None:
         with self.db.read() as session:
