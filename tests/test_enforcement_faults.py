@@ -184,3 +184,33 @@ def _announce_pending_with_error(vigil: Vigil) -> bool:
     with vigil.db.read() as session:
         job = session.scalars(select(Job).where(Job.key == "enforcement-announce:1")).first()
         return bool(job and job.status == "pending" and job.last_error)
+
+
+def test_a_slack_failure_while_reporting_results_delays_them_and_loses_nothing(
+    enforcing: Vigil, fake_enforcement: FakeEnforcement
+) -> None:
+    fake_enforcement.add("acct_1")
+    ask(enforcing, accounts="acct_1")
+    approve_and_wait(enforcing)
+    enforcing.slack.fail("chat.postMessage", error="service_unavailable", times=1)
+    enforcing.enforce()
+    eventually(lambda: request_row(enforcing).status == "completed", what="the request to complete")
+    eventually(lambda: _job_waiting(enforcing, "enforcement.results"), what="the retry to be scheduled")
+    enforcing.clock.advance(timedelta(minutes=5))
+    delivered = enforcing.slack.wait_for(
+        "chat.postMessage",
+        where=lambda c: (
+            bool(c.get("thread_ts")) and "acct_1" in str(c.get("text")) and bool((c.response or {}).get("ok"))
+        ),
+    )
+    assert delivered
+
+
+def _job_waiting(vigil: Vigil, kind: str) -> bool:
+    from sqlalchemy import select
+
+    from store.jobs import Job
+
+    with vigil.db.read() as session:
+        jobs = session.scalars(select(Job).where(Job.kind == kind)).all()
+        return any(job.status == "pending" and job.last_error for job in jobs)

@@ -1040,6 +1040,8 @@ class ReversedSuspensionLabels:
 
 JOB_ANNOUNCE = "enforcement.announce"
 JOB_PRECHECK = "enforcement.precheck"
+JOB_RESULTS = "enforcement.results"
+JOB_SUMMARY = "enforcement.summary"
 
 
 class RequestRules(Protocol):
@@ -1076,6 +1078,8 @@ class Enforcer:
                 JOB_ANNOUNCE, lambda p: self.announce(int(p["request_id"]), list(p.get("duplicates", [])))
             )
             jobs.register(JOB_PRECHECK, lambda p: self.precheck(int(p["request_id"])))
+            jobs.register(JOB_RESULTS, self._results_job)
+            jobs.register(JOB_SUMMARY, self._summary_job)
         self.notifier = notifier
         self.gateway = gateway
         self.options = options or EnforcerOptions()
@@ -1437,6 +1441,25 @@ class Enforcer:
             for request_id in recorded:
                 if _complete_if_finished(session, now, request_id, "vigil"):
                     completed.append(request_id)
+            if self.jobs is not None:
+                # What people must read (per-account results, the summary) is queued with the
+                # results themselves: a Slack outage delays it, a restart does not lose it.
+                for request_id, views in recorded.items():
+                    if requests[request_id].account_count <= PER_ACCOUNT_REPORTS_UP_TO:
+                        accounts = [v.account_id for v in views]
+                        enqueue(
+                            session, self.clock, JOB_RESULTS, {"request_id": request_id, "accounts": accounts}
+                        )
+                for request_id in completed:
+                    enqueue(
+                        session,
+                        self.clock,
+                        JOB_SUMMARY,
+                        {"request_id": request_id},
+                        key=f"enforcement-summary:{request_id}:{requests[request_id].round}",
+                    )
+        if self.jobs is not None and (recorded or completed):
+            self.jobs.wake()
         for request_id, views in recorded.items():
             self._report(request_id, views, request_id in completed)
 
@@ -1503,17 +1526,55 @@ class Enforcer:
         view = self.view(request_id)
         if view is None or view.card is None:
             return
+        if self.jobs is not None:  # results and summary are jobs; only progress is live
+            if view.bulk and progress_due:
+                self._progress(view)
+            return
         if not view.bulk:
             self._safely(self.notifier.account_results, view, results)
         elif progress_due:
             self._progress(view)
         if completed:
-            if view.bulk:
-                self._progress(view)
-            with self.db.read() as session:
-                failures = actions_of(session, request_id, [FAILED, RETRYABLE])
-            self._safely(self.notifier.summary, Summary(view, failures))
-            self._safely(self.notifier.update_card, view)
+            self._finish(view)
+
+    def _finish(self, view: RequestView) -> None:
+        if view.bulk:
+            self._progress(view)
+        with self.db.read() as session:
+            failures = actions_of(session, view.id, [FAILED, RETRYABLE])
+        self._safely(self.notifier.summary, Summary(view, failures))
+        self._safely(self.notifier.update_card, view)
+
+    def _results_job(self, payload: dict[str, Any]) -> None:
+        view = self._job_view(payload)
+        with self.db.read() as session:
+            rows = session.scalars(
+                select(EnforcementAction)
+                .where(
+                    EnforcementAction.request_id == view.id,
+                    EnforcementAction.account_id.in_(list(payload["accounts"])),
+                )
+                .order_by(EnforcementAction.id)
+            ).all()
+            results = [_action_view(row) for row in rows]
+        self.notifier.account_results(view, results)
+
+    def _summary_job(self, payload: dict[str, Any]) -> None:
+        view = self._job_view(payload)
+        if view.bulk:
+            self._progress(view)
+        with self.db.read() as session:
+            failures = actions_of(session, view.id, [FAILED, RETRYABLE])
+        self.notifier.summary(Summary(view, failures))  # raises: the job retries it
+        self._safely(self.notifier.update_card, view)
+
+    def _job_view(self, payload: dict[str, Any]) -> RequestView:
+        view = self.view(int(payload["request_id"]))
+        if view is None:
+            raise PermanentJobError(f"{request_ref(int(payload['request_id']))} does not exist")
+        if view.card is None:
+            raise RuntimeError(f"{view.ref} has no card yet; retry after it is posted")
+        return view
 
     def _progress(self, view: RequestView) -> None:
         try:
