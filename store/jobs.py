@@ -64,8 +64,16 @@ def enqueue(
 
 
 def claim(
-    session: Session, worker_id: str, now: datetime, lease: timedelta, limit: int, kinds: list[str]
+    session: Session,
+    worker_id: str,
+    now: datetime,
+    lease: timedelta,
+    limit: int,
+    kinds: list[str],
+    exclude: set[int] | frozenset[int] = frozenset(),
 ) -> list[Job]:
+    """Due rows, or rows whose lease ran out; ``exclude`` are rows this process is still
+    running (its own lease may look expired to a clock that jumped, but the work is alive)."""
     due = (
         select(Job)
         .where(Job.kind.in_(kinds))
@@ -73,6 +81,7 @@ def claim(
             ((Job.status == PENDING) & (Job.run_at <= now))
             | ((Job.status == RUNNING) & (Job.lease_until < now))
         )
+        .where(Job.id.not_in(exclude) if exclude else True)
         .order_by(Job.run_at, Job.id)
         .limit(limit)
         .with_for_update(skip_locked=True)

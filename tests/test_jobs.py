@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -131,3 +132,26 @@ def test_the_worker_thread_runs_work_as_it_arrives(db: Database, clock: FixedClo
         assert done.wait(10)
     finally:
         runner.stop()
+
+
+def test_one_long_job_does_not_hold_up_the_others(db: Database, clock: FixedClock) -> None:
+    release, quick_done = threading.Event(), threading.Event()
+    runner = JobRunner(db, clock, poll_seconds=0.05, workers=2)
+    runner.register("long", lambda payload: release.wait(20))
+    runner.register("quick", lambda payload: quick_done.set())
+    runner.start()
+    try:
+        _enqueue(db, clock, "long", {}, key="long")
+        runner.wake()
+        _enqueue(db, clock, "quick", {}, key="quick")
+        runner.wake()
+        assert quick_done.wait(10), "the quick job waited behind the long one"
+        # The long job's lease runs out on a jumping clock; this process never runs it twice.
+        clock.advance(timedelta(hours=1))
+        runner.wake()
+        time.sleep(0.3)  # give the worker loop rounds in which it could (wrongly) claim it again
+        assert _job(db, "long").attempts == 1
+    finally:
+        release.set()
+        runner.stop()
+    assert _job(db, "long").status == "done" and _job(db, "long").attempts == 1

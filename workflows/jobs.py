@@ -15,6 +15,7 @@ import socket
 import threading
 import uuid
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
@@ -44,6 +45,7 @@ class JobRunner:
         lease: timedelta = timedelta(minutes=5),
         poll_seconds: float = 1.0,
         batch: int = 10,
+        workers: int = 4,
     ) -> None:
         self.db = db
         self.clock = clock
@@ -55,6 +57,13 @@ class JobRunner:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        # A few jobs at once in the background, so one long job (a 10,000-account pre-check)
+        # does not hold up a case card behind it.
+        self.workers = workers
+        self._inflight: set[Future[None]] = set()
+        self._running: set[int] = set()  # job ids this process is running right now
+        self._inflight_lock = threading.Lock()
+        self._pool: ThreadPoolExecutor | None = None
 
     def register(self, kind: str, handler: Handler) -> None:
         if kind in self._handlers:
@@ -69,19 +78,27 @@ class JobRunner:
         """Tell the local worker there is new work (other replicas find it by polling)."""
         self._wake.set()
 
-    def run_once(self) -> int:
-        """Claim and run one batch of due jobs; returns how many ran."""
-        if not self._handlers:
-            return 0
+    def _claim(self, limit: int) -> list[tuple[int, str, dict[str, Any], int, int]]:
+        with self._inflight_lock:
+            running = set(self._running)
         with self.db.transaction() as session:
             claimed = [
                 (job.id, job.kind, dict(job.payload), job.attempts, job.max_attempts)
                 for job in job_store.claim(
-                    session, self.worker_id, self.clock.now(), self.lease, self.batch, self.kinds
+                    session, self.worker_id, self.clock.now(), self.lease, limit, self.kinds, running
                 )
             ]
-        for job_id, kind, payload, attempts, max_attempts in claimed:
-            self._run(job_id, kind, payload, attempts, max_attempts)
+        with self._inflight_lock:
+            self._running.update(job[0] for job in claimed)
+        return claimed
+
+    def run_once(self) -> int:
+        """Claim and run one batch of due jobs here, one after the other; returns how many ran."""
+        if not self._handlers:
+            return 0
+        claimed = self._claim(self.batch)
+        for job in claimed:
+            self._run(*job)
         return len(claimed)
 
     def run_until_idle(self, max_rounds: int = 1000) -> int:
@@ -94,6 +111,15 @@ class JobRunner:
         return total
 
     def _run(self, job_id: int, kind: str, payload: dict[str, Any], attempts: int, max_attempts: int) -> None:
+        try:
+            self._execute(job_id, kind, payload, attempts, max_attempts)
+        finally:
+            with self._inflight_lock:
+                self._running.discard(job_id)
+
+    def _execute(
+        self, job_id: int, kind: str, payload: dict[str, Any], attempts: int, max_attempts: int
+    ) -> None:
         try:
             self._handlers[kind](payload)
         except Exception as exc:
@@ -111,27 +137,50 @@ class JobRunner:
             job_store.finish(session, job_id, self.worker_id, self.clock.now())
 
     def _loop(self) -> None:
+        assert self._pool is not None
         while not self._stop.is_set():
-            try:
-                ran = self.run_once()
-            except Exception:
-                log.exception("job worker round failed; retrying")
-                ran = 0
-            if ran == 0:
+            with self._inflight_lock:
+                free = self.workers - len(self._inflight)
+            claimed = []
+            if free > 0 and self._handlers:
+                try:
+                    claimed = self._claim(min(free, self.batch))
+                except Exception:
+                    log.exception("job worker round failed; retrying")
+            for job in claimed:
+                future = self._pool.submit(self._run, *job)
+                with self._inflight_lock:
+                    self._inflight.add(future)
+                future.add_done_callback(self._done)
+            if not claimed:
                 self._wake.wait(self.poll_seconds)
                 self._wake.clear()
 
+    def _done(self, future: Future[None]) -> None:
+        with self._inflight_lock:
+            self._inflight.discard(future)
+        error = future.exception()
+        if error is not None:  # recording the outcome failed; the lease will hand the job on
+            log.error("job bookkeeping failed", exc_info=error)
+        self._wake.set()
+
     def start(self) -> None:
         if self._thread is None:
+            self._stop.clear()
+            self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="vigil-job")
             self._thread = threading.Thread(target=self._loop, name="vigil-jobs", daemon=True)
             self._thread.start()
 
     def stop(self, timeout: float = 10.0) -> None:
+        """Stop claiming; let running jobs finish (their leases cover a stop that times out)."""
         self._stop.set()
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=False)
+            self._pool = None
 
 
 def enqueue(
