@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from commands import escalations, home, vigil
+from commands import anomalies, escalations, home, investigations, vigil
 from commands.context import AppContext
 
 
@@ -12,4 +12,6 @@ def register(app: App, ctx: AppContext) -> None:
     """Attach every listener. Order matters only for the catch-all in bot/app.py, which comes last."""
     vigil.register(app, ctx)
     escalations.register(app, ctx)
+    anomalies.register(app, ctx)
+    investigations.register(app, ctx)
     home.register(app, ctx)

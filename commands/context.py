@@ -6,12 +6,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from store.db import Database
+from workflows.anomalies import Anomalies
 from workflows.clock import Clock
 from workflows.config import Settings, VigilConfig
 from workflows.escalations import Escalations
+from workflows.investigations import EnforcementHistory, Investigations, RuleMatches
 from workflows.jobs import JobRunner
 from workflows.ports import Notifier
 from workflows.roles import RoleBook
+from workflows.signals import RuleHooks, Signals
 
 
 @dataclass
@@ -24,5 +27,13 @@ class AppContext:
     notifier: Notifier
     jobs: JobRunner
     escalations: Escalations
+    signals: Signals
+    anomalies: Anomalies
+    investigations: Investigations
+    # Ports the playbook and enforcement capabilities fill in (bot/runtime.py builds them
+    # before the services that use them); the defaults do nothing / know nothing.
+    rule_hooks: RuleHooks
+    enforcement_history: EnforcementHistory
+    rule_matches: RuleMatches
     # Ports later capabilities add (enforcement gateway, LLM) hang here by name.
     extras: dict[str, Any] = field(default_factory=dict)

@@ -24,3 +24,17 @@ CASES_OPENED = Counter(
     "vigil_cases_opened_total", "Cases opened, by category and priority", ["category", "priority"]
 )
 CASES_RESOLVED = Counter("vigil_cases_resolved_total", "Cases resolved, by outcome", ["outcome"])
+SIGNALS_INGESTED = Counter(
+    "vigil_signals_ingested_total", "Signals stored, by type and source (api, import)", ["type", "source"]
+)
+SIGNALS_DUPLICATE = Counter(
+    "vigil_signals_duplicate_total", "Signals skipped because their client id was already stored"
+)
+SIGNAL_BATCHES_REJECTED = Counter(
+    "vigil_signal_batches_rejected_total", "Signal batches refused, by HTTP status", ["status"]
+)
+ANOMALIES_DETECTED = Counter("vigil_anomalies_detected_total", "Anomalies stored, by kind", ["kind"])
+INVESTIGATIONS_OPENED = Counter("vigil_investigations_opened_total", "Investigations opened")
+INVESTIGATIONS_CLOSED = Counter(
+    "vigil_investigations_closed_total", "Investigations closed, by outcome", ["outcome"]
+)
