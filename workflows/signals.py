@@ -57,6 +57,13 @@ JOB_INGESTED = "signals.ingested"
 
 # --- validation ----------------------------------------
 @dataclass(frozen=True)
+class Unreadable:
+    """A line of a file that is not a signal at all (the import reports it by line)."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
 class RowError:
     index: int  # 0-based position in the batch (the CLI adds its line number)
     errors: list[str]
@@ -122,6 +129,8 @@ class RowValidator:
         self.now = now
 
     def __call__(self, item: Any) -> dict[str, Any] | list[str]:
+        if isinstance(item, Unreadable):
+            return [item.reason]
         if not isinstance(item, dict):
             return ["a signal must be a JSON object"]
         errors: list[str] = []
@@ -661,6 +670,43 @@ class Signals:
             by_type=dict(stored.by_type),
         )
 
+    def store_stream(
+        self,
+        chunks: Iterable[list[dict[str, Any]]],
+        source: str,
+        on_chunk: Callable[[int], None] | None = None,
+    ) -> IngestResult:
+        """Like ``store`` for a file too big to hold: one transaction, chunks read as they come.
+        No retry (the chunks cannot be replayed); a rerun is harmless because of the ids."""
+        with self.db.transaction() as session:
+            stored = Stored()
+            for chunk in chunks:
+                store_rows(session, chunk, self.config, stored)
+                if on_chunk:
+                    on_chunk(len(chunk))
+            # Rules get the accounts in batch-sized parts, the reports with the first.
+            for index, part in enumerate(_chunks(sorted(stored.accounts), MAX_BATCH)):
+                enqueue(
+                    session,
+                    self.clock,
+                    JOB_INGESTED,
+                    {
+                        "source": source,
+                        "signals": stored.accepted,
+                        "by_type": dict(stored.by_type),
+                        "accounts": part,
+                        "report_ids": stored.report_ids if index == 0 else [],
+                    },
+                )
+        for kind, count in stored.by_type.items():
+            SIGNALS_INGESTED.labels(type=kind, source=source).inc(count)
+        return IngestResult(
+            accepted=stored.accepted,
+            duplicates=stored.duplicates,
+            reports=len(stored.report_ids),
+            by_type=dict(stored.by_type),
+        )
+
     # velocity ----------------------------------------
     def population(self, at: datetime | None = None) -> dict[str, dict[str, Any]]:
         """Population percentiles, computed once per hour per process (the hourly anomaly job
@@ -758,3 +804,55 @@ def report_view(report: Report) -> ReportView:
         occurred_at=report.occurred_at,
         case_id=report.case_id,
     )
+
+
+# --- files (vigil signals import) ----------------------------------------
+CSV_COLUMNS = {"id", "type", "account_id", "occurred_at", "value", "attributes"}
+
+
+def _csv_item(record: dict[str, str | None]) -> dict[str, Any]:
+    item: dict[str, Any] = {}
+    attributes: dict[str, Any] = {}
+    for key, raw in record.items():
+        if key is None or raw is None or raw == "":
+            continue
+        if key == "attributes":
+            try:
+                parsed = json.loads(raw)
+            except ValueError:
+                parsed = raw  # the validator says what is wrong with it
+            if isinstance(parsed, dict):
+                attributes.update(parsed)
+            else:
+                item["attributes"] = parsed
+        elif key == "value":
+            try:
+                item["value"] = float(raw)
+            except ValueError:
+                item["value"] = raw
+        elif key in CSV_COLUMNS:
+            item[key] = raw
+        else:
+            attributes[key] = raw
+    if attributes and "attributes" not in item:
+        item["attributes"] = attributes
+    return item
+
+
+def read_signal_file(path: Any, fmt: str) -> Iterator[tuple[int, Any]]:
+    """(line number, signal object) for each row of a CSV or JSON Lines file."""
+    import csv
+
+    with open(path, encoding="utf-8", newline="") as handle:
+        if fmt == "csv":
+            reader = csv.DictReader(handle)
+            for record in reader:
+                yield reader.line_num, _csv_item(record)
+            return
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                yield number, json.loads(line)
+            except ValueError:
+                yield number, Unreadable("not valid JSON")

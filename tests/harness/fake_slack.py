@@ -53,6 +53,7 @@ class FakeSlack:
         self.channels: dict[str, dict[str, Any]] = {}
         self.non_member_channels: set[str] = set()
         self.files: dict[str, bytes] = {}
+        self.uploads: dict[str, bytes] = {}  # bytes posted to an upload_url, by file id
         self.scopes = SCOPES
         self._failures: dict[str, list[Failure]] = {}
         self._handlers: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {}
@@ -184,6 +185,15 @@ class FakeSlack:
             channel = args.get("channel")
             info = self.channels.get(channel, {"id": channel, "name": str(channel).lower()})
             return {"ok": True, "channel": {**info, "is_member": channel not in self.non_member_channels}}
+        if method == "files.getUploadURLExternal":
+            file_id = f"F{next(self._ts):08d}"
+            return {"ok": True, "file_id": file_id, "upload_url": f"{self.base_url}/upload/{file_id}"}
+        if method == "files.completeUploadExternal":
+            files = args.get("files") or []
+            return {
+                "ok": True,
+                "files": [{"id": f.get("id"), "title": f.get("title")} for f in files if isinstance(f, dict)],
+            }
         if method == "users.info":
             user = args.get("user")
             return {"ok": True, "user": {"id": user, "name": str(user).lower(), "tz": "UTC"}}
@@ -241,17 +251,21 @@ class FakeSlack:
                 self._send(404, {"ok": False, "error": "unknown_path"})
 
             def do_POST(self) -> None:
-                args = self._args()
                 token = self.headers.get("Authorization")
+                if self.path.startswith("/upload/"):
+                    # files_upload_v2 posts the raw bytes (no multipart, whatever Content-Type).
+                    length = int(self.headers.get("Content-Length") or 0)
+                    raw = self.rfile.read(length) if length else b""
+                    file_id = self.path.removeprefix("/upload/")
+                    with fake._lock:
+                        fake.uploads[file_id] = raw
+                    fake._record(Call("file.upload", {"path": self.path, "size": len(raw)}, token))
+                    self._send(200, b"OK")
+                    return
+                args = self._args()
                 if self.path.startswith("/response/"):
                     fake._record(Call("response_url", args, token))
                     self._send(200, {"ok": True})
-                    return
-                if self.path.startswith("/upload/"):
-                    fake._record(
-                        Call("file.upload", {"path": self.path, "size": len(args.get("_raw", b""))}, token)
-                    )
-                    self._send(200, b"OK")
                     return
                 method = self.path.removeprefix("/api/").split("?")[0]
                 call = Call(method, args, token)
