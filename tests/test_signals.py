@@ -158,7 +158,11 @@ def test_a_report_joins_the_newest_open_case_about_its_account(vigil: Vigil) -> 
             "type": "report",
             "account_id": "acct_77",
             "occurred_at": MONDAY.isoformat(),
-            "attributes": {"reporter": "guest_5", "reason": "scam", "text": "asked me to wire money <!channel>"},
+            "attributes": {
+                "reporter": "guest_5",
+                "reason": "scam",
+                "text": "asked me to wire money <!channel>",
+            },
         },
         {
             "id": "rep-2",
@@ -191,9 +195,9 @@ class RecordingHooks:
         self.reports: list[ReportView] = []
         self.batches: list[IngestedBatch] = []
 
-    def report_received(self, report: ReportView) -> int | None:
-        self.reports.append(report)
-        return None
+    def reports_received(self, reports: list[ReportView]) -> dict[int, int | None]:
+        self.reports += reports
+        return {r.id: None for r in reports}
 
     def signal_ingested(self, batch: IngestedBatch) -> None:
         self.batches.append(batch)
@@ -276,7 +280,9 @@ def test_velocity_features_on_a_hand_built_history(vigil: Vigil) -> None:
     json.dumps(features)  # a plain dict: what playbook conditions read
 
 
-def test_vigil_signals_import_loads_csv_and_jsonl_or_nothing(vigil: Vigil, tmp_path: Path, monkeypatch) -> None:
+def test_vigil_signals_import_loads_csv_and_jsonl_or_nothing(
+    vigil: Vigil, tmp_path: Path, monkeypatch
+) -> None:
     config_file = tmp_path / "vigil.yaml"
     config_file.write_text(yaml.safe_dump(config_data()))
     monkeypatch.setenv("VIGIL_CONFIG", str(config_file))
@@ -322,7 +328,7 @@ def test_signals_config_has_defaults_and_names_bad_keys() -> None:
     assert config.signals.link_keys == ["payment_fingerprint", "device_id"]
     from workflows.config import ConfigError
 
-    with pytest.raises(ConfigError, match="signals.anomalies.threshhold: unknown key"):
+    with pytest.raises(ConfigError, match=r"signals\.anomalies\.threshhold: unknown key"):
         parse_config({**config_data(), "signals": {"anomalies": {"threshhold": 3}}})
     with pytest.raises(ConfigError, match="'report' must stay"):
         parse_config({**config_data(), "signals": {"types": ["login"]}})

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
-from sqlalchemy import case, column, func, insert, select, table, update
+from sqlalchemy import bindparam, case, column, func, insert, select, table, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -267,8 +267,9 @@ class RuleHooks(Protocol):
     ``anomaly.detected``). Called after the data is committed, from jobs or the detector,
     never inside the ingest transaction."""
 
-    def report_received(self, report: ReportView) -> int | None:
-        """The case this report belongs to (its id), or None to leave it unlinked."""
+    def reports_received(self, reports: list[ReportView]) -> dict[int, int | None]:
+        """Trigger ``report.received``: for each report id, the case it belongs to (its id),
+        or None to leave it unlinked. Given a whole batch, so a rule may look things up once."""
         ...
 
     def signal_ingested(self, batch: IngestedBatch) -> None: ...
@@ -282,15 +283,19 @@ class DefaultRuleHooks:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def report_received(self, report: ReportView) -> int | None:
+    def reports_received(self, reports: list[ReportView]) -> dict[int, int | None]:
+        newest: dict[str, tuple[datetime, int]] = {}
+        accounts = sorted({r.account_id for r in reports})
         with self.db.read() as session:
-            return session.scalar(
-                select(Case.id)
-                .join(CaseAccount, CaseAccount.case_id == Case.id)
-                .where(CaseAccount.account_id == report.account_id, Case.status != "resolved")
-                .order_by(Case.created_at.desc(), Case.id.desc())
-                .limit(1)
-            )
+            for chunk in _chunks(accounts, _ID_CHUNK):
+                for account, case_id, created in session.execute(
+                    select(CaseAccount.account_id, Case.id, Case.created_at)
+                    .join(Case, Case.id == CaseAccount.case_id)
+                    .where(CaseAccount.account_id.in_(chunk), Case.status != "resolved")
+                ):
+                    if account not in newest or (created, case_id) > newest[account]:
+                        newest[account] = (created, case_id)
+        return {r.id: newest[r.account_id][1] if r.account_id in newest else None for r in reports}
 
     def signal_ingested(self, batch: IngestedBatch) -> None:
         return None
@@ -736,8 +741,7 @@ class Signals:
     # jobs ----------------------------------------
     def register_jobs(self, runner: JobRunner) -> None:
         def ingested(payload: dict[str, Any]) -> None:
-            for report_id in payload.get("report_ids") or []:
-                self.route_report(int(report_id))
+            self.route_reports([int(i) for i in payload.get("report_ids") or []])
             self.hooks.signal_ingested(
                 IngestedBatch(
                     source=payload.get("source", "api"),
@@ -750,37 +754,63 @@ class Signals:
 
         runner.register(JOB_INGESTED, ingested)
 
-    def route_report(self, report_id: int) -> int | None:
-        """Ask the hooks which case a report belongs to, once; link it and note it on the case."""
+    def route_reports(self, report_ids: list[int]) -> dict[int, int | None]:
+        """Ask the hooks which case each report belongs to, once per report; link it and note
+        it on the case's timeline. Set-wise: a batch of reports costs a few statements."""
+        views: list[ReportView] = []
         with self.db.read() as session:
-            report = session.get(Report, report_id)
-            if report is None or report.routed_at is not None:
-                return report.case_id if report else None
-            view = report_view(report)
-        case_id = self.hooks.report_received(view)
+            for chunk in _chunks(sorted(report_ids), _ID_CHUNK):
+                views += [
+                    report_view(r)
+                    for r in session.scalars(
+                        select(Report).where(Report.id.in_(chunk), Report.routed_at.is_(None))
+                    )
+                ]
+        if not views:
+            return {}
+        decisions = self.hooks.reports_received(views)
+        now = self.clock.now()
+        reports = Report.__table__
         with self.db.transaction() as session:
-            won = session.execute(
-                update(Report)
-                .where(Report.id == report_id, Report.routed_at.is_(None))
-                .values(case_id=case_id, routed_at=self.clock.now())
-                .returning(Report.id)
-            ).first()
-            if won and case_id is not None:
-                session.add(
-                    CaseEvent(
-                        case_id=case_id,
-                        at=self.clock.now(),
-                        actor=None,
-                        kind="report_linked",
-                        data={
-                            "report_id": report_id,
-                            "account_id": view.account_id,
-                            "reason": view.reason,
-                            "reporter": view.reporter,
-                        },
+            # Locked and re-read: a second worker with the same job (an expired lease) skips
+            # what the first already routed instead of noting it twice.
+            still: set[int] = set()
+            for chunk in _chunks([v.id for v in views], _ID_CHUNK):
+                still.update(
+                    session.scalars(
+                        select(Report.id)
+                        .where(Report.id.in_(chunk), Report.routed_at.is_(None))
+                        .with_for_update()
                     )
                 )
-        return case_id
+            routed = {v.id: decisions.get(v.id) for v in views if v.id in still}
+            if not routed:
+                return {}
+            session.execute(
+                update(reports)
+                .where(reports.c.id == bindparam("report_id"))
+                .values(case_id=bindparam("linked_case"), routed_at=now),
+                [{"report_id": rid, "linked_case": cid} for rid, cid in routed.items()],
+            )
+            events = [
+                {
+                    "case_id": routed[v.id],
+                    "at": now,
+                    "actor": None,
+                    "kind": "report_linked",
+                    "data": {
+                        "report_id": v.id,
+                        "account_id": v.account_id,
+                        "reason": v.reason,
+                        "reporter": v.reporter,
+                    },
+                }
+                for v in views
+                if routed.get(v.id) is not None
+            ]
+            if events:
+                session.execute(insert(CaseEvent.__table__), events)  # type: ignore[arg-type]
+        return routed
 
     def reports_for(self, account_id: str, limit: int = 20) -> list[ReportView]:
         with self.db.read() as session:
