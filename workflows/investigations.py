@@ -416,7 +416,11 @@ class Investigations:
             )
             return [view_of(session, inv) for inv in rows]
 
-    def dossier(self, account_id: str, at: datetime | None = None, limit: int = 15) -> Dossier:
+    def dossier(
+        self, account_id: str, at: datetime | None = None, limit: int = 15, signals: int = 8
+    ) -> Dossier:
+        """Read fresh each time. The timeline keeps every kind of event and only the latest
+        ``signals`` signals: an account with 100,000 signals must not bury its one report."""
         at = at or self.clock.now()
         profile = self.profiles.get(account_id)
         enforcement = self.history.for_account(account_id)
@@ -432,7 +436,7 @@ class Investigations:
                 select(Signal)
                 .where(Signal.account_id == account_id, Signal.occurred_at <= at)
                 .order_by(Signal.occurred_at.desc())
-                .limit(limit)
+                .limit(signals)
             ):
                 value = f" {signal.value:g}" if signal.value is not None else ""
                 detail = _attributes_text(signal.attributes)
@@ -474,9 +478,7 @@ class Investigations:
                 )
             ]
             for inv in past:
-                items.append(
-                    TimelineItem(inv.opened_at, "investigation", f"{inv.ref} opened by <@{inv.opened_by}>")
-                )
+                items.append(TimelineItem(inv.opened_at, "investigation", f"{inv.ref} opened"))
                 if inv.closed_at:
                     items.append(
                         TimelineItem(inv.closed_at, "investigation", f"{inv.ref} closed: {inv.outcome_label}")

@@ -21,7 +21,7 @@ from commands.blocks.escalations import slack_date
 from workflows.investigations import OUTCOMES, Dossier, InvestigationResult, InvestigationView
 
 PROFILE_FIELDS = 10
-TIMELINE_ITEMS = 15
+TIMELINE_ITEMS = 20
 KIND_EMOJI = {
     "signal": ":satellite_antenna:",
     "report": ":triangular_flag_on_post:",
