@@ -44,6 +44,8 @@ def _sla_check(ctx: AppContext) -> Callable[[], None]:
 def _detect_anomalies(ctx: AppContext) -> Callable[[], None]:
     def run() -> None:
         report = ctx.anomalies.detect()
+        # Investigations opened this hour then compare against a ready population.
+        ctx.signals.population()
         if report.found or report.suppressed:
             log.info(
                 "anomalies detected",

@@ -338,8 +338,6 @@ class Anomalies:
             self.hooks.anomaly_detected(anomaly)
         if report.found:
             self._wake()
-        # Investigations opened this hour compare against a fresh population.
-        self.signals.population(now)
         return report
 
     def _store(

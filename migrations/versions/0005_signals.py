@@ -38,7 +38,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("client_id", name="uq_signals_client_id"),
     )
     op.create_index("ix_signals_account_id_occurred_at", "signals", ["account_id", "occurred_at"])
-    op.create_index("ix_signals_type_occurred_at", "signals", ["type", "occurred_at"])
+    op.create_index("ix_signals_type_occurred_at", "signals", ["type", "occurred_at", "account_id"])
 
     op.create_table(
         "signal_rollups",
