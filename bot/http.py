@@ -1,4 +1,4 @@
-"""The HTTP surface: /slack/events, /healthz, /metrics (and /api/v1/* as capabilities land).
+"""The HTTP surface: /slack/events, /healthz, /metrics, /api/v1/signals.
 
 Bolt's Starlette adapter decodes the body before the signature is checked and runs the
 sync app on the event loop, so this module puts a guard in front (size, UTF-8, shape)
@@ -7,6 +7,7 @@ and dispatches in a worker thread: a slow handler can never block another reques
 
 from __future__ import annotations
 
+import hmac
 import json
 import logging
 import time
@@ -22,7 +23,10 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from commands.context import AppContext
-from workflows.metrics import ERRORS, HTTP_REQUESTS
+from workflows.config import secret
+from workflows.metrics import ERRORS, HTTP_REQUESTS, SIGNAL_BATCHES_REJECTED
+from workflows.signals import MAX_BODY_BYTES as MAX_SIGNALS_BYTES
+from workflows.signals import BatchRejected
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +96,28 @@ def create_http_app(ctx: AppContext, bolt: App) -> Starlette:
             headers=bolt_response.first_headers_without_set_cookie(),
         )
 
+    async def signals(request: Request) -> Response:
+        token = secret(ctx.settings.vigil_signals_token)
+        if not token:
+            return error(404, "the signals API is disabled: set VIGIL_SIGNALS_TOKEN to enable it")
+        offered = request.headers.get("authorization", "")
+        scheme, _, credential = offered.partition(" ")
+        # Constant time: how much of a guess matched must not show in the response time.
+        if scheme.lower() != "bearer" or not hmac.compare_digest(credential.encode(), token.encode()):
+            SIGNAL_BATCHES_REJECTED.labels(status="401").inc()
+            return error(401, "missing or wrong bearer token")
+        try:
+            raw = await read_body(request, MAX_SIGNALS_BYTES)
+        except BodyTooLarge:
+            SIGNAL_BATCHES_REJECTED.labels(status="413").inc()
+            return error(413, f"body over {MAX_SIGNALS_BYTES // (1024 * 1024)} MB")
+        try:
+            result = await run_in_threadpool(ctx.signals.ingest_body, raw)
+        except BatchRejected as rejected:
+            SIGNAL_BATCHES_REJECTED.labels(status=str(rejected.status)).inc()
+            return JSONResponse(rejected.to_dict(), status_code=rejected.status)
+        return JSONResponse(result.to_dict())
+
     async def healthz(_request: Request) -> Response:
         try:
             await run_in_threadpool(ctx.db.ping)
@@ -107,6 +133,7 @@ def create_http_app(ctx: AppContext, bolt: App) -> Starlette:
         Route("/slack/events", slack_events, methods=["POST"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/metrics", metrics, methods=["GET"]),
+        Route("/api/v1/signals", signals, methods=["POST"]),
     ]
     extra_routes: list[Route] = ctx.extras.get("http_routes", [])
     app = Starlette(routes=[*routes, *extra_routes])

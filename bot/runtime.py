@@ -9,20 +9,68 @@ from slack_sdk import WebClient
 from bot.enforcement_api import HttpEnforcementGateway
 from bot.notifier import SlackNotifier
 from bot.slack_client import SlackGroupDirectory, make_client
+from commands.anomalies import SlackAnomalyNotifier
 from commands.context import AppContext
 from commands.enforcement import SlackEnforcementNotifier
 from commands.escalations import SlackCaseNotifier
+from commands.investigations import SlackInvestigationNotifier
 from commands.playbooks import SlackPlaybookAlerts
 from store.db import Database
+from workflows.anomalies import Anomalies
 from workflows.clock import Clock, SystemClock
 from workflows.config import Settings, VigilConfig, secret
 from workflows.enforcement import Enforcer, EnforcerOptions
 from workflows.escalations import Escalations
 from workflows.features import AccountFeatures
+from workflows.investigations import (
+    AccountProfiles,
+    EnforcementApiProfiles,
+    EnforcementHistory,
+    Investigations,
+    NoEnforcementHistory,
+    NoProfiles,
+    NoRuleMatches,
+    RuleMatches,
+)
 from workflows.jobs import JobRunner
 from workflows.playbooks import CaseRules, PlaybookError, Playbooks, RequestRules
 from workflows.playbooks import register_jobs as register_rule_jobs
 from workflows.roles import RoleBook
+from workflows.signals import DefaultRuleHooks, RuleHooks, Signals
+
+
+def account_profiles(settings: Settings) -> AccountProfiles:
+    if not settings.vigil_enforcement_url:
+        return NoProfiles()
+    return EnforcementApiProfiles(settings.vigil_enforcement_url, secret(settings.vigil_enforcement_token))
+
+
+def signal_services(
+    settings: Settings,
+    config: VigilConfig,
+    db: Database,
+    clock: Clock,
+    *,
+    jobs: JobRunner | None = None,
+    hooks: RuleHooks | None = None,
+    history: EnforcementHistory | None = None,
+    rules: RuleMatches | None = None,
+) -> tuple[Signals, Anomalies, Investigations]:
+    """Signals, anomalies and investigations (the CLI builds these without Slack)."""
+    wake = jobs.wake if jobs else None
+    signals = Signals(db, clock, config, hooks=hooks or DefaultRuleHooks(db), wake=wake)
+    anomalies = Anomalies(db, clock, config, signals, wake=wake)
+    investigations = Investigations(
+        db,
+        clock,
+        config,
+        signals,
+        profiles=account_profiles(settings),
+        history=history or NoEnforcementHistory(),
+        rules=rules or NoRuleMatches(),
+        wake=wake,
+    )
+    return signals, anomalies, investigations
 
 
 def build_context(
@@ -70,6 +118,24 @@ def build_context(
         rules=RequestRules(playbooks, features, clock, config),
         jobs=jobs,
     )
+    # Playbooks replace these hooks (report.received, signal.ingested, anomaly.detected) and
+    # enforcement the history; build the real ones here, before the services take them.
+    rule_hooks: RuleHooks = DefaultRuleHooks(db)
+    enforcement_history: EnforcementHistory = NoEnforcementHistory()
+    rule_matches: RuleMatches = NoRuleMatches()
+    signals, anomalies, investigations = signal_services(
+        settings,
+        config,
+        db,
+        clock,
+        jobs=jobs,
+        hooks=rule_hooks,
+        history=enforcement_history,
+        rules=rule_matches,
+    )
+    signals.register_jobs(jobs)
+    anomalies.register_jobs(jobs, SlackAnomalyNotifier(client))
+    investigations.register_jobs(jobs, SlackInvestigationNotifier(client))
     ctx = AppContext(
         settings=settings,
         config=config,
@@ -82,5 +148,11 @@ def build_context(
         playbooks=playbooks,
         features=features,
         enforcer=enforcer,
+        signals=signals,
+        anomalies=anomalies,
+        investigations=investigations,
+        rule_hooks=rule_hooks,
+        enforcement_history=enforcement_history,
+        rule_matches=rule_matches,
     )
     return ctx, client

@@ -48,9 +48,29 @@ def _watch_playbooks(ctx: AppContext) -> Callable[[], None]:
     return run
 
 
+def _detect_anomalies(ctx: AppContext) -> Callable[[], None]:
+    def run() -> None:
+        report = ctx.anomalies.detect()
+        # Investigations opened this hour then compare against a ready population.
+        ctx.signals.population()
+        if report.found or report.suppressed:
+            log.info(
+                "anomalies detected",
+                extra={
+                    "hour": report.hour.isoformat(),
+                    "found": [a.key for a in report.found],
+                    "suppressed": [a.key for a in report.suppressed],
+                },
+            )
+
+    return run
+
+
 SCHEDULE: list[ScheduledJob] = [
     ("playbooks-watch", lambda ctx: IntervalTrigger(seconds=15), _watch_playbooks),
     ("sla-check", lambda ctx: IntervalTrigger(minutes=1), _sla_check),
+    # A few minutes past the hour, so late signals of the hour just ended are counted.
+    ("detect-anomalies", lambda ctx: CronTrigger(minute=5, timezone="UTC"), _detect_anomalies),
     (
         "prune-slack-events",
         lambda ctx: CronTrigger(hour=3, minute=17, timezone=ctx.config.tz),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from commands import enforcement, escalations, home, playbooks, vigil
+from commands import anomalies, enforcement, escalations, home, investigations, playbooks, vigil
 from commands.context import AppContext
 
 __all__ = ["playbooks", "register"]  # playbooks registers /vigil rules on import
@@ -14,5 +14,7 @@ def register(app: App, ctx: AppContext) -> None:
     """Attach every listener. Order matters only for the catch-all in bot/app.py, which comes last."""
     vigil.register(app, ctx)
     escalations.register(app, ctx)
+    anomalies.register(app, ctx)
+    investigations.register(app, ctx)
     home.register(app, ctx)
     enforcement.register(app, ctx)

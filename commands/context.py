@@ -6,15 +6,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from store.db import Database
+from workflows.anomalies import Anomalies
 from workflows.clock import Clock
 from workflows.config import Settings, VigilConfig
 from workflows.enforcement import Enforcer
 from workflows.escalations import Escalations
 from workflows.features import AccountFeatures
+from workflows.investigations import EnforcementHistory, Investigations, RuleMatches
 from workflows.jobs import JobRunner
 from workflows.playbooks import Playbooks
 from workflows.ports import Notifier
 from workflows.roles import RoleBook
+from workflows.signals import RuleHooks, Signals
 
 
 @dataclass
@@ -30,5 +33,13 @@ class AppContext:
     playbooks: Playbooks
     features: AccountFeatures
     enforcer: Enforcer  # requests, decisions and the enforcement worker (manual mode without an API)
+    signals: Signals
+    anomalies: Anomalies
+    investigations: Investigations
+    # Ports the playbook and enforcement capabilities fill in (bot/runtime.py builds them
+    # before the services that use them); the defaults do nothing / know nothing.
+    rule_hooks: RuleHooks
+    enforcement_history: EnforcementHistory
+    rule_matches: RuleMatches
     # Ports later capabilities add (enforcement gateway, LLM) hang here by name.
     extras: dict[str, Any] = field(default_factory=dict)

@@ -1,4 +1,5 @@
-"""The App Home tab: my cases, the unclaimed queue, and what is close to breaching SLA."""
+"""The App Home tab: my cases, my open investigations, the unclaimed queue, and what is close
+to breaching SLA."""
 
 from __future__ import annotations
 
@@ -21,4 +22,5 @@ def register(app: App, ctx: AppContext) -> None:
         user = event["user"]
         roles = ctx.roles.roles_of(user)
         data = ctx.escalations.home(user) if roles else None
-        client.views_publish(user_id=user, view=home_blocks.home_view(roles, data))
+        mine = ctx.investigations.mine(user) if roles else []
+        client.views_publish(user_id=user, view=home_blocks.home_view(roles, data, mine))

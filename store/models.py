@@ -1,3 +1,13 @@
 """Imports every model module so Alembic and tests see the whole schema in one metadata."""
 
-from store import audit, enforcement, escalations, jobs, playbooks, slack_events  # noqa: F401
+from store import (  # noqa: F401
+    anomalies,
+    audit,
+    enforcement,
+    escalations,
+    investigations,
+    jobs,
+    playbooks,
+    signals,
+    slack_events,
+)

@@ -196,6 +196,69 @@ class Enforcement(_Strict):
         return re.compile(self.account_id_pattern)
 
 
+_KEY = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+
+
+def _keys(value: list[str]) -> list[str]:
+    bad = [key for key in value if not _KEY.match(key)]
+    if bad:
+        raise ValueError(f"attribute names are letters, digits, _ . - (at most 64): {bad}")
+    if len(set(value)) != len(value):
+        raise ValueError("names must be unique")
+    return value
+
+
+class Anomalies(_Strict):
+    """How loud a change must be before Vigil posts it (see README, "Anomalies")."""
+
+    baseline_weeks: int = Field(default=4, ge=1, le=12)  # same hour of the week, this many weeks back
+    min_weeks: int = Field(default=2, ge=1, le=12)  # fewer weeks of history: no verdict yet
+    threshold: float = Field(default=4.0, gt=0)  # robust z-score (median/MAD) to flag
+    min_count: int = Field(default=10, ge=1)  # a spike needs at least this many in the hour
+    min_drop_baseline: float = Field(default=20, ge=1)  # drops only of series at least this busy
+    top_share: float = Field(default=0.2, gt=0, le=1)  # a new top contributor's share of its type
+    top_n: int = Field(default=3, ge=1, le=20)  # "top" means among the N biggest values
+
+    @model_validator(mode="after")
+    def _weeks(self) -> Anomalies:
+        if self.min_weeks > self.baseline_weeks:
+            raise ValueError("min_weeks cannot exceed baseline_weeks")
+        return self
+
+
+class Signals(_Strict):
+    types: list[str] = Field(
+        default_factory=lambda: [
+            "report",
+            "model_score",
+            "undeliverable",
+            "send_velocity",
+            "login",
+            "payment_decline",
+        ],
+        min_length=1,
+    )
+    dimensions: list[str] = Field(default_factory=lambda: ["country", "reason"])
+    link_keys: list[str] = Field(default_factory=lambda: ["payment_fingerprint", "device_id"])
+    max_attribute_bytes: int = Field(default=8192, ge=256, le=1_048_576)
+    anomalies: Anomalies = Field(default_factory=Anomalies)
+
+    @field_validator("types")
+    @classmethod
+    def _types(cls, value: list[str]) -> list[str]:
+        bad = [t for t in value if not re.match(r"^[a-z][a-z0-9_]{0,31}$", t)]
+        if bad:
+            raise ValueError(f"signal types are lower_snake_case words of at most 32 characters: {bad}")
+        if "report" not in value:
+            raise ValueError("'report' must stay a signal type (abuse reports arrive as signals)")
+        return _keys(value)
+
+    @field_validator("dimensions", "link_keys")
+    @classmethod
+    def _names(cls, value: list[str]) -> list[str]:
+        return _keys(value)
+
+
 class VigilConfig(_Strict):
     timezone: str = "UTC"
     channels: Channels
@@ -205,6 +268,7 @@ class VigilConfig(_Strict):
     digest: Digest = Field(default_factory=Digest)
     playbooks: Path = Path("playbooks/")
     enforcement: Enforcement = Field(default_factory=Enforcement)
+    signals: Signals = Field(default_factory=Signals)
 
     @field_validator("timezone")
     @classmethod

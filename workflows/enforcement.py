@@ -1443,21 +1443,20 @@ class Enforcer:
                     completed.append(request_id)
             if self.jobs is not None:
                 # What people must read (per-account results, the summary) is queued with the
-                # results themselves: a Slack outage delays it, a restart does not lose it.
+                # results themselves: a Slack outage delays it, a restart does not lose it. A
+                # small request's summary is queued by its results job, so it reads after them.
                 for request_id, views in recorded.items():
-                    if requests[request_id].account_count <= PER_ACCOUNT_REPORTS_UP_TO:
-                        accounts = [v.account_id for v in views]
-                        enqueue(
-                            session, self.clock, JOB_RESULTS, {"request_id": request_id, "accounts": accounts}
-                        )
-                for request_id in completed:
-                    enqueue(
-                        session,
-                        self.clock,
-                        JOB_SUMMARY,
-                        {"request_id": request_id},
-                        key=f"enforcement-summary:{request_id}:{requests[request_id].round}",
-                    )
+                    request = requests[request_id]
+                    summary_key = f"enforcement-summary:{request_id}:{request.round}"
+                    if request.account_count <= PER_ACCOUNT_REPORTS_UP_TO:
+                        payload = {
+                            "request_id": request_id,
+                            "accounts": [v.account_id for v in views],
+                            "then_summary": summary_key if request_id in completed else None,
+                        }
+                        enqueue(session, self.clock, JOB_RESULTS, payload)
+                    elif request_id in completed:
+                        enqueue(session, self.clock, JOB_SUMMARY, {"request_id": request_id}, key=summary_key)
         if self.jobs is not None and (recorded or completed):
             self.jobs.wake()
         for request_id, views in recorded.items():
@@ -1558,6 +1557,13 @@ class Enforcer:
             ).all()
             results = [_action_view(row) for row in rows]
         self.notifier.account_results(view, results)
+        if payload.get("then_summary"):
+            with self.db.transaction() as session:
+                enqueue(
+                    session, self.clock, JOB_SUMMARY, {"request_id": view.id}, key=payload["then_summary"]
+                )
+            if self.jobs is not None:
+                self.jobs.wake()
 
     def _summary_job(self, payload: dict[str, Any]) -> None:
         view = self._job_view(payload)

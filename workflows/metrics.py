@@ -49,3 +49,19 @@ ENFORCEMENT_CALL_SECONDS = Histogram(
     "Time per enforcement API call",
     buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
 )
+
+# Signals, anomalies, investigations.
+SIGNALS_INGESTED = Counter(
+    "vigil_signals_ingested_total", "Signals stored, by type and source (api, import)", ["type", "source"]
+)
+SIGNALS_DUPLICATE = Counter(
+    "vigil_signals_duplicate_total", "Signals skipped because their client id was already stored"
+)
+SIGNAL_BATCHES_REJECTED = Counter(
+    "vigil_signal_batches_rejected_total", "Signal batches refused, by HTTP status", ["status"]
+)
+ANOMALIES_DETECTED = Counter("vigil_anomalies_detected_total", "Anomalies stored, by kind", ["kind"])
+INVESTIGATIONS_OPENED = Counter("vigil_investigations_opened_total", "Investigations opened")
+INVESTIGATIONS_CLOSED = Counter(
+    "vigil_investigations_closed_total", "Investigations closed, by outcome", ["outcome"]
+)

@@ -9,7 +9,9 @@ from slack_sdk.models.views import View
 
 from commands.blocks.common import context, divider, header, section
 from commands.blocks.escalations import queue_line
+from commands.blocks.investigations import home_line
 from workflows.escalations import CaseView, HomeData
+from workflows.investigations import InvestigationView
 from workflows.roles import Role
 
 MAX_BLOCKS = 100
@@ -23,7 +25,9 @@ def _list(title: str, cases: list[CaseView], data: HomeData, empty: str) -> list
     return [*blocks, section("\n".join(lines))]
 
 
-def home_view(roles: list[Role], data: HomeData | None) -> dict[str, Any]:
+def home_view(
+    roles: list[Role], data: HomeData | None, investigations: list[InvestigationView] | None = None
+) -> dict[str, Any]:
     you = ", ".join(r.name for r in roles) if roles else "no Vigil role yet"
     blocks: list[Block] = []
     if data is None:
@@ -34,6 +38,12 @@ def home_view(roles: list[Role], data: HomeData | None) -> dict[str, Any]:
     else:
         blocks += _list(
             "My cases", data.mine, data, "Nothing claimed. React :eyes: on an escalation to claim it."
+        )
+        blocks += [divider(), header("My open investigations")]
+        blocks += (
+            [section("\n".join(home_line(inv) for inv in investigations))]
+            if investigations
+            else [context("None open. `/vigil investigate ACCOUNT` opens one.")]
         )
         blocks += [divider()]
         blocks += _list("Close to breaching SLA", data.at_risk, data, "Nothing at risk.")

@@ -54,6 +54,7 @@ class FakeSlack:
         self.non_member_channels: set[str] = set()
         self.files: dict[str, bytes] = {}
         self.file_infos: dict[str, dict[str, Any]] = {}
+        self.uploads: dict[str, bytes] = {}  # bytes posted to an upload_url, by file id
         self.scopes = SCOPES
         self._failures: dict[str, list[Failure]] = {}
         self._handlers: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {}
@@ -198,7 +199,10 @@ class FakeSlack:
             return {"ok": True, "upload_url": f"{self.base_url}/upload/{file_id}", "file_id": file_id}
         if method == "files.completeUploadExternal":  # step 3
             files = args.get("files") or []
-            return {"ok": True, "files": [{"id": f.get("id"), "title": f.get("title")} for f in files]}
+            return {
+                "ok": True,
+                "files": [{"id": f.get("id"), "title": f.get("title")} for f in files if isinstance(f, dict)],
+            }
         if method == "usergroups.users.list":
             group = args.get("usergroup")
             if group not in self.usergroups:
@@ -270,9 +274,12 @@ class FakeSlack:
 
             def do_POST(self) -> None:
                 token = self.headers.get("Authorization")
-                if self.path.startswith("/upload/"):  # files_upload_v2, step 2: the bytes
+                if self.path.startswith("/upload/"):  # files_upload_v2, step 2: the raw bytes
                     length = int(self.headers.get("Content-Length") or 0)
                     raw = self.rfile.read(length) if length else b""
+                    file_id = self.path.removeprefix("/upload/")
+                    with fake._lock:
+                        fake.uploads[file_id] = raw
                     fake._record(
                         Call("file.upload", {"path": self.path, "size": len(raw), "body": raw}, token)
                     )
