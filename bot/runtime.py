@@ -13,6 +13,7 @@ from commands.context import AppContext
 from commands.enforcement import SlackEnforcementNotifier
 from commands.escalations import SlackCaseNotifier
 from commands.playbooks import SlackPlaybookAlerts
+from commands.reports import SlackReportNotifier
 from store.db import Database
 from workflows.clock import Clock, SystemClock
 from workflows.config import Settings, VigilConfig, secret
@@ -22,6 +23,7 @@ from workflows.features import AccountFeatures
 from workflows.jobs import JobRunner
 from workflows.playbooks import CaseRules, PlaybookError, Playbooks
 from workflows.playbooks import register_jobs as register_rule_jobs
+from workflows.reports import NoAnomalyStats, NoInvestigationStats, NoPatterns, Reports, ReportSources
 from workflows.roles import RoleBook
 
 
@@ -68,6 +70,12 @@ def build_context(
         gateway,
         enforcer_options,
     )
+    # Investigations, anomalies and AI patterns plug in here when those capabilities are wired.
+    sources = ReportSources(
+        investigations=NoInvestigationStats(), anomalies=NoAnomalyStats(), patterns=NoPatterns()
+    )
+    reports = Reports(db, clock, config, sources, wake=jobs.wake)
+    reports.register_jobs(jobs, SlackReportNotifier(client, config))
     ctx = AppContext(
         settings=settings,
         config=config,
@@ -80,5 +88,9 @@ def build_context(
         playbooks=playbooks,
         features=features,
         enforcer=enforcer,
+        reports=reports,
+        investigation_stats=sources.investigations,
+        anomaly_stats=sources.anomalies,
+        abuse_patterns=sources.patterns,
     )
     return ctx, client

@@ -14,6 +14,7 @@ from workflows.features import AccountFeatures
 from workflows.jobs import JobRunner
 from workflows.playbooks import Playbooks
 from workflows.ports import Notifier
+from workflows.reports import AnomalyStats, InvestigationStats, PatternSource, Reports
 from workflows.roles import RoleBook
 
 
@@ -30,5 +31,10 @@ class AppContext:
     playbooks: Playbooks
     features: AccountFeatures
     enforcer: Enforcer  # requests, decisions and the enforcement worker (manual mode without an API)
+    reports: Reports  # digests, reviews, shift summaries, /vigil report, exports
+    # What reports read from capabilities that may not be installed; the defaults say "no data".
+    investigation_stats: InvestigationStats
+    anomaly_stats: AnomalyStats
+    abuse_patterns: PatternSource
     # Ports later capabilities add (enforcement gateway, LLM) hang here by name.
     extras: dict[str, Any] = field(default_factory=dict)

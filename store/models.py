@@ -1,3 +1,3 @@
 """Imports every model module so Alembic and tests see the whole schema in one metadata."""
 
-from store import audit, enforcement, escalations, jobs, playbooks, slack_events  # noqa: F401
+from store import audit, enforcement, escalations, jobs, playbooks, reports, slack_events  # noqa: F401

@@ -49,3 +49,15 @@ ENFORCEMENT_CALL_SECONDS = Histogram(
     "Time per enforcement API call",
     buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
 )
+
+# Reports (workflows/reports.py).
+DIGESTS_POSTED = Counter(
+    "vigil_digests_posted_total",
+    "Scheduled posts made, by digest (weekly, investigations, shift)",
+    ["digest"],
+)
+DIGESTS_FAILED = Counter(
+    "vigil_digests_failed_total",
+    "Scheduled posts that failed (recorded and retried) or were interrupted, by digest",
+    ["digest"],
+)
