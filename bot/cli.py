@@ -608,6 +608,7 @@ def report() -> None:
 @click.option("--out", type=click.Path(dir_okay=False), default=None, help="a file (default: stdout)")
 def report_export(since: str, until: str | None, fmt: str, table: str, out: str | None) -> None:
     """Export cases, enforcement actions or weekly SLA figures as CSV."""
+    import contextlib
     import csv
     from datetime import datetime
 
@@ -634,7 +635,8 @@ def report_export(since: str, until: str | None, fmt: str, table: str, out: str 
         fail("vigil: --until must be after --since", 2)
     reports = _reports(settings, config)
     rows = 0
-    with click.open_file(out or "-", "w", encoding="utf-8", newline="") as handle:
+    target = open(out, "w", newline="", encoding="utf-8") if out else contextlib.nullcontext(sys.stdout)  # noqa: SIM115
+    with target as handle:
         writer = csv.writer(handle)
         with reports.db.read() as session:
             for row in export_rows(session, table, start, end, config.tz):

@@ -488,7 +488,7 @@ def export_rows(
             .order_by(EnforcementAction.id)
             .execution_options(yield_per=1000)
         )
-        for action, request in session.execute(query).tuples():
+        for action, request in session.execute(query):
             yield [
                 request.ref, action.action, action.account_id, action.status, request.requester,
                 request.reason_code, local(request.created_at), local(action.finished_at), action.attempts,
