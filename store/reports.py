@@ -123,16 +123,39 @@ def seconds_between(session: Session, later: Any, earlier: Any) -> ColumnElement
 
 
 def bucket_of(column: Any, bounds: Sequence[datetime]) -> ColumnElement[int]:
-    """Index i of the bucket [bounds[i], bounds[i+1]) a timestamp falls in (filter to the range first)."""
-    return case(*[(column < bound, index) for index, bound in enumerate(bounds[1:])], else_=-1)
+    """Index i of the bucket [bounds[i], bounds[i+1]) a timestamp falls in (filter to the range first).
+
+    A balanced tree of CASEs: ~log2(n) comparisons per row instead of n (56 days → 6)."""
+
+    def tree(lo: int, hi: int) -> Any:  # buckets lo..hi-1
+        if hi - lo == 1:
+            return literal(lo)
+        mid = (lo + hi) // 2
+        return case((column < bounds[mid], tree(lo, mid)), else_=tree(mid, hi))
+
+    return tree(0, len(bounds) - 1)
 
 
 # --- cases -----------------------------------------------------------------------------------------
-def counts_by(session: Session, column: Any, start: datetime, end: datetime, category: str | None = None):
-    query = select(column, func.count()).where(Case.created_at >= start, Case.created_at < end)
+def volume_two(
+    session: Session,
+    current: tuple[datetime, datetime],
+    previous: tuple[datetime, datetime],
+    category: str | None = None,
+) -> dict[tuple[str, str], tuple[int, int]]:
+    """(category, source) → (cases created in ``current``, in ``previous``), in one pass."""
+    in_current = and_(Case.created_at >= current[0], Case.created_at < current[1])
+    in_previous = and_(Case.created_at >= previous[0], Case.created_at < previous[1])
+    query = select(
+        Case.category,
+        Case.source,
+        func.sum(case((in_current, 1), else_=0)),
+        func.sum(case((in_previous, 1), else_=0)),
+    ).where(Case.created_at >= min(current[0], previous[0]), Case.created_at < max(current[1], previous[1]))
     if category:
         query = query.where(Case.category == category)
-    return {key: int(count) for key, count in session.execute(query.group_by(column))}
+    rows = session.execute(query.group_by(Case.category, Case.source))
+    return {(cat, src): (int(now or 0), int(before or 0)) for cat, src, now, before in rows}
 
 
 def daily_volume(
@@ -196,37 +219,56 @@ def percentiles_by_priority(
     """Median and p90 (nearest rank) of ``at - created_at`` for cases whose ``at`` is in
     [start, end), per priority and over all (key ``"all"``).
 
-    Ranks come from window functions, so the database sorts and only two numbers per
-    group come back. Nearest rank: the value at rank ceil(p·n).
+    Ranks come from window functions (per priority and overall, in one sort pass), so the
+    database sorts and only a few numbers per group come back. Nearest rank: the value at
+    rank ceil(p·n), in integer arithmetic so both databases agree.
     """
     seconds = seconds_between(session, at, Case.created_at)
     where = [at.is_not(None), at >= start, at < end]
     if category:
         where.append(Case.category == category)
+    ranked = (
+        select(
+            Case.priority.label("g"),
+            seconds.label("d"),
+            func.row_number().over(partition_by=Case.priority, order_by=seconds).label("rn"),
+            func.count().over(partition_by=Case.priority).label("n"),
+            func.row_number().over(order_by=seconds).label("rn_all"),
+            func.count().over().label("n_all"),
+        )
+        .where(*where)
+        .subquery()
+    )
+    c = ranked.c
+
+    def at_rank(rank: Any, n: Any, p50: bool) -> Any:
+        wanted = (n + 1) // 2 if p50 else (n * 9 + 9) // 10
+        return func.max(case((rank == wanted, c.d)))
+
+    rows = session.execute(
+        select(
+            c.g,
+            c.n,
+            at_rank(c.rn, c.n, True),
+            at_rank(c.rn, c.n, False),
+            func.max(c.n_all),
+            at_rank(c.rn_all, c.n_all, True),
+            at_rank(c.rn_all, c.n_all, False),
+        ).group_by(c.g, c.n)
+    ).all()
     result: dict[str, Percentiles] = {}
-    for key, partition in (("by", Case.priority), ("all", None)):
-        group = Case.priority if partition is not None else literal("all")
-        ranked = (
-            select(
-                group.label("g"),
-                seconds.label("d"),
-                func.row_number().over(partition_by=partition, order_by=seconds).label("rn"),
-                func.count().over(partition_by=partition).label("n"),
-            )
-            .where(*where)
-            .subquery()
-        )
-        rows = session.execute(
-            select(
-                ranked.c.g,
-                ranked.c.n,
-                func.max(case((ranked.c.rn == (ranked.c.n + 1) // 2, ranked.c.d))),
-                func.max(case((ranked.c.rn == (ranked.c.n * 9 + 9) // 10, ranked.c.d))),
-            ).group_by(ranked.c.g, ranked.c.n)
-        )
-        for group_key, n, p50, p90 in rows:
-            name = str(group_key) if key == "by" else "all"
-            result[name] = Percentiles(int(n), _num(p50), _num(p90))
+    overall: list[float | None] = [None, None]
+    total = 0
+    for group, n, p50, p90, n_all, all50, all90 in rows:
+        result[str(group)] = Percentiles(int(n), _num(p50), _num(p90))
+        total = int(n_all)
+        # The overall rank lands in exactly one priority's rows; the others give NULL.
+        overall = [
+            _num(all50) if all50 is not None else overall[0],
+            _num(all90) if all90 is not None else overall[1],
+        ]
+    if rows:
+        result["all"] = Percentiles(total, overall[0], overall[1])
     return result
 
 

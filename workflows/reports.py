@@ -296,14 +296,20 @@ Report = DigestReport | ReviewReport | ShiftReport
 
 # --- computing (read-only) -----------------------------------------------------------------------
 def _volume(session: Session, period: Period, previous: Period, category: str | None = None) -> Volume:
-    def lines(column: Any, labels: dict[str, str]) -> list[VolumeLine]:
-        now = store.counts_by(session, column, period.start, period.end, category)
-        before = store.counts_by(session, column, previous.start, previous.end, category)
-        keys = sorted(set(now) | set(before), key=lambda k: (-now.get(k, 0), -before.get(k, 0), k))
-        return [VolumeLine(k, labels.get(k, k), Change(now.get(k, 0), before.get(k, 0))) for k in keys]
+    counts = store.volume_two(session, (period.start, period.end), (previous.start, previous.end), category)
 
-    by_category = lines(Case.category, CATEGORIES)
-    by_source = lines(Case.source, {"channel": "Escalation channels", "shortcut": "Message shortcut"})
+    def lines(index: int, labels: dict[str, str]) -> list[VolumeLine]:
+        now: dict[str, int] = {}
+        before: dict[str, int] = {}
+        for key, (current, earlier) in counts.items():
+            now[key[index]] = now.get(key[index], 0) + current
+            before[key[index]] = before.get(key[index], 0) + earlier
+        keys = [k for k in now if now[k] or before[k]]
+        keys.sort(key=lambda k: (-now[k], -before[k], k))
+        return [VolumeLine(k, labels.get(k, k), Change(now[k], before[k])) for k in keys]
+
+    by_category = lines(0, CATEGORIES)
+    by_source = lines(1, {"channel": "Escalation channels", "shortcut": "Message shortcut"})
     total = Change(
         sum(line.change.current for line in by_category), sum(line.change.previous for line in by_category)
     )
