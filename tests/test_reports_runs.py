@@ -186,3 +186,32 @@ def test_a_chart_upload_that_fails_is_retried_without_posting_the_digest_again(v
     eventually(lambda: charts_done(vigil, "2026-W47"))
     assert len(digest_posts(vigil)) == 1
     assert len(vigil.slack.calls_of("files.completeUploadExternal")) == 3
+
+
+def test_the_schedule_fires_at_the_configured_local_times_and_start_catches_up(
+    make_vigil: VigilFactory,
+) -> None:
+    from bot.scheduler import build_scheduler
+    from bot.serve import catch_up
+    from tests.conftest import config_data
+    from workflows.config import parse_config
+
+    config = parse_config(
+        {**config_data(), "timezone": "Europe/Berlin", "digest": {"weekday": "fri", "time": "16:30"}}
+    )
+    vigil = make_vigil(config=config)
+    scheduler = build_scheduler(vigil.ctx)
+    jobs = {job.id: job for job in scheduler.get_jobs()}
+    assert {"digest-weekly", "shift-summary", "digest-retry"} <= set(jobs)
+    after = datetime(2026, 10, 20, tzinfo=UTC)
+    weekly = jobs["digest-weekly"].trigger.get_next_fire_time(None, after)
+    shift = jobs["shift-summary"].trigger.get_next_fire_time(None, after)
+    assert weekly.astimezone(UTC) == datetime(2026, 10, 23, 14, 30, tzinfo=UTC)  # Fri 16:30 CEST
+    assert shift.astimezone(UTC) == datetime(2026, 10, 20, 6, 0, tzinfo=UTC)  # 08:00 CEST
+    # The due week for a Friday schedule is still the last full week before it.
+    vigil.clock.set(datetime(2026, 11, 27, 16, tzinfo=UTC))  # Fri 17:00 CET
+    assert vigil.ctx.reports.due_period(WEEKLY).name == "2026-W47"
+    vigil.clock.set(datetime(2026, 11, 27, 15, tzinfo=UTC))  # Fri 16:00 CET: not yet
+    assert vigil.ctx.reports.due_period(WEEKLY).name == "2026-W46"
+    catch_up(vigil.ctx)  # what `vigil serve` does before the scheduler starts
+    eventually(lambda: posted(vigil, WEEKLY, "2026-W46"))
