@@ -13,7 +13,9 @@ import click
 from workflows.config import ConfigError, Settings, VigilConfig, load_config
 
 if TYPE_CHECKING:
+    from workflows.periods import Period
     from workflows.playbooks import RuleSet
+    from workflows.reports import Reports
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
@@ -629,6 +631,191 @@ def dossier_text(dossier: Any) -> str:
     out += ["", "Rules that matched:"]
     out += [f"  {m.at:%Y-%m-%d %H:%M} {m.rule}" for m in dossier.rules] or ["  none"]
     return "\n".join(out)
+
+
+@main.group()
+def digest() -> None:
+    """The weekly digest, the investigation review and the daily shift summary."""
+
+
+def _reports(settings: Settings, config: VigilConfig) -> Reports:
+    from store.db import Database
+    from workflows.clock import SystemClock
+    from workflows.reports import Reports
+
+    return Reports(Database(settings.vigil_database_url), SystemClock(), config)
+
+
+def _period_for(reports: Reports, digest_name: str, text: str | None) -> Period:
+    from workflows.periods import PeriodError
+
+    if text is None:
+        if digest_name == "shift":
+            fail("vigil: --day is required for the shift summary (e.g. --day 2026-11-23)", 2)
+        return reports.due_period(digest_name)
+    try:
+        return reports.period_of(digest_name, text)
+    except (PeriodError, ValueError) as exc:
+        fail(f"vigil: {exc}", 2)
+
+
+_digest_option = click.option(
+    "--digest",
+    "digest_name",
+    type=click.Choice(["weekly", "investigations", "shift"]),
+    default="weekly",
+    show_default=True,
+    help="which post",
+)
+
+
+@digest.command("preview")
+@click.option("--week", default=None, help="ISO week, e.g. 2026-W46 (default: the last full week)")
+@click.option("--day", default=None, help="the day, for --digest shift (e.g. 2026-11-23)")
+@_digest_option
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="also write the Block Kit JSON and charts here",
+)
+def digest_preview(week: str | None, day: str | None, digest_name: str, out: str | None) -> None:
+    """Print a digest in the terminal as it would be posted (nothing is posted)."""
+    import json
+
+    from commands.blocks.reports import as_text, report_blocks
+    from workflows.reports import DigestReport
+
+    settings, config = settings_and_config()
+    reports = _reports(settings, config)
+    period = _period_for(reports, digest_name, day if digest_name == "shift" else week)
+    report = reports.build(digest_name, period)
+    text, blocks = report_blocks(report)
+    click.echo(as_text(blocks), nl=False)
+    if out:
+        folder = Path(out)
+        folder.mkdir(parents=True, exist_ok=True)
+        stem = f"{digest_name}-{period.name}"
+        (folder / f"{stem}.json").write_text(
+            json.dumps({"text": text, "blocks": blocks}, indent=2, ensure_ascii=False), encoding="utf-8"
+        )
+        written = [f"{stem}.json"]
+        if isinstance(report, DigestReport):
+            for chart in reports.charts(report):
+                (folder / f"{stem}-{chart.name}.png").write_bytes(chart.png)
+                written.append(f"{stem}-{chart.name}.png")
+        click.echo(f"wrote {', '.join(written)} to {folder}")
+
+
+@digest.command("send")
+@click.option("--week", default=None, help="ISO week, e.g. 2026-W46 (default: the latest due)")
+@click.option("--day", default=None, help="the day, for --digest shift (e.g. 2026-11-23)")
+@_digest_option
+@click.option(
+    "--force", is_flag=True, help="post again even if this period was posted (recorded as a new round)"
+)
+def digest_send(week: str | None, day: str | None, digest_name: str, force: bool) -> None:
+    """Post a digest now, once: a period already posted is refused unless --force."""
+    from bot.runtime import build_context
+    from commands.reports import SlackReportNotifier
+
+    settings, config = settings_and_config()
+    if settings.slack_bot_token is None:
+        fail("vigil: SLACK_BOT_TOKEN is not set; the digest is posted to Slack", 2)
+    ctx, client = build_context(settings, config)
+    period = _period_for(ctx.reports, digest_name, day if digest_name == "shift" else week)
+    claimed = ctx.reports.claim(digest_name, period.name, force=force, enqueue_post=False)
+    if claimed.outcome == "exists":
+        fail(
+            f"vigil: the {digest_name} digest for {period.name} was already posted or claimed "
+            f"(ts {claimed.ts or '-'}); --force posts it again"
+        )
+    if claimed.outcome == "busy":
+        fail(f"vigil: the {digest_name} digest for {period.name} is being posted right now")
+    if claimed.outcome in ("gave_up", "interrupted"):
+        fail(f"vigil: {period.name}: {claimed.error}; --force posts it again")
+    notifier = SlackReportNotifier(client, config)
+    result = ctx.reports.post(digest_name, period.name, claimed.round, notifier, queue_charts=False)
+    if result.outcome != "posted":
+        fail(f"vigil: {digest_name} {period.name} not posted: {result.error or result.outcome}")
+    charts = ctx.reports.upload_charts(result.run_id or 0, notifier) if digest_name == "weekly" else []
+    click.echo(
+        f"posted the {digest_name} digest for {period.name} in {config.channels.digest} (ts {result.ts})"
+        + (f" with {len(charts)} chart(s)" if charts else "")
+        + (" (forced: a new round)" if force else "")
+    )
+
+
+@digest.command("runs")
+@click.option("--limit", default=20, show_default=True)
+def digest_runs(limit: int) -> None:
+    """Recent digest runs: period, status, attempts, error."""
+    settings, config = settings_and_config()
+    runs = _reports(settings, config).runs(limit)
+    if not runs:
+        click.echo("no digest runs yet")
+    for run in runs:
+        error = f"  {run.error}" if run.error else ""
+        click.echo(
+            f"{run.digest:<15} {run.period:<10} {run.status:<8} round {run.round} attempts {run.attempts}"
+            f"  ts {run.ts or '-'}  charts {len(run.charts or [])}{error}"
+        )
+
+
+@main.group()
+def report() -> None:
+    """Reports for spreadsheets."""
+
+
+@report.command("export")
+@click.option("--since", required=True, help="from: an ISO date (2026-11-01) or 30d, 12h, 2w")
+@click.option("--until", default=None, help="to (exclusive): an ISO date; default now")
+@click.option("--format", "fmt", type=click.Choice(["csv"]), default="csv", show_default=True)
+@click.option(
+    "--table",
+    type=click.Choice(["cases", "actions", "sla"]),
+    default="cases",
+    show_default=True,
+    help="cases (one row per case), actions (one per enforcement action), sla (per week and priority)",
+)
+@click.option("--out", type=click.Path(dir_okay=False), default=None, help="a file (default: stdout)")
+def report_export(since: str, until: str | None, fmt: str, table: str, out: str | None) -> None:
+    """Export cases, enforcement actions or weekly SLA figures as CSV."""
+    import contextlib
+    import csv
+
+    from workflows.clock import SystemClock
+    from workflows.periods import local_midnight
+    from workflows.playbooks import parse_since
+    from workflows.reports import export_rows
+
+    settings, config = settings_and_config()
+    now = SystemClock().now()
+
+    def instant(option: str, text: str) -> datetime:
+        try:
+            value = parse_since(text, now)
+        except ValueError:
+            fail(f"vigil: {option} {text!r}: use an ISO date (2026-11-01) or 30d, 12h, 2w", 2)
+        if len(text.strip()) == 10 and value.tzinfo is now.tzinfo:  # a plain date: its local midnight
+            value = local_midnight(value.date(), config.tz)
+        return value
+
+    start = instant("--since", since)
+    end = instant("--until", until) if until else now
+    if end <= start:
+        fail("vigil: --until must be after --since", 2)
+    reports = _reports(settings, config)
+    rows = 0
+    target = open(out, "w", newline="", encoding="utf-8") if out else contextlib.nullcontext(sys.stdout)  # noqa: SIM115
+    with target as handle:
+        writer = csv.writer(handle)
+        with reports.db.read() as session:
+            for row in export_rows(session, table, start, end, config.tz):
+                writer.writerow(row)
+                rows += 1
+    if out:
+        click.echo(f"wrote {rows - 1:,} {table} row(s) to {out}")
 
 
 @main.command()

@@ -15,6 +15,7 @@ from commands.enforcement import SlackEnforcementNotifier
 from commands.escalations import SlackCaseNotifier
 from commands.investigations import SlackInvestigationNotifier
 from commands.playbooks import SlackPlaybookAlerts
+from commands.reports import SlackReportNotifier
 from store.db import Database
 from workflows.anomalies import Anomalies
 from workflows.clock import Clock, SystemClock
@@ -35,6 +36,7 @@ from workflows.investigations import (
 from workflows.jobs import JobRunner
 from workflows.playbooks import CaseRules, PlaybookError, Playbooks, RequestRules
 from workflows.playbooks import register_jobs as register_rule_jobs
+from workflows.reports import NoAnomalyStats, NoInvestigationStats, NoPatterns, Reports, ReportSources
 from workflows.roles import RoleBook
 from workflows.signals import DefaultRuleHooks, RuleHooks, Signals
 
@@ -136,6 +138,12 @@ def build_context(
     signals.register_jobs(jobs)
     anomalies.register_jobs(jobs, SlackAnomalyNotifier(client))
     investigations.register_jobs(jobs, SlackInvestigationNotifier(client))
+    # Investigations, anomalies and AI patterns plug in here when those capabilities are wired.
+    sources = ReportSources(
+        investigations=NoInvestigationStats(), anomalies=NoAnomalyStats(), patterns=NoPatterns()
+    )
+    reports = Reports(db, clock, config, sources, wake=jobs.wake)
+    reports.register_jobs(jobs, SlackReportNotifier(client, config))
     ctx = AppContext(
         settings=settings,
         config=config,
@@ -154,5 +162,9 @@ def build_context(
         rule_hooks=rule_hooks,
         enforcement_history=enforcement_history,
         rule_matches=rule_matches,
+        reports=reports,
+        investigation_stats=sources.investigations,
+        anomaly_stats=sources.anomalies,
+        abuse_patterns=sources.patterns,
     )
     return ctx, client

@@ -16,6 +16,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from commands.context import AppContext
 from store.slack_events import prune_events
 from workflows.metrics import ERRORS
+from workflows.reports import REVIEW, SHIFT, WEEKLY
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +67,40 @@ def _detect_anomalies(ctx: AppContext) -> Callable[[], None]:
     return run
 
 
+def _digests(*digests: str) -> Callable[[AppContext], Callable[[], None]]:
+    """Claim the latest due period of each digest (once, whichever replica is first) and
+    retry failed ones: the same call at the scheduled time, on the retry tick and at start."""
+
+    def factory(ctx: AppContext) -> Callable[[], None]:
+        def run() -> None:
+            for result in ctx.reports.run_due(digests):
+                if result.outcome not in ("exists", "busy"):
+                    log.info(
+                        "digest run",
+                        extra={"digest": result.digest, "period": result.period, "outcome": result.outcome},
+                    )
+
+        return run
+
+    return factory
+
+
+def _digest_trigger(ctx: AppContext) -> BaseTrigger:
+    digest = ctx.config.digest
+    return CronTrigger(
+        day_of_week=digest.weekday, hour=digest.hour, minute=digest.minute, timezone=ctx.config.tz
+    )
+
+
+def _shift_trigger(ctx: AppContext) -> BaseTrigger:
+    hour, minute = (int(x) for x in ctx.config.digest.shift_time.split(":"))
+    return CronTrigger(hour=hour, minute=minute, timezone=ctx.config.tz)
+
+
 SCHEDULE: list[ScheduledJob] = [
+    ("digest-weekly", _digest_trigger, _digests(WEEKLY, REVIEW)),
+    ("shift-summary", _shift_trigger, _digests(SHIFT)),
+    ("digest-retry", lambda ctx: IntervalTrigger(minutes=5), _digests(WEEKLY, REVIEW, SHIFT)),
     ("playbooks-watch", lambda ctx: IntervalTrigger(seconds=15), _watch_playbooks),
     ("sla-check", lambda ctx: IntervalTrigger(minutes=1), _sla_check),
     # A few minutes past the hour, so late signals of the hour just ended are counted.

@@ -46,12 +46,22 @@ def preflight(ctx: AppContext, socket_mode: bool) -> None:
         )
 
 
+def catch_up(ctx: AppContext) -> None:
+    """Digests whose scheduled time passed while Vigil was down: the latest period of each is
+    posted now, once (the digest_runs guard), older ones stay missed."""
+    try:
+        ctx.reports.catch_up()
+    except Exception:
+        log.exception("digest catch-up failed; the retry tick tries again in 5 minutes")
+
+
 def serve(ctx: AppContext, client: WebClient, host: str, port: int, socket_mode: bool) -> None:
     preflight(ctx, socket_mode)
     bolt = create_bolt_app(ctx, client, socket_mode=socket_mode)
     scheduler = build_scheduler(ctx)
     ctx.jobs.start()
     ctx.enforcer.start()  # resumes actions a previous process left pending or leased
+    catch_up(ctx)
     scheduler.start()
     try:
         if socket_mode:

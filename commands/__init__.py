@@ -4,10 +4,19 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from commands import anomalies, enforcement, escalations, home, investigations, playbooks, vigil
+from commands import (
+    anomalies,
+    enforcement,
+    escalations,
+    home,
+    investigations,
+    playbooks,
+    reports,
+    vigil,
+)
 from commands.context import AppContext
 
-__all__ = ["playbooks", "register"]  # playbooks registers /vigil rules on import
+__all__ = ["playbooks", "register", "reports"]  # these register /vigil subcommands on import
 
 
 def register(app: App, ctx: AppContext) -> None:

@@ -16,6 +16,7 @@ from workflows.investigations import EnforcementHistory, Investigations, RuleMat
 from workflows.jobs import JobRunner
 from workflows.playbooks import Playbooks
 from workflows.ports import Notifier
+from workflows.reports import AnomalyStats, InvestigationStats, PatternSource, Reports
 from workflows.roles import RoleBook
 from workflows.signals import RuleHooks, Signals
 
@@ -41,5 +42,10 @@ class AppContext:
     rule_hooks: RuleHooks
     enforcement_history: EnforcementHistory
     rule_matches: RuleMatches
+    reports: Reports  # digests, reviews, shift summaries, /vigil report, exports
+    # What reports read from capabilities that may not be installed; the defaults say "no data".
+    investigation_stats: InvestigationStats
+    anomaly_stats: AnomalyStats
+    abuse_patterns: PatternSource
     # Ports later capabilities add (enforcement gateway, LLM) hang here by name.
     extras: dict[str, Any] = field(default_factory=dict)

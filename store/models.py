@@ -8,6 +8,7 @@ from store import (  # noqa: F401
     investigations,
     jobs,
     playbooks,
+    reports,
     signals,
     slack_events,
 )

@@ -132,13 +132,14 @@ Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 class Digest(_Strict):
     weekday: Weekday = "mon"
     time: str = "09:00"
+    shift_time: str = "08:00"  # the daily shift summary, every day at the start of the shift
 
     @field_validator("weekday", mode="before")
     @classmethod
     def _lower(cls, value: Any) -> Any:
         return value.lower() if isinstance(value, str) else value
 
-    @field_validator("time")
+    @field_validator("time", "shift_time")
     @classmethod
     def _hhmm(cls, value: str) -> str:
         match = re.match(r"^([01]?\d|2[0-3]):([0-5]\d)$", value)

@@ -65,3 +65,15 @@ INVESTIGATIONS_OPENED = Counter("vigil_investigations_opened_total", "Investigat
 INVESTIGATIONS_CLOSED = Counter(
     "vigil_investigations_closed_total", "Investigations closed, by outcome", ["outcome"]
 )
+
+# Reports (workflows/reports.py).
+DIGESTS_POSTED = Counter(
+    "vigil_digests_posted_total",
+    "Scheduled posts made, by digest (weekly, investigations, shift)",
+    ["digest"],
+)
+DIGESTS_FAILED = Counter(
+    "vigil_digests_failed_total",
+    "Scheduled posts that failed (recorded and retried) or were interrupted, by digest",
+    ["digest"],
+)
