@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
+from typing import Any
 
 from slack_sdk import WebClient
 
@@ -11,13 +13,13 @@ from bot.notifier import SlackNotifier
 from bot.slack_client import SlackGroupDirectory, make_client
 from commands.anomalies import SlackAnomalyNotifier
 from commands.context import AppContext
-from commands.enforcement import SlackEnforcementNotifier
+from commands.enforcement import SlackEnforcementNotifier, suspend_modal_opener
 from commands.escalations import SlackCaseNotifier
 from commands.investigations import SlackInvestigationNotifier
 from commands.playbooks import SlackPlaybookAlerts
 from commands.reports import SlackReportNotifier
 from store.db import Database
-from workflows.anomalies import Anomalies
+from workflows.anomalies import Anomalies, AnomalyWeekStats
 from workflows.clock import Clock, SystemClock
 from workflows.config import Settings, VigilConfig, secret
 from workflows.enforcement import Enforcer, EnforcerOptions
@@ -28,15 +30,25 @@ from workflows.investigations import (
     EnforcementApiProfiles,
     EnforcementHistory,
     Investigations,
+    InvestigationWeekStats,
+    LedgerEnforcementHistory,
     NoEnforcementHistory,
     NoProfiles,
     NoRuleMatches,
     RuleMatches,
 )
 from workflows.jobs import JobRunner
-from workflows.playbooks import CaseRules, PlaybookError, Playbooks, RequestRules
+from workflows.playbooks import (
+    JOB_OPEN_INVESTIGATION,
+    CaseRules,
+    PlaybookError,
+    PlaybookRuleMatches,
+    Playbooks,
+    RequestRules,
+    SignalRules,
+)
 from workflows.playbooks import register_jobs as register_rule_jobs
-from workflows.reports import NoAnomalyStats, NoInvestigationStats, NoPatterns, Reports, ReportSources
+from workflows.reports import NoPatterns, Reports, ReportSources
 from workflows.roles import RoleBook
 from workflows.signals import DefaultRuleHooks, RuleHooks, Signals
 
@@ -120,11 +132,11 @@ def build_context(
         rules=RequestRules(playbooks, features, clock, config),
         jobs=jobs,
     )
-    # Playbooks replace these hooks (report.received, signal.ingested, anomaly.detected) and
-    # enforcement the history; build the real ones here, before the services take them.
-    rule_hooks: RuleHooks = DefaultRuleHooks(db)
-    enforcement_history: EnforcementHistory = NoEnforcementHistory()
-    rule_matches: RuleMatches = NoRuleMatches()
+    # Playbooks run report.received / signal.ingested / anomaly.detected; investigations read
+    # the enforcement ledger and the rule hits of the account.
+    rule_hooks: RuleHooks = SignalRules(playbooks, features, clock, config, db, DefaultRuleHooks(db))
+    enforcement_history: EnforcementHistory = LedgerEnforcementHistory(db)
+    rule_matches: RuleMatches = PlaybookRuleMatches(db)
     signals, anomalies, investigations = signal_services(
         settings,
         config,
@@ -138,9 +150,10 @@ def build_context(
     signals.register_jobs(jobs)
     anomalies.register_jobs(jobs, SlackAnomalyNotifier(client))
     investigations.register_jobs(jobs, SlackInvestigationNotifier(client))
-    # Investigations, anomalies and AI patterns plug in here when those capabilities are wired.
+    jobs.register(JOB_OPEN_INVESTIGATION, _rule_opens_investigation(investigations, config))
+    # No AI capability yet: the digest's "top abuse patterns" section says so.
     sources = ReportSources(
-        investigations=NoInvestigationStats(), anomalies=NoAnomalyStats(), patterns=NoPatterns()
+        investigations=InvestigationWeekStats(), anomalies=AnomalyWeekStats(), patterns=NoPatterns()
     )
     reports = Reports(db, clock, config, sources, wake=jobs.wake)
     reports.register_jobs(jobs, SlackReportNotifier(client, config))
@@ -167,4 +180,18 @@ def build_context(
         anomaly_stats=sources.anomalies,
         abuse_patterns=sources.patterns,
     )
+    ctx.extras["open_suspend_modal"] = suspend_modal_opener(config.enforcement)
     return ctx, client
+
+
+def _rule_opens_investigation(
+    investigations: Investigations, config: VigilConfig
+) -> Callable[[dict[str, Any]], None]:
+    """A playbook's open_investigation action: opened in the alerts channel, by the rule."""
+
+    def run(payload: dict[str, Any]) -> None:
+        investigations.open(
+            str(payload["account_id"]), f"rule:{payload['rule']}"[:32], channel=config.channels.alerts
+        )
+
+    return run

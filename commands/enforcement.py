@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -366,3 +367,20 @@ def register(app: App, ctx: AppContext) -> None:
             return
         if not enforcer.retry_failed(request_id, user):
             _tell(client, body, f"REQ-{request_id} has no failed (retryable) actions. Nothing changed.")
+
+
+def suspend_modal_opener(config: EnforcementConfig) -> Callable[..., None]:
+    """For other capabilities (an investigation's "Request suspension"): the /suspend modal,
+    prefilled with the accounts, reason and evidence they already know."""
+
+    def open_modal(
+        client: WebClient, trigger_id: str, accounts: list[str], reason: str | None, evidence: str
+    ) -> None:
+        client.views_open(
+            trigger_id=trigger_id,
+            view=blocks.request_modal(
+                "suspend", config, accounts="\n".join(accounts), reason=reason, evidence=evidence
+            ),
+        )
+
+    return open_modal

@@ -16,6 +16,7 @@ class RuleHit(Base):
     __table_args__ = (
         Index("ix_rule_hits_rule_at", "rule_id", "at"),
         Index("ix_rule_hits_subject", "subject_type", "subject_id"),
+        Index("ix_rule_hits_account_at", "account_id", "at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -24,6 +25,7 @@ class RuleHit(Base):
     trigger: Mapped[str] = mapped_column(String(32))
     subject_type: Mapped[str] = mapped_column(String(16))
     subject_id: Mapped[str] = mapped_column(String(64))
+    account_id: Mapped[str | None] = mapped_column(String(64))  # the subject's account, if it has one
     mode: Mapped[str] = mapped_column(String(8))  # live, shadow
     actions: Mapped[list[dict[str, Any]]] = mapped_column(JSONType)
     why: Mapped[dict[str, Any]] = mapped_column(JSONType)
@@ -49,3 +51,11 @@ def hit_counts(session: Session, since: datetime) -> dict[tuple[str, str], int]:
         .group_by(RuleHit.rule_id, RuleHit.mode)
     )
     return {(rule, mode): count for rule, mode, count in rows}
+
+
+def hits_for_account(session: Session, account_id: str, limit: int = 20) -> list[RuleHit]:
+    return list(
+        session.scalars(
+            select(RuleHit).where(RuleHit.account_id == account_id).order_by(RuleHit.at.desc()).limit(limit)
+        )
+    )

@@ -202,21 +202,21 @@ def test_the_analyst_records_an_outcome_in_a_modal(vigil: Vigil) -> None:
     assert "INV-2" in dump(second["blocks"]) and "INV-1 closed: Abuse confirmed" in dump(second["blocks"])
 
 
-def test_request_suspension_hands_over_the_evidence(vigil: Vigil) -> None:
+def test_request_suspension_opens_the_suspend_modal_with_the_evidence(vigil: Vigil) -> None:
     history(vigil)
     vigil.send.command("/vigil", "investigate acct_host_7", user=ANALYST, channel=INVESTIGATIONS)
     investigation_message(vigil)
     vigil.send.block_action("investigation_suspend", "1", user=ANALYST, channel=INVESTIGATIONS)
+    modal = vigil.slack.wait_for("views.open")[0]["view"]
+    assert modal["callback_id"] == "enforcement_request"
+    fields = {block["block_id"]: block for block in modal["blocks"]}
+    assert fields["accounts"]["element"]["initial_value"] == "acct_host_7"
+    assert fields["evidence"]["element"]["initial_value"] == "INV-1 (Vigil investigation of acct_host_7)"
+    # Without the enforcement capability, the analyst is told what to paste instead.
+    del vigil.ctx.extras["open_suspend_modal"]
+    vigil.send.block_action("investigation_suspend", "1", user=ANALYST, channel=INVESTIGATIONS)
     hint = vigil.slack.wait_for("chat.postEphemeral", where=lambda c: c["user"] == ANALYST)[0]
     assert "`/suspend acct_host_7`" in hint["text"] and "INV-1" in hint["text"]
-    # Once the enforcement capability is wired in, the /suspend modal opens prefilled.
-    opened: list[tuple[Any, ...]] = []
-    vigil.ctx.extras["open_suspend_modal"] = lambda client, trigger, accounts, reason, evidence: (
-        opened.append((trigger, accounts, reason, evidence))
-    )
-    vigil.send.block_action("investigation_suspend", "1", user=ANALYST, channel=INVESTIGATIONS)
-    eventually(lambda: opened)
-    assert opened[0][1:] == (["acct_host_7"], None, "INV-1 (Vigil investigation of acct_host_7)")
     with vigil.db.read() as session:
         kinds = list(session.scalars(select(InvestigationEvent.kind)))
     assert kinds.count("suspension_requested") == 2

@@ -521,3 +521,51 @@ class Anomalies:
         if anomaly is None:
             raise PermanentJobError(f"anomaly {payload['anomaly_id']} does not exist")
         return anomaly
+
+
+class AnomalyWeekStats:
+    """For the weekly digest: anomalies raised (posted or suppressed) and answered."""
+
+    def week(self, session: Session, start: datetime, end: datetime) -> Any:
+        from sqlalchemy import and_, func, or_
+
+        from workflows.reports import AnomalyItem, AnomalyWeek
+
+        in_week = and_(Anomaly.detected_at >= start, Anomaly.detected_at < end)
+        by_kind = dict(
+            session.execute(select(Anomaly.kind, func.count()).where(in_week).group_by(Anomaly.kind)).all()
+        )
+        resolved = (
+            session.scalar(
+                select(func.count()).where(Anomaly.feedback_at >= start, Anomaly.feedback_at < end)
+            )
+            or 0
+        )
+        open_now = (
+            session.scalar(
+                select(func.count()).where(
+                    Anomaly.detected_at < end,
+                    Anomaly.status != "suppressed",
+                    or_(Anomaly.feedback_at.is_(None), Anomaly.feedback_at >= end),
+                )
+            )
+            or 0
+        )
+        notable = session.scalars(
+            select(Anomaly).where(in_week).order_by(func.abs(Anomaly.score).desc(), Anomaly.id).limit(5)
+        )
+        return AnomalyWeek(
+            raised=sum(by_kind.values()),
+            resolved=resolved,
+            open_now=open_now,
+            by_kind=by_kind,
+            notable=[
+                AnomalyItem(
+                    ref=f"{a.signal_type}{'/' + a.dimension + '=' + a.dim_value if a.dimension else ''}",
+                    title=f"{a.kind}: {a.observed:g} vs {a.baseline:g} expected",
+                    status=a.feedback or a.status,
+                    opened_at=a.detected_at,
+                )
+                for a in notable
+            ],
+        )

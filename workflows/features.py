@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from store.enforcement import EXECUTED, EnforcementAction
 from store.escalations import Case, CaseAccount
+from store.signals import Report, Signal
 
 WINDOWS: dict[str, timedelta] = {
     "1h": timedelta(hours=1),
@@ -68,10 +69,23 @@ class EnforcementFeatures:
         return features
 
 
+class SignalFeatures:
+    """Reports and signals about the account (the signals capability's tables)."""
+
+    def counts(self, session: Session, account_id: str, now: datetime) -> dict[str, Any]:
+        features = windowed_counts(
+            session, Signal.occurred_at, Signal.account_id == account_id, "signals", now
+        )
+        features.update(
+            windowed_counts(session, Report.occurred_at, Report.account_id == account_id, "reports", now)
+        )
+        return features
+
+
 class AccountFeatures:
     def __init__(self, sources: list[FeatureSource] | None = None) -> None:
         self.sources: list[FeatureSource] = (
-            sources if sources is not None else [CaseFeatures(), EnforcementFeatures()]
+            sources if sources is not None else [CaseFeatures(), EnforcementFeatures(), SignalFeatures()]
         )
 
     def add(self, source: FeatureSource) -> None:

@@ -578,3 +578,69 @@ class Investigations:
 def evidence_for(inv: InvestigationView) -> str:
     """What a /suspend request carries from an investigation."""
     return f"{inv.ref} (Vigil investigation of {inv.account_id})"
+
+
+# --- what other capabilities read ----------------------------------------
+class LedgerEnforcementHistory:
+    """The enforcement capability's ledger, as an investigation shows it."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def for_account(self, account_id: str) -> list[EnforcementRecord]:
+        from workflows.enforcement import account_history
+
+        with self.db.read() as session:
+            entries = account_history(session, account_id)
+        return [
+            EnforcementRecord(
+                at=entry.finished_at or entry.requested_at,
+                action=entry.action,
+                status=entry.status,
+                ref=entry.ref,
+                actor=entry.executed_by or entry.requester,
+                note=entry.error or (f"reason {entry.reason_code}" if entry.reason_code else None),
+            )
+            for entry in entries
+        ]
+
+
+class InvestigationWeekStats:
+    """For the weekly review: opened, closed and their outcomes, and what was still open."""
+
+    def week(self, session: Session, start: datetime, end: datetime) -> Any:
+        from sqlalchemy import and_, func, or_
+
+        from workflows.reports import InvestigationWeek, OpenInvestigation
+
+        opened = (
+            session.scalar(
+                select(func.count()).where(Investigation.opened_at >= start, Investigation.opened_at < end)
+            )
+            or 0
+        )
+        closed_rows = session.execute(
+            select(Investigation.outcome, func.count())
+            .where(Investigation.closed_at >= start, Investigation.closed_at < end)
+            .group_by(Investigation.outcome)
+        ).all()
+        open_at_end = and_(
+            Investigation.opened_at < end,
+            or_(Investigation.closed_at.is_(None), Investigation.closed_at >= end),
+        )
+        open_now = session.scalar(select(func.count()).where(open_at_end)) or 0
+        oldest = session.scalars(
+            select(Investigation).where(open_at_end).order_by(Investigation.opened_at).limit(5)
+        )
+        return InvestigationWeek(
+            opened=opened,
+            closed=sum(count for _, count in closed_rows),
+            outcomes={outcome or "unknown": count for outcome, count in closed_rows},
+            open_now=open_now,
+            oldest_open=[
+                OpenInvestigation(
+                    ref=inv.ref, title=inv.account_id, owner=inv.opened_by, opened_at=inv.opened_at
+                )
+                for inv in oldest
+            ],
+        )

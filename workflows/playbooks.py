@@ -548,10 +548,13 @@ def evaluate(
     return result
 
 
-def record_hits(session: Session, evaluation: Evaluation, now: datetime) -> None:
+def record_hits(
+    session: Session, evaluation: Evaluation, now: datetime, account_id: str | None = None
+) -> None:
     for match in evaluation.matches:
         session.add(
             RuleHit(
+                account_id=account_id or None,
                 rule_id=match.rule.id,
                 playbook_version=match.rule.version,
                 trigger=evaluation.trigger,
@@ -774,7 +777,7 @@ class RuleRunner:
         changes: dict[str, Any] = {}
         if not evaluation.matches:
             return evaluation, changes
-        record_hits(session, evaluation, now)
+        record_hits(session, evaluation, now, (context.get("account") or {}).get("id"))
         occasion = f"{context.get('change') or trigger}:{getattr(subject, 'escalations', 0)}"
         for match in evaluation.matches:
             if match.mode != "live":
@@ -968,6 +971,137 @@ class RequestRules(RuleRunner):
         else:
             return False
         return True
+
+
+class SignalRules(RuleRunner):
+    """report.received, signal.ingested and anomaly.detected: the hooks the signals capability
+    calls after its data is committed (workflows.signals.RuleHooks). Reports keep the default
+    case linking; rules add to that case, route, notify or open investigations."""
+
+    def __init__(
+        self, playbooks: Playbooks, features: Any, clock: Any, config: Any, db: Any, linker: Any
+    ) -> None:
+        super().__init__(playbooks, features, clock, config)
+        self.db = db
+        self.linker = linker  # DefaultRuleHooks: the newest open case that mentions the account
+        self.max_signals = 5000  # per batch: rules look at the newest ones of a flood
+
+    def _wanted(self, trigger: str) -> bool:
+        now = self.clock.now()
+        return any(rule.active(now) for rule in self.playbooks.rules.for_trigger(trigger))
+
+    def reports_received(self, reports: list[Any]) -> dict[int, int | None]:
+        links = self.linker.reports_received(reports)
+        if not reports or not self._wanted("report.received"):
+            return links
+        from store.escalations import Case
+
+        with self.db.transaction() as session:
+            cache: dict[str, dict[str, Any]] = {}
+            for report in reports:
+                case_id = links.get(report.id)
+                context = {
+                    "report": {
+                        "id": f"report:{report.id}",
+                        "account_id": report.account_id,
+                        "reporter": report.reporter or "",
+                        "reason": report.reason or "",
+                        "text": report.text or "",
+                        "case_id": f"CASE-{case_id}" if case_id else "",
+                    },
+                    "account": self._account(session, report.account_id, cache),
+                }
+                case = session.get(Case, case_id) if case_id else None
+                self.run(session, "report.received", case, f"report:{report.id}", context)
+        return links
+
+    def signal_ingested(self, batch: Any) -> None:
+        if not batch.accounts or not self._wanted("signal.ingested"):
+            return
+        from store.signals import Signal
+
+        with self.db.transaction() as session:
+            query = select(Signal).where(Signal.account_id.in_(batch.accounts[:1000]))
+            if getattr(batch, "received_at", None) is not None:
+                query = query.where(Signal.received_at == batch.received_at)
+            rows = session.scalars(query.order_by(Signal.id.desc()).limit(self.max_signals)).all()
+            cache: dict[str, dict[str, Any]] = {}
+            for signal in rows:
+                context = {
+                    "signal": {
+                        "id": f"signal:{signal.id}",
+                        "type": signal.type,
+                        "account_id": signal.account_id,
+                        "value": float(signal.value or 0.0),
+                        "attributes": dict(signal.attributes or {}),
+                    },
+                    "account": self._account(session, signal.account_id, cache),
+                }
+                self.run(session, "signal.ingested", None, f"signal:{signal.id}", context)
+
+    def anomaly_detected(self, anomaly: Any) -> None:
+        if not self._wanted("anomaly.detected"):
+            return
+        top = [
+            a.get("account_id") for a in (anomaly.data or {}).get("top_accounts", []) if isinstance(a, dict)
+        ]
+        context = {
+            "anomaly": {
+                "id": f"anomaly:{anomaly.id}",
+                "signal_type": anomaly.signal_type,
+                "dimension": anomaly.dimension,
+                "value": anomaly.dim_value,
+                "kind": anomaly.kind,
+                "observed": float(anomaly.observed),
+                "expected": float(anomaly.baseline),
+                "score": float(anomaly.score),
+            },
+            "account": {"id": top[0] if top and top[0] else ""},
+        }
+        with self.db.transaction() as session:
+            self.run(session, "anomaly.detected", None, f"anomaly:{anomaly.id}", context)
+
+    def _account(self, session: Session, account_id: str, cache: dict[str, dict[str, Any]]) -> dict[str, Any]:
+        if account_id not in cache:
+            cache[account_id] = self.features.for_account(session, account_id, self.clock.now())
+        return cache[account_id]
+
+    def _own(
+        self, session: Session, case: Any, match: Match, action: Action, changes: dict[str, Any]
+    ) -> bool:
+        """A report's label or hint lands on the case it was linked to."""
+        if case is None or action.kind not in ("add_label", "recommend"):
+            return False
+        if action.kind == "add_label" and action.value not in (case.labels or []):
+            case.labels = [*(case.labels or []), action.value]
+        elif action.kind == "recommend" and not any(
+            r.get("rule") == match.rule.id for r in case.recommendations or []
+        ):
+            case.recommendations = [
+                *(case.recommendations or []),
+                {"rule": match.rule.id, "text": action.value},
+            ]
+        return True
+
+
+class PlaybookRuleMatches:
+    """For investigations: the rules that matched subjects of this account, newest first."""
+
+    def __init__(self, db: Any) -> None:
+        self.db = db
+
+    def for_account(self, account_id: str) -> list[Any]:
+        from store.playbooks import hits_for_account
+        from workflows.investigations import RuleMatch
+
+        with self.db.read() as session:
+            hits = hits_for_account(session, account_id)
+            return [
+                RuleMatch(
+                    at=hit.at, rule=hit.rule_id, detail=f"{hit.mode} on {hit.subject_id} ({hit.trigger})"
+                )
+                for hit in hits
+            ]
 
 
 def register_jobs(runner: Any, notifier: Any) -> None:

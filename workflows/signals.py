@@ -249,6 +249,7 @@ class IngestedBatch:
     by_type: dict[str, int]
     accounts: list[str]
     report_ids: list[int]
+    received_at: datetime | None = None  # the batch's stamp on its rows, so rules can read them
 
 
 @dataclass(frozen=True)
@@ -379,6 +380,11 @@ class Stored:
     by_type: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     accounts: set[str] = field(default_factory=set)
     report_ids: list[int] = field(default_factory=list)
+    received: set[datetime] = field(default_factory=set)
+
+    def stamp(self) -> str | None:
+        """The rows' common received_at, when there is one, so rules read exactly this batch."""
+        return next(iter(self.received)).isoformat() if len(self.received) == 1 else None
 
 
 def store_rows(
@@ -415,6 +421,7 @@ def store_rows(
         return out
 
     when = _time_param(session)
+    out.received.add(fresh[0]["received_at"])
     received = when(fresh[0]["received_at"])
     dimensions = config.signals.dimensions
     link_keys = config.signals.link_keys
@@ -655,6 +662,7 @@ class Signals:
                                 "by_type": dict(stored.by_type),
                                 "accounts": sorted(stored.accounts),
                                 "report_ids": stored.report_ids,
+                                "received_at": stored.stamp(),
                             },
                         )
                 break
@@ -701,6 +709,7 @@ class Signals:
                         "by_type": dict(stored.by_type),
                         "accounts": part,
                         "report_ids": stored.report_ids if index == 0 else [],
+                        "received_at": stored.stamp(),
                     },
                 )
         for kind, count in stored.by_type.items():
@@ -749,6 +758,9 @@ class Signals:
                     by_type=dict(payload.get("by_type") or {}),
                     accounts=list(payload.get("accounts") or []),
                     report_ids=[int(i) for i in payload.get("report_ids") or []],
+                    received_at=datetime.fromisoformat(payload["received_at"])
+                    if payload.get("received_at")
+                    else None,
                 )
             )
 

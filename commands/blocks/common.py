@@ -60,3 +60,12 @@ def notice_modal(title: str, text: str) -> dict[str, Any]:
         blocks=[section(escape(text))],
     )
     return view.to_dict()
+
+
+def mention(user: str | None) -> str:
+    """``<@U…>`` for a person; anything else (``rule:child-safety``, ``vigil``) as plain text."""
+    if not user:
+        return "nobody"
+    if user[:1] in ("U", "W") and user[1:].isalnum() and user.upper() == user:
+        return f"<@{user}>"
+    return f"`{escape(user)}`"

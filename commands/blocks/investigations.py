@@ -16,7 +16,17 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from commands.blocks.common import as_dicts, context, divider, escape, header, section, truncate, user_text
+from commands.blocks.common import (
+    as_dicts,
+    context,
+    divider,
+    escape,
+    header,
+    mention,
+    section,
+    truncate,
+    user_text,
+)
 from commands.blocks.escalations import slack_date
 from workflows.investigations import OUTCOMES, Dossier, InvestigationResult, InvestigationView
 
@@ -132,7 +142,7 @@ def rules_text(dossier: Dossier) -> str:
 
 def status_text(inv: InvestigationView) -> str:
     if inv.is_open:
-        return f":mag: Open · opened by <@{inv.opened_by}> {slack_date(inv.opened_at)}"
+        return f":mag: Open · opened by {mention(inv.opened_by)} {slack_date(inv.opened_at)}"
     text = f":white_check_mark: Closed · *{inv.outcome_label}* by <@{inv.closed_by}>"
     if inv.closed_at:
         text += f" {slack_date(inv.closed_at)}"
@@ -221,7 +231,9 @@ def reply_for(result: InvestigationResult, account: str = "") -> str:
     if result.outcome == "opened":
         return f"Opened {inv.ref} for `{escape(inv.account_id)}`; it is being posted here."
     if result.outcome == "exists":
-        return f"{inv.ref} is already open for `{escape(inv.account_id)}` (opened by <@{inv.opened_by}>)."
+        return (
+            f"{inv.ref} is already open for `{escape(inv.account_id)}` (opened by {mention(inv.opened_by)})."
+        )
     if result.outcome == "already_closed":
         return f"{inv.ref} is already closed: {inv.outcome_label} by <@{inv.closed_by}>."
     if result.outcome == "closed":

@@ -12,7 +12,17 @@ from typing import Any
 
 from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
 
-from commands.blocks.common import as_dicts, context, divider, escape, header, section, truncate, user_text
+from commands.blocks.common import (
+    as_dicts,
+    context,
+    divider,
+    escape,
+    header,
+    mention,
+    section,
+    truncate,
+    user_text,
+)
 from store.reports import Backlog
 from workflows.escalations import CATEGORIES
 from workflows.reports import (
@@ -156,7 +166,7 @@ def investigations_text(week: InvestigationWeek | None, label: str = "this week"
     if week.oldest_open:
         rows = [
             f"{escape(inv.ref)} {user_text(inv.title, 120)} · "
-            + (f"<@{escape(inv.owner)}>" if inv.owner else "no owner")
+            + (mention(inv.owner) if inv.owner else "no owner")
             + f" · open since {_date(inv.opened_at)}"
             for inv in week.oldest_open
         ]

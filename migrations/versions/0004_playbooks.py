@@ -32,6 +32,7 @@ def upgrade() -> None:
         sa.Column("trigger", sa.String(32), nullable=False),
         sa.Column("subject_type", sa.String(16), nullable=False),
         sa.Column("subject_id", sa.String(64), nullable=False),
+        sa.Column("account_id", sa.String(64)),
         sa.Column("mode", sa.String(8), nullable=False),
         sa.Column("actions", JSON, nullable=False),
         sa.Column("why", JSON, nullable=False),
@@ -41,6 +42,7 @@ def upgrade() -> None:
     )
     op.create_index("ix_rule_hits_rule_at", "rule_hits", ["rule_id", "at"])
     op.create_index("ix_rule_hits_subject", "rule_hits", ["subject_type", "subject_id"])
+    op.create_index("ix_rule_hits_account_at", "rule_hits", ["account_id", "at"])
     with op.batch_alter_table("cases") as batch:
         batch.add_column(sa.Column("labels", JSON, nullable=False, server_default="[]"))
         batch.add_column(sa.Column("recommendations", JSON, nullable=False, server_default="[]"))
@@ -58,6 +60,7 @@ def downgrade() -> None:
         batch.drop_column("second_review")
         batch.drop_column("recommendations")
         batch.drop_column("labels")
+    op.drop_index("ix_rule_hits_account_at", table_name="rule_hits")
     op.drop_index("ix_rule_hits_subject", table_name="rule_hits")
     op.drop_index("ix_rule_hits_rule_at", table_name="rule_hits")
     op.drop_table("rule_hits")
