@@ -36,6 +36,21 @@ def section(markdown: str) -> SectionBlock:
     return SectionBlock(text=MarkdownTextObject(text=truncate(markdown, SECTION_TEXT_MAX)))
 
 
+def sections(lines: list[str], limit: int = SECTION_TEXT_MAX - 100) -> list[SectionBlock]:
+    """One line per row, as few sections as Slack's 3,000-character limit allows: split
+    between lines rather than cut one."""
+    blocks: list[SectionBlock] = []
+    chunk: list[str] = []
+    for line in lines:
+        if chunk and sum(len(x) + 1 for x in chunk) + len(line) > limit:
+            blocks.append(section("\n".join(chunk)))
+            chunk = []
+        chunk.append(line)
+    if chunk:
+        blocks.append(section("\n".join(chunk)))
+    return blocks
+
+
 def header(text: str) -> HeaderBlock:
     return HeaderBlock(text=truncate(text, HEADER_TEXT_MAX))
 

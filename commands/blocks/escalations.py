@@ -19,7 +19,17 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from commands.blocks.common import as_dicts, context, divider, escape, header, section, truncate, user_text
+from commands.blocks.common import (
+    as_dicts,
+    context,
+    divider,
+    escape,
+    header,
+    section,
+    sections,
+    truncate,
+    user_text,
+)
 from workflows.escalations import CATEGORIES, OUTCOMES, PRIORITIES, CaseResult, CaseView, SlaState, sla_state
 
 STATUS_EMOJI = {"new": ":new:", "claimed": ":eyes:", "resolved": ":white_check_mark:"}
@@ -140,15 +150,7 @@ def queue_blocks(cases: list[CaseView], total: int, now: datetime) -> list[dict[
     if not cases:
         return as_dicts([section(":sparkles: The queue is empty: no open cases.")])
     lines = [queue_line(c, now) for c in cases]
-    blocks: list[Block] = [header(f"Open cases ({total})")]
-    chunk: list[str] = []
-    for line in lines:  # sections hold 3,000 characters; split rather than cut
-        if sum(len(x) + 1 for x in chunk) + len(line) > 2900:
-            blocks.append(section("\n".join(chunk)))
-            chunk = []
-        chunk.append(line)
-    if chunk:
-        blocks.append(section("\n".join(chunk)))
+    blocks: list[Block] = [header(f"Open cases ({total})"), *sections(lines)]
     if total > len(cases):
         blocks.append(context(f"Showing the {len(cases)} most urgent of {total}."))
     return as_dicts(blocks)

@@ -7,7 +7,7 @@ from typing import Any
 
 from slack_sdk.models.blocks import Block
 
-from commands.blocks.common import as_dicts, context, escape, header, section
+from commands.blocks.common import as_dicts, context, escape, header, section, sections
 from workflows.playbooks import RuleSet
 
 MODE_EMOJI = {"live": ":large_green_circle:", "shadow": ":new_moon_with_face:", "off": ":white_circle:"}
@@ -30,14 +30,7 @@ def rules_blocks(
             f"{MODE_EMOJI[rule.mode]} `{escape(rule.id)}` {rule.trigger} · {rule.mode} · *{hits}* in 7d — "
             f"{escape(rule.description)[:120]}"
         )
-    chunk: list[str] = []
-    for line in lines:
-        if sum(len(x) + 1 for x in chunk) + len(line) > 2900:
-            blocks.append(section("\n".join(chunk)))
-            chunk = []
-        chunk.append(line)
-    if chunk:
-        blocks.append(section("\n".join(chunk)))
+    blocks += sections(lines)
     note = f"Version `{rules.version}` from {', '.join(rules.files) or 'no files'}."
     if last_error:
         note += f" :warning: The last reload was refused ({len(last_error)} problems); these rules stay live."
