@@ -49,16 +49,19 @@ def main() -> None:
 def serve(host: str, port: int, socket_mode: bool) -> None:
     """Run Vigil: Slack events, commands and interactivity, the worker and the scheduler."""
     from bot.runtime import build_context
-    from bot.serve import StartupError
+    from bot.serve import StartupError, check_environment
     from bot.serve import serve as run
 
     settings, config = settings_and_config()
-    missing = settings.missing_for_serve(socket_mode)
+    try:
+        check_environment(settings, socket_mode)
+    except StartupError as exc:
+        fail(f"vigil: {exc}", 2)
     ctx, client = build_context(settings, config, announce_reload_errors=True)
     try:
         run(ctx, client, host, port, socket_mode)
     except StartupError as exc:
-        fail(f"vigil: {exc}", 2 if missing else 1)
+        fail(f"vigil: {exc}")
 
 
 @main.group()

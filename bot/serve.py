@@ -12,7 +12,7 @@ from bot.app import create_bolt_app
 from bot.http import create_http_app
 from bot.scheduler import build_scheduler
 from commands.context import AppContext
-from workflows.config import secret
+from workflows.config import Settings, secret
 
 log = logging.getLogger(__name__)
 
@@ -21,8 +21,9 @@ class StartupError(Exception):
     """Vigil cannot start; the message says what to do."""
 
 
-def preflight(ctx: AppContext, socket_mode: bool) -> None:
-    missing = ctx.settings.missing_for_serve(socket_mode)
+def check_environment(settings: Settings, socket_mode: bool) -> None:
+    """Before anything is built: which variables are missing, and where to get them."""
+    missing = settings.missing_for_serve(socket_mode)
     if missing:
         raise StartupError(
             "missing environment: " + ", ".join(missing) + ".\n"
@@ -35,6 +36,10 @@ def preflight(ctx: AppContext, socket_mode: bool) -> None:
                 else "  SLACK_SIGNING_SECRET Basic Information → App Credentials → Signing Secret\n"
             )
         )
+
+
+def preflight(ctx: AppContext, socket_mode: bool) -> None:
+    check_environment(ctx.settings, socket_mode)
     try:
         status = ctx.db.schema_status()
     except Exception as exc:
