@@ -499,8 +499,9 @@ class Evaluation:
     matches: list[Match] = field(default_factory=list)
     errors: list[tuple[str, str]] = field(default_factory=list)
 
-    def live_actions(self, kind: str) -> list[tuple[Match, Action]]:
-        return [(m, a) for m in self.matches if m.mode == "live" for a in m.actions if a.kind == kind]
+    def summary(self) -> list[dict[str, Any]]:
+        """What a timeline records of the matches."""
+        return [{"rule": m.rule.id, "mode": m.mode, "note": m.note} for m in self.matches]
 
 
 def evaluate(
@@ -876,7 +877,7 @@ class CaseRules(RuleRunner):
         context = case_context(case, accounts, account, now, change)
         evaluation, changes = self.run(session, trigger, case, case.ref, context)
         if evaluation.matches:
-            rules = [{"rule": m.rule.id, "mode": m.mode, "note": m.note} for m in evaluation.matches]
+            rules = evaluation.summary()
             session.add(
                 CaseEvent(
                     case_id=case.id,
@@ -943,7 +944,7 @@ class RequestRules(RuleRunner):
         }
         evaluation, changes = self.run(session, "enforcement.requested", request, request.ref, context)
         if evaluation.matches:
-            rules = [{"rule": m.rule.id, "mode": m.mode, "note": m.note} for m in evaluation.matches]
+            rules = evaluation.summary()
             session.add(
                 EnforcementEvent(
                     request_id=request.id,
