@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol
 
@@ -719,11 +719,16 @@ class Escalations:
                         data={"ts": ref.ts},
                     )
                 )
+            # Jobs run side by side: a change that landed while the card was being posted
+            # found no card to update and left it to us. Catch up once, now that it exists.
+            latest = self._job_case(payload)
+            if _shown(latest) != _shown(case):
+                notifier.update_card(latest)
 
         def update_card(payload: dict[str, Any]) -> None:
             case = self._job_case(payload)
             if not case.card_ts:
-                raise RuntimeError("card not posted yet; retry after it is")
+                return  # not posted yet: the post job renders the latest state (see post_card)
             notifier.update_card(case)
 
         def thread(payload: dict[str, Any]) -> None:
@@ -742,6 +747,11 @@ class Escalations:
         if case is None:
             raise PermanentJobError(f"case {payload['case_id']} does not exist")
         return case
+
+
+def _shown(case: CaseView) -> CaseView:
+    """What the card shows, without where it is."""
+    return replace(case, card_ts=None, permalink=None, events=[])
 
 
 @dataclass
