@@ -437,13 +437,15 @@ class Escalations:
     def claim(self, case_id: int, user: str) -> CaseResult:
         with self.db.transaction() as session:
             now = self.clock.now()
-            won = session.execute(
-                update(Case)
-                .where(Case.id == case_id, Case.claimed_by.is_(None), Case.status != RESOLVED)
-                .values(claimed_by=user, claimed_at=now, status=CLAIMED, updated_at=now)
-                .returning(Case.id)
-            ).first()
-            case = session.get(Case, case_id)
+            case, won = self._decide(
+                session,
+                case_id,
+                (Case.claimed_by.is_(None), Case.status != RESOLVED),
+                claimed_by=user,
+                claimed_at=now,
+                status=CLAIMED,
+                updated_at=now,
+            )
             if case is None:
                 return CaseResult("not_found")
             if not won:
@@ -452,25 +454,25 @@ class Escalations:
                 return CaseResult(
                     "already_yours" if case.claimed_by == user else "taken", view_of(session, case)
                 )
-            session.refresh(case)
             self._event(session, case, user, "claimed", {})
             return self._changed(session, case, "claimed")
 
     def release(self, case_id: int, user: str) -> CaseResult:
         with self.db.transaction() as session:
             now = self.clock.now()
-            won = session.execute(
-                update(Case)
-                .where(Case.id == case_id, Case.claimed_by == user, Case.status == CLAIMED)
-                .values(claimed_by=None, claimed_at=None, status=NEW, updated_at=now)
-                .returning(Case.id)
-            ).first()
-            case = session.get(Case, case_id)
+            case, won = self._decide(
+                session,
+                case_id,
+                (Case.claimed_by == user, Case.status == CLAIMED),
+                claimed_by=None,
+                claimed_at=None,
+                status=NEW,
+                updated_at=now,
+            )
             if case is None:
                 return CaseResult("not_found")
             if not won:
                 return CaseResult("not_owner", view_of(session, case))
-            session.refresh(case)
             self._event(session, case, user, "released", {})
             return self._changed(session, case, "released")
 
@@ -510,18 +512,20 @@ class Escalations:
             raise ValueError(f"unknown outcome {outcome!r}; one of {', '.join(OUTCOMES)}")
         with self.db.transaction() as session:
             now = self.clock.now()
-            won = session.execute(
-                update(Case)
-                .where(Case.id == case_id, Case.status != RESOLVED)
-                .values(status=RESOLVED, outcome=outcome, resolved_by=user, resolved_at=now, updated_at=now)
-                .returning(Case.id)
-            ).first()
-            case = session.get(Case, case_id)
+            case, won = self._decide(
+                session,
+                case_id,
+                (Case.status != RESOLVED,),
+                status=RESOLVED,
+                outcome=outcome,
+                resolved_by=user,
+                resolved_at=now,
+                updated_at=now,
+            )
             if case is None:
                 return CaseResult("not_found")
             if not won:
                 return CaseResult("already_resolved", view_of(session, case))
-            session.refresh(case)
             self._event(session, case, user, "resolved", {"outcome": outcome, "note": note})
             CASES_RESOLVED.labels(outcome=outcome).inc()
             return self._changed(session, case, "resolved")
@@ -670,6 +674,21 @@ class Escalations:
         if report.nudged or report.breached:
             self._wake()
         return report
+
+    @staticmethod
+    def _decide(
+        session: Session, case_id: int, conditions: tuple[Any, ...], **values: Any
+    ) -> tuple[Case | None, bool]:
+        """Change a case only if ``conditions`` still hold, in one statement (never read, then
+        write): a double click or two people at once get exactly one winner. Returns the case
+        as it stands now and whether this call won."""
+        won = session.execute(
+            update(Case).where(Case.id == case_id, *conditions).values(**values).returning(Case.id)
+        ).first()
+        case = session.get(Case, case_id)
+        if case is not None and won:
+            session.refresh(case)
+        return case, won is not None
 
     @staticmethod
     def _mark(session: Session, case_id: int, column: Any, now: datetime) -> bool:
