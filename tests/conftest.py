@@ -189,6 +189,7 @@ def settings(fake_slack: FakeSlack) -> Settings:
         slack_bot_token=BOT_TOKEN,
         slack_signing_secret=SIGNING_SECRET,
         slack_api_url=fake_slack.api_url,
+        slack_files_url=f"{fake_slack.base_url}/",  # the only host the bot token may go to
         vigil_database_url="sqlite:///unused.db",
         vigil_enforcement_url=None,
     )

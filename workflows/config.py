@@ -342,6 +342,9 @@ class Settings(BaseSettings):
     slack_signing_secret: SecretStr | None = None
     slack_app_token: SecretStr | None = None
     slack_api_url: str = "https://slack.com/api/"
+    # The only origin the bot token is sent to for downloads (files people upload in a modal).
+    # Tests point it at their fake Slack; production never needs to set it.
+    slack_files_url: str = "https://files.slack.com/"
     vigil_database_url: str = "sqlite:///vigil.db"
     vigil_config: Path = Path("vigil.yaml")
     vigil_enforcement_url: str | None = None
