@@ -403,7 +403,7 @@ def register(app: App, ctx: AppContext) -> None:
             _tell(client, body, "Manual execution is recorded from the engineering channel's hand-off only.")
             return
         try:
-            count = enforcer.mark_manual_done(request_id, user)
+            count = enforcer.mark_manual_done(request_id, user, is_engineer=ctx.roles.is_engineer(user))
         except Refused as exc:
             _tell(client, body, str(exc))
             return

@@ -101,6 +101,9 @@ class Roles(_Strict):
     analysts: list[PrincipalId] = Field(default_factory=list)
     approvers: list[PrincipalId] = Field(default_factory=list)
     admins: list[PrincipalId] = Field(default_factory=list)
+    # Who may record a manual hand-off as executed (admins always may). Outside the
+    # analyst < approver < admin ladder: executing by hand is another team's job.
+    engineers: list[PrincipalId] = Field(default_factory=list)
 
 
 class Reactions(_Strict):

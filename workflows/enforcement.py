@@ -696,12 +696,27 @@ def check_can_decide(session: Session, request_id: int, user: str) -> None:
 
 
 # --- manual mode and retries ------------------------------------------------------------------------
-def mark_manual_done(session: Session, clock: Clock, request_id: int, engineer: str) -> int:
-    """Engineering executed the hand-off by hand: record it (audited) and close the request."""
+def mark_manual_done(
+    session: Session, clock: Clock, request_id: int, engineer: str, *, is_engineer: bool
+) -> int:
+    """Engineering executed the hand-off by hand: record it (audited) and close the request.
+
+    Only an engineer (``roles.engineers``) or an admin records it, and never the requester:
+    recording execution is the last step of four-eyes, not a way around it.
+    """
     now = clock.now()
     request = session.get(EnforcementRequest, request_id)
     if request is None:
         raise Refused(f"{request_ref(request_id)} does not exist.")
+    if request.requester == engineer:
+        ENFORCEMENT_REFUSALS.labels(reason="own_request").inc()
+        raise Refused(f"You asked for {request.ref}, so someone else records that it was executed.")
+    if not is_engineer:
+        ENFORCEMENT_REFUSALS.labels(reason="not_engineer").inc()
+        raise Refused(
+            "Only Vigil engineers (`roles.engineers`) or admins record manual execution. "
+            "Ask a T&S admin to add you to `roles.engineers` in Vigil's config."
+        )
     accounts = list(
         session.scalars(
             select(EnforcementAction.account_id).where(
@@ -1217,9 +1232,9 @@ class Enforcer:
         self._safely(self.notifier.decision, view, approver, True)
         return decision
 
-    def mark_manual_done(self, request_id: int, engineer: str) -> int:
+    def mark_manual_done(self, request_id: int, engineer: str, *, is_engineer: bool) -> int:
         with self.db.transaction() as session:
-            count = mark_manual_done(session, self.clock, request_id, engineer)
+            count = mark_manual_done(session, self.clock, request_id, engineer, is_engineer=is_engineer)
         view = self.view(request_id)
         assert view is not None
         self._safely(self.notifier.manual_done, view, engineer, count)

@@ -15,7 +15,7 @@ from store.enforcement import EnforcementAction, EnforcementRequest
 from tests.conftest import ANALYST, APPROVALS, ESCALATIONS, LEAD, Vigil
 from tests.harness.fake_slack import Call
 
-ENGINEER = "U0ENG0001"  # a platform engineer in the engineering channel; no Vigil role
+ENGINEER = "U0ENG0001"  # a platform engineer in the engineering channel: roles.engineers only
 
 
 def modal_values(
