@@ -183,6 +183,7 @@ class Draft:
     root_cause: str = ""
     source: str = "slack"
     origin_channel: str | None = None
+    cli_user: str | None = None  # the OS user who ran `vigil enforcement request` (audited)
 
 
 @dataclass(frozen=True)
@@ -367,6 +368,8 @@ def create_request(session: Session, clock: Clock, config: EnforcementConfig, ch
         "reverses_request_id": request.reverses_request_id,
         "source": draft.source,
     }
+    if draft.cli_user:
+        data["cli_user"] = draft.cli_user
     _timeline(session, request, now, draft.requester, "requested", data)
     audit.record(
         session,

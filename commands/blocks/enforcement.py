@@ -22,7 +22,17 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.blocks.block_elements import FileInputElement
 from slack_sdk.models.views import View
 
-from commands.blocks.common import as_dicts, context, divider, escape, header, section, truncate, user_text
+from commands.blocks.common import (
+    as_dicts,
+    context,
+    divider,
+    escape,
+    header,
+    mention,
+    section,
+    truncate,
+    user_text,
+)
 from store.enforcement import (
     ALREADY,
     APPROVED,
@@ -225,7 +235,7 @@ def card(view: RequestView) -> tuple[str, list[dict[str, Any]]]:
     noun = "account" if view.account_count == 1 else "accounts"
     title = f"{view.ref} · {VERB[view.action]} {view.account_count:,} {noun}"
     lines = [
-        f"*Requested by* <@{view.requester}> · *Reason:* `{escape(view.reason_code)}`"
+        f"*Requested by* {mention(view.requester)} · *Reason:* `{escape(view.reason_code)}`"
         + (f" · *Case:* {escape(view.case_ref)}" if view.case_ref else ""),
         _accounts_line(view),
     ]
@@ -410,7 +420,7 @@ def hand_off(view: RequestView, accounts: list[str]) -> tuple[str, list[dict[str
         section(
             f"Vigil has no enforcement API connected, so these approved actions need an engineer.\n"
             f"*{VERB[view.action]}* {len(accounts):,} account(s) · reason `{escape(view.reason_code)}` · "
-            f"requested by <@{view.requester}> · approved by {approvers}"
+            f"requested by {mention(view.requester)} · approved by {approvers}"
         ),
         section(truncate(listed + more, 2900)),
         context(
@@ -456,8 +466,9 @@ def history(account_id: str, entries: list[HistoryEntry]) -> list[dict[str, Any]
         by = f" by <@{e.executed_by}>" if e.executed_by else ""
         reverses = f" · reverses REQ-{e.reverses_request_id}" if e.reverses_request_id else ""
         lines.append(
-            f"*{e.ref}* {when} · *{e.action}* · `{escape(e.reason_code)}` · asked by <@{e.requester}> · "
-            f"approved by {approvers} · *{ACTION_LABEL.get(e.status, e.status)}*{code}{by}{reverses}"
+            f"*{e.ref}* {when} · *{e.action}* · `{escape(e.reason_code)}` · "
+            f"asked by {mention(e.requester)} · approved by {approvers} · "
+            f"*{ACTION_LABEL.get(e.status, e.status)}*{code}{by}{reverses}"
             + (f" — {user_text(e.error, 200)}" if e.error else "")
         )
     blocks = [header(truncate(f"Enforcement history: {account_id}", 150)), section("\n".join(lines))]
