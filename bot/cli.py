@@ -361,7 +361,7 @@ def enforcement_request(
     from pathlib import Path
 
     from bot.runtime import build_context
-    from workflows.enforcement import Draft, check_draft, read_id_file
+    from workflows.enforcement import Draft, OpenRequestConflict, check_draft, read_id_file
 
     settings, config = settings_and_config()
     _check_requester(settings, config, requester)
@@ -389,7 +389,10 @@ def enforcement_request(
             click.echo(f"{key}: {message}", err=True)
         fail("enforcement: request not created")
     ctx, _client = build_context(settings, config)
-    request_id = ctx.enforcer.submit(checked)
+    try:
+        request_id = ctx.enforcer.submit(checked)
+    except OpenRequestConflict as exc:
+        fail(f"enforcement: request not created: {exc}")
     ctx.jobs.run_until_idle()  # post the approval card from here, now
     view = ctx.enforcer.view(request_id)
     assert view is not None

@@ -26,6 +26,7 @@ from workflows.config import Enforcement as EnforcementConfig
 from workflows.enforcement import (
     ACTIONS,
     Draft,
+    OpenRequestConflict,
     Refused,
     RequestView,
     Summary,
@@ -289,6 +290,26 @@ def _tell(client: WebClient, body: dict[str, Any], text: str, channel: str | Non
         log.warning("could not tell the user", extra={"error": exc.response.get("error")})
 
 
+def conflict_errors(client: WebClient, draft: Draft, conflict: OpenRequestConflict) -> dict[str, str]:
+    """The modal's inline error for accounts already asked for: on the field they came from,
+    naming each open request with a link to its card (inline errors are plain text)."""
+    links: dict[int, str] = {}
+    for request in conflict.requests[:3]:
+        if request.card is None:
+            continue
+        try:
+            links[request.request_id] = client.chat_getPermalink(
+                channel=request.card.channel, message_ts=request.card.ts
+            )["permalink"]
+        except SlackApiError:
+            log.warning("no permalink for a conflicting card", extra={"request": request.ref})
+    typed = set(split_ids(draft.accounts_text))
+    field = (
+        "accounts" if any(c.account_id in typed for c in conflict.conflicts) or not draft.file_ids else "file"
+    )
+    return {field: conflict.text(links)}
+
+
 def _request_id(body: dict[str, Any]) -> int | None:
     try:
         return int(body["actions"][0]["value"])
@@ -345,7 +366,11 @@ def register(app: App, ctx: AppContext) -> None:
         if errors or checked is None:
             ack(response_action="errors", errors=errors)
             return
-        enforcer.create(checked)  # written (and its card queued) before the modal closes
+        try:
+            enforcer.create(checked)  # written (and its card queued) before the modal closes
+        except OpenRequestConflict as exc:
+            ack(response_action="errors", errors=conflict_errors(client, checked.draft, exc))
+            return
         ack()
 
     @app.action(blocks.APPROVE_ACTION, middleware=[approver])

@@ -23,6 +23,7 @@ from sqlalchemy import (
     func,
     or_,
     select,
+    text,
     update,
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -37,6 +38,10 @@ DONE, ALREADY, FAILED, RETRYABLE = "done", "already_in_state", "failed", "failed
 MANUAL, CANCELLED = "awaiting_manual", "cancelled"
 OUTSTANDING = (PENDING, RUNNING, MANUAL)
 EXECUTED = (DONE, ALREADY)
+# An account's action that is still asked for, approved or under way: at most one per account
+# and action (the partial unique index below), so two open requests can never race their calls.
+OPEN_ACTION = (AWAITING_APPROVAL, *OUTSTANDING)
+_OPEN_ACTION_SQL = text("status IN ('awaiting_approval', 'pending', 'running', 'awaiting_manual')")
 
 
 class EnforcementRequest(Base):
@@ -89,6 +94,14 @@ class EnforcementAction(Base):
     __table_args__ = (
         UniqueConstraint("request_id", "account_id"),
         Index("ix_enforcement_actions_due", "status", "next_attempt_at"),
+        Index(
+            "uq_enforcement_actions_open",
+            "account_id",
+            "action",
+            unique=True,
+            sqlite_where=_OPEN_ACTION_SQL,
+            postgresql_where=_OPEN_ACTION_SQL,
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

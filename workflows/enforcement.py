@@ -30,7 +30,8 @@ from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol
 
 from sqlalchemy import exists, func, insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, aliased
 
 from store import enforcement as ledger
 from store.base import insert_ignore
@@ -45,6 +46,7 @@ from store.enforcement import (
     EXECUTED,
     FAILED,
     MANUAL,
+    OPEN_ACTION,
     PENDING,
     PENDING_APPROVAL,
     REJECTED,
@@ -243,6 +245,112 @@ class Refused(Exception):
     """A decision that cannot be taken; the message is for the person who tried."""
 
 
+# --- open requests on an account ------------------------------------------------------------------
+REQUEST_STATUS_TEXT = {
+    PENDING_APPROVAL: "waiting for approval",
+    APPROVED: "approved, executing",
+    REJECTED: "rejected",
+    COMPLETED: "completed",
+}
+
+
+def request_state(status: str, manual: bool = False) -> str:
+    if status == APPROVED and manual:
+        return "approved, awaiting manual execution"
+    return REQUEST_STATUS_TEXT.get(status, status)
+
+
+@dataclass(frozen=True)
+class OpenAction:
+    """An account's action in a request that is still open (asked for, approved, under way)."""
+
+    account_id: str
+    request_id: int
+    action: str
+    request_status: str
+    manual: bool = False
+    card: MessageRef | None = None
+
+    @property
+    def ref(self) -> str:
+        return request_ref(self.request_id)
+
+    @property
+    def state(self) -> str:
+        return request_state(self.request_status, self.manual)
+
+
+def open_actions_on(session: Session, accounts: list[str], action: str | None = None) -> list[OpenAction]:
+    """The open actions on these accounts (of ``action`` only, when given), oldest first."""
+    found: list[OpenAction] = []
+    for start in range(0, len(accounts), 500):
+        query = (
+            select(
+                EnforcementAction.account_id,
+                EnforcementAction.request_id,
+                EnforcementAction.action,
+                EnforcementRequest.status,
+                EnforcementRequest.manual,
+                EnforcementRequest.card_channel,
+                EnforcementRequest.card_ts,
+            )
+            .join(EnforcementRequest, EnforcementRequest.id == EnforcementAction.request_id)
+            .where(
+                EnforcementAction.account_id.in_(accounts[start : start + 500]),
+                EnforcementAction.status.in_(OPEN_ACTION),
+            )
+            .order_by(EnforcementAction.id)
+        )
+        if action is not None:
+            query = query.where(EnforcementAction.action == action)
+        for account, rid, act, status, manual, channel, ts in session.execute(query):
+            card = MessageRef(channel, ts) if channel and ts else None
+            found.append(OpenAction(account, rid, act, status, bool(manual), card))
+    return found
+
+
+class OpenRequestConflict(Refused):
+    """Accounts that already have an open request for the same action: refused, naming them."""
+
+    def __init__(self, action: str, conflicts: list[OpenAction]) -> None:
+        self.action = action
+        self.conflicts = conflicts
+        super().__init__(self.text())
+
+    @property
+    def requests(self) -> list[OpenAction]:
+        """One entry per open request named, in the order they were asked."""
+        seen: dict[int, OpenAction] = {}
+        for conflict in self.conflicts:
+            seen.setdefault(conflict.request_id, conflict)
+        return list(seen.values())
+
+    def text(self, links: dict[int, str] | None = None) -> str:
+        """What to tell the person; ``links`` (request id → URL) makes each request findable."""
+        links = links or {}
+
+        def named(rid: int) -> str:
+            link = links.get(rid)
+            return f"{request_ref(rid)} ({link})" if link else request_ref(rid)
+
+        if len(self.conflicts) == 1:
+            only = self.conflicts[0]
+            return (
+                f"{only.account_id} already has an open {self.action} request: {named(only.request_id)}, "
+                f"{only.state}. Nothing was created; follow that request instead of asking again."
+            )
+        shown = ", ".join(f"{c.account_id} ({c.ref})" for c in self.conflicts[:5])
+        more = f" and {len(self.conflicts) - 5:,} more" if len(self.conflicts) > 5 else ""
+        requests = self.requests
+        listed = "; ".join(f"{named(r.request_id)}, {r.state}" for r in requests[:3])
+        if len(requests) > 3:
+            listed += f"; and {len(requests) - 3} more request(s)"
+        return (
+            f"{len(self.conflicts):,} accounts already have an open {self.action} request: "
+            f"{shown}{more}. Open: {listed}. Nothing was created; remove those accounts and submit again."
+        )
+
+
 def _timeline(
     session: Session,
     request: EnforcementRequest,
@@ -307,6 +415,10 @@ def create_request(session: Session, clock: Clock, config: EnforcementConfig, ch
     if not checked.ok:
         raise ValueError(f"cannot create a request with errors: {checked.errors}")
     draft, now = checked.draft, clock.now()
+    clashes = open_actions_on(session, checked.accounts, draft.action)
+    if clashes:
+        ENFORCEMENT_REFUSALS.labels(reason="already_open").inc()
+        raise OpenRequestConflict(draft.action, clashes)
     checklist = None
     if draft.action == "reinstate":
         checklist = {key: key in draft.checklist for key in REINSTATE_CHECKS} | {
@@ -414,6 +526,9 @@ class RequestView:
     created_at: datetime
     recommendations: list[dict[str, Any]] = field(default_factory=list)
     second_review: str | None = None
+    # Other open requests on the same accounts (a reinstatement while the suspension is still
+    # open): shown to approvers before anyone approves. Only read while this one is pending.
+    conflicts: list[Conflict] = field(default_factory=list)
 
     @property
     def ref(self) -> str:
@@ -431,6 +546,61 @@ class RequestView:
 
     def count(self, *statuses: str) -> int:
         return sum(self.counts.get(s, 0) for s in statuses)
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """Another open request that touches some of a request's accounts."""
+
+    request_id: int
+    action: str
+    state: str
+    accounts: int
+    sample: list[str]
+
+    @property
+    def ref(self) -> str:
+        return request_ref(self.request_id)
+
+
+def conflicts_of(session: Session, request_id: int, sample: int = 5) -> list[Conflict]:
+    """Open requests, other than this one, with an open action on any of its accounts."""
+    mine, other = aliased(EnforcementAction), aliased(EnforcementAction)
+    overlap = (
+        select(other.request_id, other.account_id)
+        .join(mine, (mine.account_id == other.account_id) & (mine.request_id == request_id))
+        .where(other.request_id != request_id, other.status.in_(OPEN_ACTION))
+        .subquery()
+    )
+    rows = session.execute(
+        select(
+            overlap.c.request_id,
+            EnforcementRequest.action,
+            EnforcementRequest.status,
+            EnforcementRequest.manual,
+            func.count(),
+        )
+        .join(EnforcementRequest, EnforcementRequest.id == overlap.c.request_id)
+        .group_by(
+            overlap.c.request_id,
+            EnforcementRequest.action,
+            EnforcementRequest.status,
+            EnforcementRequest.manual,
+        )
+        .order_by(overlap.c.request_id)
+    ).all()
+    conflicts = []
+    for rid, action, status, manual, count in rows:
+        accounts = list(
+            session.scalars(
+                select(overlap.c.account_id)
+                .where(overlap.c.request_id == rid)
+                .order_by(overlap.c.account_id)
+                .limit(sample)
+            )
+        )
+        conflicts.append(Conflict(rid, action, request_state(status, bool(manual)), int(count), accounts))
+    return conflicts
 
 
 def approvers_of(session: Session, request_id: int) -> list[str]:
@@ -487,6 +657,7 @@ def load_view(session: Session, request_id: int) -> RequestView | None:
         created_at=request.created_at,
         recommendations=list(request.recommendations or []),
         second_review=request.second_review,
+        conflicts=conflicts_of(session, request_id) if request.status == PENDING_APPROVAL else [],
     )
 
 
@@ -759,11 +930,21 @@ def retry_failed(session: Session, clock: Clock, request_id: int | None, actor: 
     query = select(EnforcementAction.request_id, func.count()).where(EnforcementAction.status == RETRYABLE)
     if request_id is not None:
         query = query.where(EnforcementAction.request_id == request_id)
-    counts = {rid: int(n) for rid, n in session.execute(query.group_by(EnforcementAction.request_id))}
-    for rid, n in counts.items():
-        session.execute(
+    candidates = [rid for rid, _n in session.execute(query.group_by(EnforcementAction.request_id))]
+    # An account asked for again since (a newer open request for the same action) is that
+    # request's now: reopening this one would break "one open action per account and action".
+    other = aliased(EnforcementAction)
+    taken = exists().where(
+        other.account_id == EnforcementAction.account_id,
+        other.action == EnforcementAction.action,
+        other.status.in_(OPEN_ACTION),
+        other.id != EnforcementAction.id,
+    )
+    counts: dict[int, int] = {}
+    for rid in candidates:
+        n = session.execute(
             update(EnforcementAction)
-            .where(EnforcementAction.request_id == rid, EnforcementAction.status == RETRYABLE)
+            .where(EnforcementAction.request_id == rid, EnforcementAction.status == RETRYABLE, ~taken)
             .values(
                 status=PENDING,
                 first_attempt_at=None,
@@ -771,7 +952,11 @@ def retry_failed(session: Session, clock: Clock, request_id: int | None, actor: 
                 finished_at=None,
                 updated_at=now,
             )
-        )
+            .execution_options(synchronize_session=False)
+        ).rowcount  # type: ignore[attr-defined]
+        if not n:
+            continue
+        counts[rid] = int(n)
         request = session.get(EnforcementRequest, rid)
         assert request is not None
         request.status = APPROVED
@@ -1057,6 +1242,7 @@ class ReversedSuspensionLabels:
 
 
 JOB_ANNOUNCE = "enforcement.announce"
+JOB_CARD = "enforcement.card"  # bring a card up to date (expired, a conflicting request appeared)
 JOB_PRECHECK = "enforcement.precheck"
 JOB_RESULTS = "enforcement.results"
 JOB_SUMMARY = "enforcement.summary"
@@ -1098,6 +1284,7 @@ class Enforcer:
             jobs.register(JOB_PRECHECK, lambda p: self.precheck(int(p["request_id"])))
             jobs.register(JOB_RESULTS, self._results_job)
             jobs.register(JOB_SUMMARY, self._summary_job)
+            jobs.register(JOB_CARD, self._card_job)
         self.notifier = notifier
         self.gateway = gateway
         self.options = options or EnforcerOptions()
@@ -1121,19 +1308,72 @@ class Enforcer:
 
     def create(self, checked: Checked) -> int:
         """Write the request (one unit of work) and queue its announcement in the same one:
-        a Slack outage or a restart delays the approval card, never loses it."""
-        with self.db.transaction() as session:
-            request_id = create_request(session, self.clock, self.config, checked)
-            if self.rules is not None:
-                request = session.get(EnforcementRequest, request_id)
-                assert request is not None
-                self.rules.apply(session, request)
-            if self.jobs is not None:
-                payload = {"request_id": request_id, "duplicates": checked.duplicates[:50]}
-                enqueue(session, self.clock, JOB_ANNOUNCE, payload, key=f"enforcement-announce:{request_id}")
+        a Slack outage or a restart delays the approval card, never loses it.
+
+        Raises OpenRequestConflict when an account already has an open request for the same
+        action, also when a concurrent request won the race (the database's unique index).
+        """
+        try:
+            with self.db.transaction() as session:
+                request_id = create_request(session, self.clock, self.config, checked)
+                if self.rules is not None:
+                    request = session.get(EnforcementRequest, request_id)
+                    assert request is not None
+                    self.rules.apply(session, request)
+                if self.jobs is not None:
+                    payload = {"request_id": request_id, "duplicates": checked.duplicates[:50]}
+                    enqueue(
+                        session, self.clock, JOB_ANNOUNCE, payload, key=f"enforcement-announce:{request_id}"
+                    )
+                # Open requests of the other action on these accounts show this one on their cards.
+                self._queue_others(session, request_id, "conflict")
+        except IntegrityError:
+            with self.db.read() as session:
+                clashes = open_actions_on(session, checked.accounts, checked.draft.action)
+            if not clashes:
+                raise
+            ENFORCEMENT_REFUSALS.labels(reason="already_open").inc()
+            raise OpenRequestConflict(checked.draft.action, clashes) from None
         if self.jobs is not None:
             self.jobs.wake()
         return request_id
+
+    def _queue_card(self, session: Session, request_id: int, why: str) -> None:
+        """Update a card from the jobs table, queued with the change it shows: a Slack outage
+        or a restart delays the update, never loses it."""
+        if self.jobs is not None:
+            enqueue(
+                session,
+                self.clock,
+                JOB_CARD,
+                {"request_id": request_id},
+                key=f"enforcement-card:{request_id}:{why}",
+            )
+
+    def _queue_others(self, session: Session, request_id: int, why: str) -> list[int]:
+        """Cards of the other open requests on this one's accounts name it and its state:
+        queue their update (it was asked, decided or expired). Returns their ids."""
+        others = sorted({c.request_id for c in conflicts_of(session, request_id)})
+        for other in others:
+            self._queue_card(session, other, f"{why}:{request_id}")
+        return others
+
+    def _cards_changed(self, request_ids: Iterable[int]) -> None:
+        """After the commit: the job worker updates queued cards; without one, do it here."""
+        ids = sorted(set(request_ids))
+        if self.jobs is not None:
+            if ids:
+                self.jobs.wake()
+            return
+        for rid in ids:
+            self._refresh_card(rid)
+
+    def _card_job(self, payload: dict[str, Any]) -> None:
+        view = self.view(int(payload["request_id"]))
+        if view is None:
+            raise PermanentJobError(f"{request_ref(int(payload['request_id']))} does not exist")
+        if view.card is not None:  # not posted yet: the announcement posts it as it is now
+            self.notifier.update_card(view)  # raises: the job retries it
 
     def announce(self, request_id: int, duplicates: list[str]) -> RequestView:
         """Put the request in front of approvers, tell the requester where, and queue the bulk
@@ -1213,6 +1453,8 @@ class Enforcer:
             decision = approve(
                 session, self.clock, request_id, approver, is_admin=is_admin, manual=self.manual
             )
+            others = self._queue_others(session, request_id, "approved") if decision.final else []
+        self._cards_changed(others)
         view = self.view(request_id)
         assert view is not None
         self._safely(self.notifier.update_card, view)
@@ -1229,6 +1471,8 @@ class Enforcer:
     def reject(self, request_id: int, approver: str, reason: str) -> Decision:
         with self.db.transaction() as session:
             decision = reject(session, self.clock, request_id, approver, reason)
+            others = self._queue_others(session, request_id, "rejected")
+        self._cards_changed(others)
         view = self.view(request_id)
         assert view is not None
         self._safely(self.notifier.update_card, view)

@@ -217,6 +217,18 @@ def _approval_line(view: RequestView) -> str:
     return f":white_check_mark: Approved by {approvers}. {outcome_counts(view)}"
 
 
+def conflicts_text(view: RequestView) -> str:
+    """Other open requests on the same accounts, for approvers to weigh before deciding."""
+    lines = []
+    for c in view.conflicts[:5]:
+        shown = ", ".join(f"`{escape(a)}`" for a in c.sample)
+        more = f" and {c.accounts - len(c.sample):,} more" if c.accounts > len(c.sample) else ""
+        lines.append(f"• {c.ref} ({c.action}, {c.state}) is still open for {shown}{more}")
+    if len(view.conflicts) > 5:
+        lines.append(f"• …and {len(view.conflicts) - 5} more open request(s)")
+    return ":warning: *Conflicting open request(s) on these accounts:*\n" + "\n".join(lines)
+
+
 def outcome_counts(view: RequestView) -> str:
     past = PAST[view.action]
     parts = [f"{view.count(DONE):,} {past}"]
@@ -255,6 +267,8 @@ def card(view: RequestView) -> tuple[str, list[dict[str, Any]]]:
         blocks.append(section("\n".join(ticks)))
     if view.reverses_request_id:
         blocks.append(context(f"Reverses REQ-{view.reverses_request_id}."))
+    if view.conflicts and view.status == PENDING_APPROVAL:
+        blocks.append(section(conflicts_text(view)))
     advice = [
         f":bulb: {escape(r.get('text', ''))} _(rule `{escape(r.get('rule', ''))}`)_"
         for r in view.recommendations
