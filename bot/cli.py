@@ -432,7 +432,7 @@ def _check_requester(settings: Settings, config: VigilConfig, requester: str) ->
 
 
 @enforcement.command("list")
-@click.option("--status", default=None, help="pending_approval, approved, rejected or completed")
+@click.option("--status", default=None, help="pending_approval, approved, rejected, completed or expired")
 @click.option("--limit", default=50, show_default=True)
 def enforcement_list(status: str | None, limit: int) -> None:
     """The latest requests, newest first."""

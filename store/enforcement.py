@@ -32,6 +32,7 @@ from store.base import Base, JSONType, UTCDateTime
 
 # Request statuses.
 PENDING_APPROVAL, APPROVED, REJECTED, COMPLETED = "pending_approval", "approved", "rejected", "completed"
+EXPIRED = "expired"  # nobody approved it within enforcement.request_ttl
 # Action statuses. OUTSTANDING ones keep their request open.
 AWAITING_APPROVAL, PENDING, RUNNING = "awaiting_approval", "pending", "running"
 DONE, ALREADY, FAILED, RETRYABLE = "done", "already_in_state", "failed", "failed_retryable"

@@ -163,6 +163,8 @@ class Enforcement(_Strict):
     bulk_max: int = Field(default=10_000, ge=1, le=1_000_000)
     concurrency: int = Field(default=16, ge=1, le=512)
     second_approval_over: int = Field(default=1000, ge=1)
+    # A request nobody approved within this long expires: approving it later is refused.
+    request_ttl: Duration = timedelta(hours=72)
     account_id_pattern: str = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$"
     reason_codes: list[str] = Field(
         default_factory=lambda: [

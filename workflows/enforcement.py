@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol
 
-from sqlalchemy import exists, func, insert, select, update
+from sqlalchemy import exists, func, insert, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
@@ -44,6 +44,7 @@ from store.enforcement import (
     COMPLETED,
     DONE,
     EXECUTED,
+    EXPIRED,
     FAILED,
     MANUAL,
     OPEN_ACTION,
@@ -61,6 +62,7 @@ from store.escalations import Case, CaseEvent, parse_case_ref
 from workflows import audit
 from workflows.clock import Clock
 from workflows.config import Enforcement as EnforcementConfig
+from workflows.config import format_duration
 from workflows.jobs import JobRunner, PermanentJobError, enqueue
 from workflows.metrics import (
     ENFORCEMENT_ACTIONS,
@@ -245,12 +247,24 @@ class Refused(Exception):
     """A decision that cannot be taken; the message is for the person who tried."""
 
 
+class Expired(Refused):
+    """The request waited longer than ``enforcement.request_ttl``: nobody may approve it now."""
+
+
+def _expired_text(ref: str, ttl: timedelta) -> str:
+    return (
+        f"{ref} expired: nobody approved it within {format_duration(ttl)} (enforcement.request_ttl). "
+        "Nothing was executed; ask again if it is still needed."
+    )
+
+
 # --- open requests on an account ------------------------------------------------------------------
 REQUEST_STATUS_TEXT = {
     PENDING_APPROVAL: "waiting for approval",
     APPROVED: "approved, executing",
     REJECTED: "rejected",
     COMPLETED: "completed",
+    EXPIRED: "expired",
 }
 
 
@@ -718,18 +732,33 @@ def _explain_decided(session: Session, request: EnforcementRequest, user: str) -
             f"You already approved {request.ref}; it needs another approver "
             "(someone other than you and the requester) or an admin."
         )
+    if request.status == EXPIRED:
+        return f"{request.ref} expired: nobody approved it in time. Nothing was executed or changed."
     by = f" by <@{request.decided_by}>" if request.decided_by else ""
     word = "rejected" if request.status == REJECTED else "approved"
     return f"{request.ref} was already {word}{by}. Nothing changed."
 
 
+def _is_stale(request: EnforcementRequest, now: datetime, ttl: timedelta) -> bool:
+    """Pending and as old as ``ttl`` or older: the boundary expire_requests uses too."""
+    return request.status == PENDING_APPROVAL and request.created_at <= now - ttl
+
+
 def approve(
-    session: Session, clock: Clock, request_id: int, approver: str, *, is_admin: bool, manual: bool
+    session: Session,
+    clock: Clock,
+    request_id: int,
+    approver: str,
+    *,
+    is_admin: bool,
+    manual: bool,
+    ttl: timedelta | None = None,
 ) -> Decision:
     """Record one approval; the one that completes the request releases its actions.
 
-    Decided by a conditional UPDATE: only a pending request, never by its requester, never
-    twice by the same person. Raises Refused (and changes nothing) otherwise.
+    Decided by a conditional UPDATE: only a pending request younger than ``ttl``, never by its
+    requester, never twice by the same person. Raises Refused (and changes nothing) otherwise;
+    Expired when the request is too old (the caller expires it, in its own unit of work).
     """
     now = clock.now()
     request = session.get(EnforcementRequest, request_id)
@@ -743,14 +772,16 @@ def approve(
         EnforcementApproval.approver == approver,
         EnforcementApproval.decision == "approve",
     )
-    # The decision itself: one statement that only a pending request, someone other than the
-    # requester, and a person who has not approved it yet can pass.
+    # The decision itself: one statement that only a pending request still within its time,
+    # someone other than the requester, and a person who has not approved it yet can pass.
+    fresh = EnforcementRequest.created_at > now - ttl if ttl is not None else true()
     result = session.execute(
         update(EnforcementRequest)
         .where(
             EnforcementRequest.id == request_id,
             EnforcementRequest.status == PENDING_APPROVAL,
             EnforcementRequest.requester != approver,
+            fresh,
             ~already,
         )
         .values(approvals_count=EnforcementRequest.approvals_count + 1, updated_at=now)
@@ -759,6 +790,9 @@ def approve(
     ).first()
     if result is None:
         session.refresh(request)
+        if ttl is not None and _is_stale(request, now, ttl):
+            ENFORCEMENT_REFUSALS.labels(reason="expired").inc()
+            raise Expired(_expired_text(request.ref, ttl))
         ENFORCEMENT_REFUSALS.labels(reason="already_decided").inc()
         raise Refused(_explain_decided(session, request, approver))
     if not insert_ignore(
@@ -807,7 +841,15 @@ def approve(
     return Decision(request_id, final, status, 0 if final else request.approvals_needed - count)
 
 
-def reject(session: Session, clock: Clock, request_id: int, approver: str, reason: str) -> Decision:
+def reject(
+    session: Session,
+    clock: Clock,
+    request_id: int,
+    approver: str,
+    reason: str,
+    *,
+    ttl: timedelta | None = None,
+) -> Decision:
     now = clock.now()
     reason = reason.strip()
     if not reason:
@@ -818,6 +860,8 @@ def reject(session: Session, clock: Clock, request_id: int, approver: str, reaso
     if request.requester == approver:
         ENFORCEMENT_REFUSALS.labels(reason="own_request").inc()
         raise Refused(f"You asked for {request.ref}; another approver decides it (four-eyes).")
+    if ttl is not None and _is_stale(request, now, ttl):
+        raise Expired(_expired_text(request.ref, ttl))  # it expires: nothing left to reject
     result = session.execute(
         update(EnforcementRequest)
         .where(
@@ -858,15 +902,69 @@ def reject(session: Session, clock: Clock, request_id: int, approver: str, reaso
     return Decision(request_id, True, REJECTED, 0)
 
 
-def check_can_decide(session: Session, request_id: int, user: str) -> None:
+def check_can_decide(
+    session: Session, request_id: int, user: str, *, now: datetime | None = None, ttl: timedelta | None = None
+) -> None:
     """The same rules as approve/reject, read-only: to refuse before opening a modal."""
     request = session.get(EnforcementRequest, request_id)
     if request is None:
         raise Refused(f"{request_ref(request_id)} does not exist.")
     if request.requester == user:
         raise Refused(f"You asked for {request.ref}; another approver decides it (four-eyes).")
+    if now is not None and ttl is not None and _is_stale(request, now, ttl):
+        raise Expired(_expired_text(request.ref, ttl))
     if request.status != PENDING_APPROVAL:
         raise Refused(_explain_decided(session, request, user))
+
+
+def expire_requests(
+    session: Session, clock: Clock, ttl: timedelta, request_id: int | None = None
+) -> list[int]:
+    """Expire pending requests older than ``ttl`` (or just ``request_id``); return their ids.
+
+    One conditional UPDATE decides, so an approval racing it either lands first (and the
+    request is approved) or finds the request expired. Their actions are cancelled, so
+    nothing of them can ever execute.
+    """
+    now = clock.now()
+    stmt = update(EnforcementRequest).where(
+        EnforcementRequest.status == PENDING_APPROVAL, EnforcementRequest.created_at <= now - ttl
+    )
+    if request_id is not None:
+        stmt = stmt.where(EnforcementRequest.id == request_id)
+    expired = list(
+        session.scalars(
+            stmt.values(status=EXPIRED, updated_at=now)
+            .returning(EnforcementRequest.id)
+            .execution_options(synchronize_session=False)
+        )
+    )
+    for rid in sorted(expired):
+        cancelled = session.execute(
+            update(EnforcementAction)
+            .where(EnforcementAction.request_id == rid, EnforcementAction.status == AWAITING_APPROVAL)
+            .values(status=CANCELLED, updated_at=now, finished_at=now)
+        ).rowcount  # type: ignore[attr-defined]
+        request = session.get(EnforcementRequest, rid)
+        assert request is not None
+        session.refresh(request)
+        data = {
+            "ttl": format_duration(ttl),
+            "requested_at": request.created_at.isoformat(),
+            "cancelled": cancelled,
+        }
+        _timeline(session, request, now, "vigil", "expired", data)
+        audit.record(
+            session,
+            at=now,
+            actor="vigil",
+            action="enforcement.expired",
+            subject_type="enforcement_request",
+            subject_id=request.ref,
+            data=data,
+        )
+        ENFORCEMENT_DECISIONS.labels(decision="expired").inc()
+    return sorted(expired)
 
 
 # --- manual mode and retries ------------------------------------------------------------------------
@@ -1375,6 +1473,20 @@ class Enforcer:
         if view.card is not None:  # not posted yet: the announcement posts it as it is now
             self.notifier.update_card(view)  # raises: the job retries it
 
+    def expire_due(self, request_id: int | None = None) -> list[int]:
+        """The scheduled tick (and an approval that finds its request too old): expire pending
+        requests older than ``enforcement.request_ttl`` and queue their cards' update."""
+        touched: list[int] = []
+        with self.db.transaction() as session:
+            expired = expire_requests(session, self.clock, self.config.request_ttl, request_id)
+            for rid in expired:
+                self._queue_card(session, rid, "expired")
+                touched += [rid, *self._queue_others(session, rid, "expired")]
+        if expired:
+            log.info("enforcement requests expired", extra={"requests": [request_ref(r) for r in expired]})
+        self._cards_changed(touched)
+        return expired
+
     def announce(self, request_id: int, duplicates: list[str]) -> RequestView:
         """Put the request in front of approvers, tell the requester where, and queue the bulk
         pre-check. Raises when the card cannot be posted, so the job retries it."""
@@ -1409,8 +1521,12 @@ class Enforcer:
         return self.create(checked)
 
     def check_can_decide(self, request_id: int, user: str) -> None:
-        with self.db.read() as session:
-            check_can_decide(session, request_id, user)
+        try:
+            with self.db.read() as session:
+                check_can_decide(session, request_id, user, now=self.clock.now(), ttl=self.config.request_ttl)
+        except Expired:
+            self.expire_due(request_id)
+            raise
 
     def precheck(self, request_id: int) -> dict[str, Any] | None:
         """Ask the API what it knows of each account (already in the target state, unknown)."""
@@ -1449,11 +1565,21 @@ class Enforcer:
         return result
 
     def approve(self, request_id: int, approver: str, *, is_admin: bool) -> Decision:
-        with self.db.transaction() as session:
-            decision = approve(
-                session, self.clock, request_id, approver, is_admin=is_admin, manual=self.manual
-            )
-            others = self._queue_others(session, request_id, "approved") if decision.final else []
+        try:
+            with self.db.transaction() as session:
+                decision = approve(
+                    session,
+                    self.clock,
+                    request_id,
+                    approver,
+                    is_admin=is_admin,
+                    manual=self.manual,
+                    ttl=self.config.request_ttl,
+                )
+                others = self._queue_others(session, request_id, "approved") if decision.final else []
+        except Expired:
+            self.expire_due(request_id)  # on access: the card says so now, not at the next tick
+            raise
         self._cards_changed(others)
         view = self.view(request_id)
         assert view is not None
@@ -1469,9 +1595,15 @@ class Enforcer:
         return decision
 
     def reject(self, request_id: int, approver: str, reason: str) -> Decision:
-        with self.db.transaction() as session:
-            decision = reject(session, self.clock, request_id, approver, reason)
-            others = self._queue_others(session, request_id, "rejected")
+        try:
+            with self.db.transaction() as session:
+                decision = reject(
+                    session, self.clock, request_id, approver, reason, ttl=self.config.request_ttl
+                )
+                others = self._queue_others(session, request_id, "rejected")
+        except Expired:
+            self.expire_due(request_id)
+            raise
         self._cards_changed(others)
         view = self.view(request_id)
         assert view is not None

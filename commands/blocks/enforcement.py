@@ -40,6 +40,7 @@ from store.enforcement import (
     CANCELLED,
     COMPLETED,
     DONE,
+    EXPIRED,
     FAILED,
     MANUAL,
     PENDING,
@@ -67,6 +68,7 @@ STATUS_LABEL = {
     APPROVED: "approved, executing",
     REJECTED: "rejected",
     COMPLETED: "completed",
+    EXPIRED: "expired",
 }
 ACTION_LABEL = {
     AWAITING_APPROVAL: "awaiting approval",
@@ -77,7 +79,7 @@ ACTION_LABEL = {
     FAILED: "failed",
     RETRYABLE: "failed (retryable)",
     MANUAL: "awaiting manual execution",
-    CANCELLED: "cancelled (rejected)",
+    CANCELLED: "cancelled",
 }
 
 
@@ -207,6 +209,11 @@ def _approval_line(view: RequestView) -> str:
         )
     if view.status == REJECTED:
         return f":no_entry: Rejected by <@{view.decided_by}>: {user_text(view.rejection_reason or '', 500)}"
+    if view.status == EXPIRED:
+        return (
+            ":hourglass_flowing_sand: *Expired:* nobody approved it within `enforcement.request_ttl`. "
+            "Nothing was executed; ask again if it is still needed."
+        )
     approvers = ", ".join(f"<@{a}>" for a in view.approvers)
     if view.status == APPROVED and view.manual:
         return (
@@ -479,10 +486,12 @@ def history(account_id: str, entries: list[HistoryEntry]) -> list[dict[str, Any]
         code = f" (HTTP {e.result_code})" if e.result_code else ""
         by = f" by <@{e.executed_by}>" if e.executed_by else ""
         reverses = f" · reverses REQ-{e.reverses_request_id}" if e.reverses_request_id else ""
+        label = ACTION_LABEL.get(e.status, e.status)
+        if e.status == CANCELLED:
+            label = f"cancelled ({e.request_status})"  # rejected or expired
         lines.append(
             f"*{e.ref}* {when} · *{e.action}* · `{escape(e.reason_code)}` · "
-            f"asked by {mention(e.requester)} · approved by {approvers} · "
-            f"*{ACTION_LABEL.get(e.status, e.status)}*{code}{by}{reverses}"
+            f"asked by {mention(e.requester)} · approved by {approvers} · *{label}*{code}{by}{reverses}"
             + (f" — {user_text(e.error, 200)}" if e.error else "")
         )
     blocks = [header(truncate(f"Enforcement history: {account_id}", 150)), section("\n".join(lines))]
