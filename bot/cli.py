@@ -527,8 +527,11 @@ def _services(settings: Settings, config: VigilConfig) -> Any:
     from bot.runtime import signal_services
     from store.db import Database
     from workflows.clock import SystemClock
+    from workflows.investigations import LedgerEnforcementHistory
 
-    return signal_services(settings, config, Database(settings.vigil_database_url), SystemClock())
+    database = Database(settings.vigil_database_url)
+    history = LedgerEnforcementHistory(database)  # open requests too, so nobody asks twice
+    return signal_services(settings, config, database, SystemClock(), history=history)
 
 
 @main.group()
@@ -667,9 +670,10 @@ def dossier_text(dossier: Any) -> str:
     out += ["", "Cases:"]
     out += [f"  {c.ref} {c.priority} {c.category} {c.status}" for c in dossier.cases] or ["  none"]
     out += ["", "Enforcement history:"]
-    out += [f"  {r.at:%Y-%m-%d %H:%M} {r.action} {r.status} {r.ref or ''}" for r in dossier.enforcement] or [
-        "  none recorded"
-    ]
+    out += [
+        f"  {'OPEN ' if r.open else ''}{r.at:%Y-%m-%d %H:%M} {r.action} {r.status} {r.ref or ''}".rstrip()
+        for r in dossier.enforcement
+    ] or ["  none recorded"]
     out += ["", "Linked accounts:"]
     out += [
         f"  {link.account_id}: " + ", ".join(f"{k}={v}" for k, v in link.shared) for link in dossier.linked

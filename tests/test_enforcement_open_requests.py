@@ -9,8 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import update
 
+from bot.cli import main
 from store.enforcement import EnforcementAction, EnforcementRequest
 from tests.conftest import (
     ANALYST,
@@ -192,3 +194,22 @@ def test_upgrading_a_database_that_already_holds_two_open_requests_on_an_account
     migrate.upgrade(fresh_db_url)
     assert database.schema_status().up_to_date
     database.dispose()
+
+
+def test_an_investigation_shows_a_request_still_waiting(vigil: Vigil, cli_env: None) -> None:
+    ask(vigil, accounts="acct_host_7")
+    card(vigil)
+    vigil.send.command("/vigil", "investigate acct_host_7", user=ANALYST_2, channel=APPROVALS)
+    dossier = vigil.slack.wait_for(
+        "chat.postMessage", where=lambda c: "investigation_outcome" in dump(c.get("blocks"))
+    )[0]
+    shown = dump(dossier["blocks"])
+    assert f":hourglass: *REQ-1* suspend · *waiting for approval* · asked by <@{ANALYST}>" in shown
+
+    printed = CliRunner().invoke(main, ["investigate", "acct_host_7"])
+    assert printed.exit_code == 0, printed.output
+    assert "suspend waiting for approval REQ-1" in printed.output and "OPEN " in printed.output
+
+    approve_and_wait(vigil)  # manual mode: approved, waiting for Engineering
+    printed = CliRunner().invoke(main, ["investigate", "acct_host_7"])
+    assert "suspend approved, awaiting manual execution REQ-1" in printed.output

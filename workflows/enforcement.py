@@ -1120,10 +1120,20 @@ class HistoryEntry:
     finished_at: datetime | None
     executed_by: str | None
     reverses_request_id: int | None
+    manual: bool = False
 
     @property
     def ref(self) -> str:
         return request_ref(self.request_id)
+
+    @property
+    def open(self) -> bool:
+        return self.status in OPEN_ACTION
+
+    @property
+    def state(self) -> str:
+        """The request's state, in words."""
+        return request_state(self.request_status, self.manual)
 
 
 def account_history(session: Session, account_id: str, limit: int = 25) -> list[HistoryEntry]:
@@ -1160,6 +1170,36 @@ def account_history(session: Session, account_id: str, limit: int = 25) -> list[
             )
         )
     return entries
+
+
+def open_requests_of(session: Session, account_id: str) -> list[HistoryEntry]:
+    """The account's actions in requests still open (waiting for approval, approved, executing),
+    newest first: what an analyst must see before asking again."""
+    rows = session.execute(
+        select(EnforcementAction, EnforcementRequest)
+        .join(EnforcementRequest, EnforcementRequest.id == EnforcementAction.request_id)
+        .where(EnforcementAction.account_id == account_id, EnforcementAction.status.in_(OPEN_ACTION))
+        .order_by(EnforcementAction.id.desc())
+    ).all()
+    return [
+        HistoryEntry(
+            request_id=request.id,
+            action=action.action,
+            status=action.status,
+            request_status=request.status,
+            reason_code=request.reason_code,
+            requester=request.requester,
+            approvers=approvers_of(session, request.id),
+            result_code=action.result_code,
+            error=action.error,
+            requested_at=request.created_at,
+            finished_at=action.finished_at,
+            executed_by=action.executed_by,
+            reverses_request_id=None,
+            manual=request.manual,
+        )
+        for action, request in rows
+    ]
 
 
 def list_requests(session: Session, status: str | None = None, limit: int = 50) -> list[RequestView]:
