@@ -326,7 +326,11 @@ def enforcement() -> None:
 @click.option("--file", "path", type=click.Path(exists=True, dir_okay=False), help="CSV or text file of ids")
 @click.option("--accounts", default="", help="ids separated by spaces or commas (with or without --file)")
 @click.option("--reason", required=True, help="a reason code from enforcement.reason_codes")
-@click.option("--requester", required=True, help="the Slack user id asking (never the approver)")
+@click.option(
+    "--requester",
+    required=True,
+    help="the Slack user id (U…/W…) asking; must hold the analyst role, and can never approve it",
+)
 @click.option("--evidence", default="", help="links, case id (CASE-12)")
 @click.option("--note", default="")
 @click.option("--appeal-reviewed", is_flag=True, help="reinstatement: the appeal was reviewed")
@@ -346,13 +350,21 @@ def enforcement_request(
     evidence_rechecked: bool,
     root_cause: str,
 ) -> None:
-    """Ask for ACTION on accounts; approvers still decide in Slack."""
+    """Ask for ACTION on accounts; approvers still decide in Slack.
+
+    An operator tool: whoever can run it with Vigil's database and token is trusted to name
+    the requester. The requester must be a Slack user id holding the analyst role (approvers
+    and admins may act as analysts), four-eyes holds against them, and your OS user is
+    recorded with the request in the audit log (cli_user).
+    """
+    import getpass
     from pathlib import Path
 
     from bot.runtime import build_context
-    from workflows.enforcement import Draft, check_draft, read_id_file
+    from workflows.enforcement import Draft, OpenRequestConflict, check_draft, read_id_file
 
     settings, config = settings_and_config()
+    _check_requester(settings, config, requester)
     checklist = [
         name
         for name, on in (("appeal_reviewed", appeal_reviewed), ("evidence_rechecked", evidence_rechecked))
@@ -369,6 +381,7 @@ def enforcement_request(
         checklist=checklist,
         root_cause=root_cause,
         source="cli",
+        cli_user=getpass.getuser(),
     )
     checked = check_draft(draft, config.enforcement)
     if not checked.ok:
@@ -376,7 +389,10 @@ def enforcement_request(
             click.echo(f"{key}: {message}", err=True)
         fail("enforcement: request not created")
     ctx, _client = build_context(settings, config)
-    request_id = ctx.enforcer.submit(checked)
+    try:
+        request_id = ctx.enforcer.submit(checked)
+    except OpenRequestConflict as exc:
+        fail(f"enforcement: request not created: {exc}")
     ctx.jobs.run_until_idle()  # post the approval card from here, now
     view = ctx.enforcer.view(request_id)
     assert view is not None
@@ -388,8 +404,35 @@ def enforcement_request(
     )
 
 
+def _check_requester(settings: Settings, config: VigilConfig, requester: str) -> None:
+    """Fail unless ``requester`` is a Slack user who may ask (the analyst role, or above)."""
+    import re
+
+    from bot.slack_client import SlackGroupDirectory, make_client
+    from workflows.config import secret
+    from workflows.roles import Role, RoleBook
+
+    if not re.fullmatch(r"[UW][A-Z0-9]{2,}", requester):
+        fail(f"vigil: --requester {requester!r} is not a Slack user id (U… or W…)", 2)
+    token = secret(settings.slack_bot_token)
+    directory = SlackGroupDirectory(make_client(token, settings.slack_api_url)) if token else None
+    if RoleBook(config.roles, directory).has(requester, Role.analyst):
+        return
+    listed = [*config.roles.analysts, *config.roles.approvers, *config.roles.admins]
+    groups = (
+        " (user groups are resolved only with SLACK_BOT_TOKEN set)"
+        if not token and any(p.startswith("S") for p in listed)
+        else ""
+    )
+    fail(
+        f"vigil: --requester {requester} is not a Vigil analyst: not in roles.analysts, approvers "
+        f"or admins{groups}",
+        2,
+    )
+
+
 @enforcement.command("list")
-@click.option("--status", default=None, help="pending_approval, approved, rejected or completed")
+@click.option("--status", default=None, help="pending_approval, approved, rejected, completed or expired")
 @click.option("--limit", default=50, show_default=True)
 def enforcement_list(status: str | None, limit: int) -> None:
     """The latest requests, newest first."""
@@ -484,8 +527,11 @@ def _services(settings: Settings, config: VigilConfig) -> Any:
     from bot.runtime import signal_services
     from store.db import Database
     from workflows.clock import SystemClock
+    from workflows.investigations import LedgerEnforcementHistory
 
-    return signal_services(settings, config, Database(settings.vigil_database_url), SystemClock())
+    database = Database(settings.vigil_database_url)
+    history = LedgerEnforcementHistory(database)  # open requests too, so nobody asks twice
+    return signal_services(settings, config, database, SystemClock(), history=history)
 
 
 @main.group()
@@ -624,9 +670,10 @@ def dossier_text(dossier: Any) -> str:
     out += ["", "Cases:"]
     out += [f"  {c.ref} {c.priority} {c.category} {c.status}" for c in dossier.cases] or ["  none"]
     out += ["", "Enforcement history:"]
-    out += [f"  {r.at:%Y-%m-%d %H:%M} {r.action} {r.status} {r.ref or ''}" for r in dossier.enforcement] or [
-        "  none recorded"
-    ]
+    out += [
+        f"  {'OPEN ' if r.open else ''}{r.at:%Y-%m-%d %H:%M} {r.action} {r.status} {r.ref or ''}".rstrip()
+        for r in dossier.enforcement
+    ] or ["  none recorded"]
     out += ["", "Linked accounts:"]
     out += [
         f"  {link.account_id}: " + ", ".join(f"{k}={v}" for k, v in link.shared) for link in dossier.linked

@@ -67,6 +67,13 @@ def _detect_anomalies(ctx: AppContext) -> Callable[[], None]:
     return run
 
 
+def _expire_requests(ctx: AppContext) -> Callable[[], None]:
+    def run() -> None:
+        ctx.enforcer.expire_due()  # logs what it expired; an approval also expires on access
+
+    return run
+
+
 def _digests(*digests: str) -> Callable[[AppContext], Callable[[], None]]:
     """Claim the latest due period of each digest (once, whichever replica is first) and
     retry failed ones: the same call at the scheduled time, on the retry tick and at start."""
@@ -103,6 +110,7 @@ SCHEDULE: list[ScheduledJob] = [
     ("digest-retry", lambda ctx: IntervalTrigger(minutes=5), _digests(WEEKLY, REVIEW, SHIFT)),
     ("playbooks-watch", lambda ctx: IntervalTrigger(seconds=15), _watch_playbooks),
     ("sla-check", lambda ctx: IntervalTrigger(minutes=1), _sla_check),
+    ("enforcement-expire", lambda ctx: IntervalTrigger(minutes=5), _expire_requests),
     # A few minutes past the hour, so late signals of the hour just ended are counted.
     ("detect-anomalies", lambda ctx: CronTrigger(minute=5, timezone="UTC"), _detect_anomalies),
     (

@@ -8,6 +8,7 @@ import logging
 import re
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 from slack_bolt import Ack, App
@@ -25,6 +26,7 @@ from workflows.config import Enforcement as EnforcementConfig
 from workflows.enforcement import (
     ACTIONS,
     Draft,
+    OpenRequestConflict,
     Refused,
     RequestView,
     Summary,
@@ -39,6 +41,8 @@ from workflows.roles import Role
 log = logging.getLogger(__name__)
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
+FILES_URL = "https://files.slack.com/"  # the only origin the bot token goes to for a download
+BYTES_PER_ID = 100  # generous for an id and a few extra CSV columns
 _URL = re.compile(r"^https?://", re.IGNORECASE)
 _CASE = re.compile(r"^CASE-\d+$", re.IGNORECASE)
 
@@ -156,11 +160,39 @@ def prefill(text: str, config: EnforcementConfig) -> dict[str, Any]:
 
 
 class FileProblem(Exception):
-    pass
+    """Why an uploaded file was not read. Never carries what the file (or its host) said."""
 
 
-def download(client: WebClient, file_id: str) -> bytes:
-    """A file the person uploaded in the modal, fetched with the bot token."""
+def max_file_bytes(bulk_max: int) -> int:
+    """A file of ids holds at most bulk_max of them: anything much bigger is not one."""
+    return min(MAX_FILE_BYTES, 1024 + bulk_max * BYTES_PER_ID)
+
+
+def _origin(url: str) -> tuple[str, str, int | None] | None:
+    try:
+        parts = urlsplit(url)
+        port = parts.port or {"https": 443, "http": 80}.get(parts.scheme.lower())
+    except ValueError:
+        return None
+    if parts.username is not None or parts.password is not None or not parts.hostname:
+        return None  # https://files.slack.com@evil.example/ names evil.example, not Slack
+    return parts.scheme.lower(), parts.hostname.lower(), port
+
+
+def is_slack_file_url(url: str, files_url: str = FILES_URL) -> bool:
+    """Exactly Slack's files origin (scheme, host and port), parsed: never a prefix or a suffix."""
+    origin = _origin(url)
+    return origin is not None and origin == _origin(files_url)
+
+
+def download(
+    client: WebClient, file_id: str, *, files_url: str = FILES_URL, max_bytes: int = MAX_FILE_BYTES
+) -> bytes:
+    """A file the person uploaded in the modal, fetched with the bot token.
+
+    The token goes only to Slack's files host, never through a redirect, and the download
+    stops at ``max_bytes``: whatever files.info answers, the token stays Slack's.
+    """
     try:
         info = client.files_info(file=file_id)["file"]
     except SlackApiError as exc:
@@ -168,20 +200,35 @@ def download(client: WebClient, file_id: str) -> bytes:
     url = info.get("url_private_download") or info.get("url_private")
     if not url:
         raise FileProblem("That file has no download link; upload a CSV or text file.")
-    if int(info.get("size") or 0) > MAX_FILE_BYTES:
-        raise FileProblem("That file is over 5 MB; split it.")
+    if not is_slack_file_url(str(url), files_url):
+        log.warning("refused a file link outside Slack's files host", extra={"file": file_id})
+        raise FileProblem("That file's link does not point at Slack's files host; Vigil did not fetch it.")
+    too_big = FileProblem(f"That file is over {max_bytes // 1024:,} KB, more than a list of ids; split it.")
+    try:
+        if int(info.get("size") or 0) > max_bytes:
+            raise too_big
+    except (TypeError, ValueError):
+        pass  # no usable size: the stream below is capped anyway
     try:
         with httpx.stream(
-            "GET", url, headers={"Authorization": f"Bearer {client.token}"}, timeout=10, follow_redirects=True
+            "GET",
+            url,
+            headers={"Authorization": f"Bearer {client.token}"},
+            timeout=10,
+            follow_redirects=False,
         ) as response:
+            if response.is_redirect:
+                raise FileProblem(
+                    "Slack redirected the download elsewhere; Vigil does not follow it. Try again."
+                )
             if response.status_code != 200:
                 raise FileProblem(f"Could not download the file (HTTP {response.status_code}).")
-            data = b""
+            data = bytearray()
             for chunk in response.iter_bytes():
                 data += chunk
-                if len(data) > MAX_FILE_BYTES:
-                    raise FileProblem("That file is over 5 MB; split it.")
-            return data
+                if len(data) > max_bytes:
+                    raise too_big
+            return bytes(data)
     except httpx.HTTPError as exc:
         raise FileProblem(f"Could not download the file ({type(exc).__name__}); try again.") from None
 
@@ -191,7 +238,12 @@ def _value(values: dict[str, Any], block: str) -> dict[str, Any]:
 
 
 def draft_from_view(
-    view: dict[str, Any], user: str, client: WebClient
+    view: dict[str, Any],
+    user: str,
+    client: WebClient,
+    *,
+    files_url: str = FILES_URL,
+    max_bytes: int = MAX_FILE_BYTES,
 ) -> tuple[Draft | None, dict[str, str]]:
     meta = json.loads(view.get("private_metadata") or "{}")
     action = meta.get("action")
@@ -202,7 +254,8 @@ def draft_from_view(
     errors: dict[str, str] = {}
     for uploaded in _value(values, "file").get("files") or []:
         try:
-            file_ids.extend(read_id_file(download(client, uploaded["id"])))
+            data = download(client, uploaded["id"], files_url=files_url, max_bytes=max_bytes)
+            file_ids.extend(read_id_file(data))
         except FileProblem as exc:
             errors["file"] = str(exc)
     reason = (_value(values, "reason").get("selected_option") or {}).get("value")
@@ -237,6 +290,26 @@ def _tell(client: WebClient, body: dict[str, Any], text: str, channel: str | Non
         log.warning("could not tell the user", extra={"error": exc.response.get("error")})
 
 
+def conflict_errors(client: WebClient, draft: Draft, conflict: OpenRequestConflict) -> dict[str, str]:
+    """The modal's inline error for accounts already asked for: on the field they came from,
+    naming each open request with a link to its card (inline errors are plain text)."""
+    links: dict[int, str] = {}
+    for request in conflict.requests[:3]:
+        if request.card is None:
+            continue
+        try:
+            links[request.request_id] = client.chat_getPermalink(
+                channel=request.card.channel, message_ts=request.card.ts
+            )["permalink"]
+        except SlackApiError:
+            log.warning("no permalink for a conflicting card", extra={"request": request.ref})
+    typed = set(split_ids(draft.accounts_text))
+    field = (
+        "accounts" if any(c.account_id in typed for c in conflict.conflicts) or not draft.file_ids else "file"
+    )
+    return {field: conflict.text(links)}
+
+
 def _request_id(body: dict[str, Any]) -> int | None:
     try:
         return int(body["actions"][0]["value"])
@@ -264,6 +337,7 @@ def register(app: App, ctx: AppContext) -> None:
     approver = require(ctx.roles, Role.approver)
     config = ctx.config.enforcement
     enforcer = ctx.enforcer
+    files_url, max_bytes = ctx.settings.slack_files_url, max_file_bytes(config.bulk_max)
 
     def opener(action: str) -> Any:
         def open_modal(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
@@ -283,14 +357,20 @@ def register(app: App, ctx: AppContext) -> None:
     @app.view(blocks.REQUEST_CALLBACK, middleware=[analyst])
     @timed("view:enforcement_request")
     def submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
-        draft, errors = draft_from_view(view, body["user"]["id"], client)
+        draft, errors = draft_from_view(
+            view, body["user"]["id"], client, files_url=files_url, max_bytes=max_bytes
+        )
         checked = check_draft(draft, config) if draft is not None else None
         if checked is not None:
             errors = {**checked.errors, **errors}
         if errors or checked is None:
             ack(response_action="errors", errors=errors)
             return
-        enforcer.create(checked)  # written (and its card queued) before the modal closes
+        try:
+            enforcer.create(checked)  # written (and its card queued) before the modal closes
+        except OpenRequestConflict as exc:
+            ack(response_action="errors", errors=conflict_errors(client, checked.draft, exc))
+            return
         ack()
 
     @app.action(blocks.APPROVE_ACTION, middleware=[approver])
@@ -348,7 +428,7 @@ def register(app: App, ctx: AppContext) -> None:
             _tell(client, body, "Manual execution is recorded from the engineering channel's hand-off only.")
             return
         try:
-            count = enforcer.mark_manual_done(request_id, user)
+            count = enforcer.mark_manual_done(request_id, user, is_engineer=ctx.roles.is_engineer(user))
         except Refused as exc:
             _tell(client, body, str(exc))
             return

@@ -23,6 +23,7 @@ from sqlalchemy import (
     func,
     or_,
     select,
+    text,
     update,
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -31,12 +32,17 @@ from store.base import Base, JSONType, UTCDateTime
 
 # Request statuses.
 PENDING_APPROVAL, APPROVED, REJECTED, COMPLETED = "pending_approval", "approved", "rejected", "completed"
+EXPIRED = "expired"  # nobody approved it within enforcement.request_ttl
 # Action statuses. OUTSTANDING ones keep their request open.
 AWAITING_APPROVAL, PENDING, RUNNING = "awaiting_approval", "pending", "running"
 DONE, ALREADY, FAILED, RETRYABLE = "done", "already_in_state", "failed", "failed_retryable"
 MANUAL, CANCELLED = "awaiting_manual", "cancelled"
 OUTSTANDING = (PENDING, RUNNING, MANUAL)
 EXECUTED = (DONE, ALREADY)
+# An account's action that is still asked for, approved or under way: at most one per account
+# and action (the partial unique index below), so two open requests can never race their calls.
+OPEN_ACTION = (AWAITING_APPROVAL, *OUTSTANDING)
+_OPEN_ACTION_SQL = text("status IN ('awaiting_approval', 'pending', 'running', 'awaiting_manual')")
 
 
 class EnforcementRequest(Base):
@@ -89,6 +95,14 @@ class EnforcementAction(Base):
     __table_args__ = (
         UniqueConstraint("request_id", "account_id"),
         Index("ix_enforcement_actions_due", "status", "next_attempt_at"),
+        Index(
+            "uq_enforcement_actions_open",
+            "account_id",
+            "action",
+            unique=True,
+            sqlite_where=_OPEN_ACTION_SQL,
+            postgresql_where=_OPEN_ACTION_SQL,
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

@@ -48,6 +48,7 @@ LEAD, LEAD_2 = "U0LEAD001", "U0LEAD002"
 ADMIN = "U0ADM0001"
 GROUP_ANALYST = "U0GRP0001"  # an analyst only through the S0TNS0001 user group
 OUTSIDER = "U0CX00001"  # a CX agent: posts escalations, holds no Vigil role
+ENGINEER = "U0ENG0001"  # a platform engineer: records manual hand-offs (roles.engineers)
 ESCALATIONS, APPROVALS, DIGEST, ALERTS, ENGINEERING = (
     "C0ESC0001",
     "C0APR0001",
@@ -71,6 +72,7 @@ def config_data() -> dict[str, Any]:
             "analysts": [ANALYST, ANALYST_2, "S0TNS0001"],
             "approvers": [LEAD, LEAD_2],
             "admins": [ADMIN],
+            "engineers": [ENGINEER],
         },
         "reactions": {"claim": "eyes", "resolve": "white_check_mark", "escalate": "rotating_light"},
         "sla": {"P1": "1h", "P2": "4h", "P3": "24h", "P4": "72h"},
@@ -189,6 +191,7 @@ def settings(fake_slack: FakeSlack) -> Settings:
         slack_bot_token=BOT_TOKEN,
         slack_signing_secret=SIGNING_SECRET,
         slack_api_url=fake_slack.api_url,
+        slack_files_url=f"{fake_slack.base_url}/",  # the only host the bot token may go to
         vigil_database_url="sqlite:///unused.db",
         vigil_enforcement_url=None,
     )

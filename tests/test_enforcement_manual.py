@@ -1,11 +1,14 @@
 """Manual mode: no enforcement API connected. Approved actions go to Engineering, and Vigil
-never claims to have suspended anyone."""
+never claims to have suspended anyone. Only an engineer (or an admin) who did not ask for it
+records that they were executed."""
 
 from __future__ import annotations
 
 import json
 
-from tests.conftest import ANALYST, APPROVALS, ENGINEERING, Vigil
+import pytest
+
+from tests.conftest import ADMIN, ANALYST, ANALYST_2, APPROVALS, ENGINEERING, LEAD, Vigil, config_data
 from tests.harness.enforcement_steps import (
     ENGINEER,
     actions,
@@ -17,6 +20,7 @@ from tests.harness.enforcement_steps import (
     in_thread,
     request_row,
 )
+from workflows.config import ConfigError, parse_config
 
 
 def hand_off(vigil: Vigil) -> dict:
@@ -74,3 +78,39 @@ def test_a_large_hand_off_attaches_the_full_list(vigil: Vigil) -> None:
     assert "and 15 more" in json.dumps(hand_off(vigil)["blocks"])
     uploaded = vigil.slack.wait_for("file.upload")[0]["body"].decode()
     assert uploaded.splitlines() == ["account_id", *accounts]
+
+
+def test_only_an_engineer_or_admin_who_did_not_ask_marks_the_hand_off_done(vigil: Vigil) -> None:
+    ask(vigil, accounts="acct_1 acct_2", user=ADMIN)  # an admin may ask, as an analyst
+    approve_and_wait(vigil, user=LEAD)
+    vigil.slack.wait_for("chat.postMessage", where=lambda c: c.get("channel") == ENGINEERING)
+
+    def press(user: str) -> None:
+        vigil.send.block_action("enforcement_manual_done", "1", user=user, channel=ENGINEERING)
+
+    press(ADMIN)  # the requester, though an admin
+    ephemerals_to(vigil, ADMIN, "so someone else records that it was executed")
+    for bystander in (ANALYST_2, LEAD):  # in the channel, but no engineer (approvers neither)
+        press(bystander)
+        ephemerals_to(vigil, bystander, "Only Vigil engineers (`roles.engineers`) or admins")
+    assert {a.status for a in actions(vigil).values()} == {"awaiting_manual"}
+    assert "enforcement.manual_done" not in audit_actions(vigil)
+
+    press(ENGINEER)
+    in_thread(vigil, f"<@{ENGINEER}> recorded 2 account(s)")
+    assert {(a.status, a.executed_by) for a in actions(vigil).values()} == {("done", ENGINEER)}
+
+
+def test_an_admin_who_did_not_ask_may_record_it_too(vigil: Vigil) -> None:
+    ask(vigil, accounts="acct_1")
+    approve_and_wait(vigil)
+    vigil.send.block_action("enforcement_manual_done", "1", user=ADMIN, channel=ENGINEERING)
+    in_thread(vigil, f"<@{ADMIN}> recorded 1 account(s)")
+    assert request_row(vigil).status == "completed"
+
+
+def test_roles_engineers_takes_slack_ids_and_defaults_to_nobody() -> None:
+    assert parse_config({**config_data(), "roles": {}}).roles.engineers == []
+    bad = {**config_data(), "roles": {"engineers": ["bob"]}}
+    with pytest.raises(ConfigError, match=r"roles\.engineers\.0: 'bob' is not a Slack user id"):
+        parse_config(bad)

@@ -101,6 +101,9 @@ class Roles(_Strict):
     analysts: list[PrincipalId] = Field(default_factory=list)
     approvers: list[PrincipalId] = Field(default_factory=list)
     admins: list[PrincipalId] = Field(default_factory=list)
+    # Who may record a manual hand-off as executed (admins always may). Outside the
+    # analyst < approver < admin ladder: executing by hand is another team's job.
+    engineers: list[PrincipalId] = Field(default_factory=list)
 
 
 class Reactions(_Strict):
@@ -160,6 +163,8 @@ class Enforcement(_Strict):
     bulk_max: int = Field(default=10_000, ge=1, le=1_000_000)
     concurrency: int = Field(default=16, ge=1, le=512)
     second_approval_over: int = Field(default=1000, ge=1)
+    # A request nobody approved within this long expires: approving it later is refused.
+    request_ttl: Duration = timedelta(hours=72)
     account_id_pattern: str = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$"
     reason_codes: list[str] = Field(
         default_factory=lambda: [
@@ -342,6 +347,9 @@ class Settings(BaseSettings):
     slack_signing_secret: SecretStr | None = None
     slack_app_token: SecretStr | None = None
     slack_api_url: str = "https://slack.com/api/"
+    # The only origin the bot token is sent to for downloads (files people upload in a modal).
+    # Tests point it at their fake Slack; production never needs to set it.
+    slack_files_url: str = "https://files.slack.com/"
     vigil_database_url: str = "sqlite:///vigil.db"
     vigil_config: Path = Path("vigil.yaml")
     vigil_enforcement_url: str | None = None

@@ -29,8 +29,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol
 
-from sqlalchemy import exists, func, insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import exists, func, insert, select, true, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, aliased
 
 from store import enforcement as ledger
 from store.base import insert_ignore
@@ -43,8 +44,10 @@ from store.enforcement import (
     COMPLETED,
     DONE,
     EXECUTED,
+    EXPIRED,
     FAILED,
     MANUAL,
+    OPEN_ACTION,
     PENDING,
     PENDING_APPROVAL,
     REJECTED,
@@ -59,6 +62,7 @@ from store.escalations import Case, CaseEvent, parse_case_ref
 from workflows import audit
 from workflows.clock import Clock
 from workflows.config import Enforcement as EnforcementConfig
+from workflows.config import format_duration
 from workflows.jobs import JobRunner, PermanentJobError, enqueue
 from workflows.metrics import (
     ENFORCEMENT_ACTIONS,
@@ -183,6 +187,7 @@ class Draft:
     root_cause: str = ""
     source: str = "slack"
     origin_channel: str | None = None
+    cli_user: str | None = None  # the OS user who ran `vigil enforcement request` (audited)
 
 
 @dataclass(frozen=True)
@@ -240,6 +245,124 @@ def check_draft(draft: Draft, config: EnforcementConfig) -> Checked:
 
 class Refused(Exception):
     """A decision that cannot be taken; the message is for the person who tried."""
+
+
+class Expired(Refused):
+    """The request waited longer than ``enforcement.request_ttl``: nobody may approve it now."""
+
+
+def _expired_text(ref: str, ttl: timedelta) -> str:
+    return (
+        f"{ref} expired: nobody approved it within {format_duration(ttl)} (enforcement.request_ttl). "
+        "Nothing was executed; ask again if it is still needed."
+    )
+
+
+# --- open requests on an account ------------------------------------------------------------------
+REQUEST_STATUS_TEXT = {
+    PENDING_APPROVAL: "waiting for approval",
+    APPROVED: "approved, executing",
+    REJECTED: "rejected",
+    COMPLETED: "completed",
+    EXPIRED: "expired",
+}
+
+
+def request_state(status: str, manual: bool = False) -> str:
+    if status == APPROVED and manual:
+        return "approved, awaiting manual execution"
+    return REQUEST_STATUS_TEXT.get(status, status)
+
+
+@dataclass(frozen=True)
+class OpenAction:
+    """An account's action in a request that is still open (asked for, approved, under way)."""
+
+    account_id: str
+    request_id: int
+    action: str
+    request_status: str
+    manual: bool = False
+    card: MessageRef | None = None
+
+    @property
+    def ref(self) -> str:
+        return request_ref(self.request_id)
+
+    @property
+    def state(self) -> str:
+        return request_state(self.request_status, self.manual)
+
+
+def open_actions_on(session: Session, accounts: list[str], action: str | None = None) -> list[OpenAction]:
+    """The open actions on these accounts (of ``action`` only, when given), oldest first."""
+    found: list[OpenAction] = []
+    for start in range(0, len(accounts), 500):
+        query = (
+            select(
+                EnforcementAction.account_id,
+                EnforcementAction.request_id,
+                EnforcementAction.action,
+                EnforcementRequest.status,
+                EnforcementRequest.manual,
+                EnforcementRequest.card_channel,
+                EnforcementRequest.card_ts,
+            )
+            .join(EnforcementRequest, EnforcementRequest.id == EnforcementAction.request_id)
+            .where(
+                EnforcementAction.account_id.in_(accounts[start : start + 500]),
+                EnforcementAction.status.in_(OPEN_ACTION),
+            )
+            .order_by(EnforcementAction.id)
+        )
+        if action is not None:
+            query = query.where(EnforcementAction.action == action)
+        for account, rid, act, status, manual, channel, ts in session.execute(query):
+            card = MessageRef(channel, ts) if channel and ts else None
+            found.append(OpenAction(account, rid, act, status, bool(manual), card))
+    return found
+
+
+class OpenRequestConflict(Refused):
+    """Accounts that already have an open request for the same action: refused, naming them."""
+
+    def __init__(self, action: str, conflicts: list[OpenAction]) -> None:
+        self.action = action
+        self.conflicts = conflicts
+        super().__init__(self.text())
+
+    @property
+    def requests(self) -> list[OpenAction]:
+        """One entry per open request named, in the order they were asked."""
+        seen: dict[int, OpenAction] = {}
+        for conflict in self.conflicts:
+            seen.setdefault(conflict.request_id, conflict)
+        return list(seen.values())
+
+    def text(self, links: dict[int, str] | None = None) -> str:
+        """What to tell the person; ``links`` (request id → URL) makes each request findable."""
+        links = links or {}
+
+        def named(rid: int) -> str:
+            link = links.get(rid)
+            return f"{request_ref(rid)} ({link})" if link else request_ref(rid)
+
+        if len(self.conflicts) == 1:
+            only = self.conflicts[0]
+            return (
+                f"{only.account_id} already has an open {self.action} request: {named(only.request_id)}, "
+                f"{only.state}. Nothing was created; follow that request instead of asking again."
+            )
+        shown = ", ".join(f"{c.account_id} ({c.ref})" for c in self.conflicts[:5])
+        more = f" and {len(self.conflicts) - 5:,} more" if len(self.conflicts) > 5 else ""
+        requests = self.requests
+        listed = "; ".join(f"{named(r.request_id)}, {r.state}" for r in requests[:3])
+        if len(requests) > 3:
+            listed += f"; and {len(requests) - 3} more request(s)"
+        return (
+            f"{len(self.conflicts):,} accounts already have an open {self.action} request: "
+            f"{shown}{more}. Open: {listed}. Nothing was created; remove those accounts and submit again."
+        )
 
 
 def _timeline(
@@ -306,6 +429,10 @@ def create_request(session: Session, clock: Clock, config: EnforcementConfig, ch
     if not checked.ok:
         raise ValueError(f"cannot create a request with errors: {checked.errors}")
     draft, now = checked.draft, clock.now()
+    clashes = open_actions_on(session, checked.accounts, draft.action)
+    if clashes:
+        ENFORCEMENT_REFUSALS.labels(reason="already_open").inc()
+        raise OpenRequestConflict(draft.action, clashes)
     checklist = None
     if draft.action == "reinstate":
         checklist = {key: key in draft.checklist for key in REINSTATE_CHECKS} | {
@@ -367,6 +494,8 @@ def create_request(session: Session, clock: Clock, config: EnforcementConfig, ch
         "reverses_request_id": request.reverses_request_id,
         "source": draft.source,
     }
+    if draft.cli_user:
+        data["cli_user"] = draft.cli_user
     _timeline(session, request, now, draft.requester, "requested", data)
     audit.record(
         session,
@@ -411,6 +540,9 @@ class RequestView:
     created_at: datetime
     recommendations: list[dict[str, Any]] = field(default_factory=list)
     second_review: str | None = None
+    # Other open requests on the same accounts (a reinstatement while the suspension is still
+    # open): shown to approvers before anyone approves. Only read while this one is pending.
+    conflicts: list[Conflict] = field(default_factory=list)
 
     @property
     def ref(self) -> str:
@@ -428,6 +560,61 @@ class RequestView:
 
     def count(self, *statuses: str) -> int:
         return sum(self.counts.get(s, 0) for s in statuses)
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """Another open request that touches some of a request's accounts."""
+
+    request_id: int
+    action: str
+    state: str
+    accounts: int
+    sample: list[str]
+
+    @property
+    def ref(self) -> str:
+        return request_ref(self.request_id)
+
+
+def conflicts_of(session: Session, request_id: int, sample: int = 5) -> list[Conflict]:
+    """Open requests, other than this one, with an open action on any of its accounts."""
+    mine, other = aliased(EnforcementAction), aliased(EnforcementAction)
+    overlap = (
+        select(other.request_id, other.account_id)
+        .join(mine, (mine.account_id == other.account_id) & (mine.request_id == request_id))
+        .where(other.request_id != request_id, other.status.in_(OPEN_ACTION))
+        .subquery()
+    )
+    rows = session.execute(
+        select(
+            overlap.c.request_id,
+            EnforcementRequest.action,
+            EnforcementRequest.status,
+            EnforcementRequest.manual,
+            func.count(),
+        )
+        .join(EnforcementRequest, EnforcementRequest.id == overlap.c.request_id)
+        .group_by(
+            overlap.c.request_id,
+            EnforcementRequest.action,
+            EnforcementRequest.status,
+            EnforcementRequest.manual,
+        )
+        .order_by(overlap.c.request_id)
+    ).all()
+    conflicts = []
+    for rid, action, status, manual, count in rows:
+        accounts = list(
+            session.scalars(
+                select(overlap.c.account_id)
+                .where(overlap.c.request_id == rid)
+                .order_by(overlap.c.account_id)
+                .limit(sample)
+            )
+        )
+        conflicts.append(Conflict(rid, action, request_state(status, bool(manual)), int(count), accounts))
+    return conflicts
 
 
 def approvers_of(session: Session, request_id: int) -> list[str]:
@@ -484,6 +671,7 @@ def load_view(session: Session, request_id: int) -> RequestView | None:
         created_at=request.created_at,
         recommendations=list(request.recommendations or []),
         second_review=request.second_review,
+        conflicts=conflicts_of(session, request_id) if request.status == PENDING_APPROVAL else [],
     )
 
 
@@ -544,18 +732,33 @@ def _explain_decided(session: Session, request: EnforcementRequest, user: str) -
             f"You already approved {request.ref}; it needs another approver "
             "(someone other than you and the requester) or an admin."
         )
+    if request.status == EXPIRED:
+        return f"{request.ref} expired: nobody approved it in time. Nothing was executed or changed."
     by = f" by <@{request.decided_by}>" if request.decided_by else ""
     word = "rejected" if request.status == REJECTED else "approved"
     return f"{request.ref} was already {word}{by}. Nothing changed."
 
 
+def _is_stale(request: EnforcementRequest, now: datetime, ttl: timedelta) -> bool:
+    """Pending and as old as ``ttl`` or older: the boundary expire_requests uses too."""
+    return request.status == PENDING_APPROVAL and request.created_at <= now - ttl
+
+
 def approve(
-    session: Session, clock: Clock, request_id: int, approver: str, *, is_admin: bool, manual: bool
+    session: Session,
+    clock: Clock,
+    request_id: int,
+    approver: str,
+    *,
+    is_admin: bool,
+    manual: bool,
+    ttl: timedelta | None = None,
 ) -> Decision:
     """Record one approval; the one that completes the request releases its actions.
 
-    Decided by a conditional UPDATE: only a pending request, never by its requester, never
-    twice by the same person. Raises Refused (and changes nothing) otherwise.
+    Decided by a conditional UPDATE: only a pending request younger than ``ttl``, never by its
+    requester, never twice by the same person. Raises Refused (and changes nothing) otherwise;
+    Expired when the request is too old (the caller expires it, in its own unit of work).
     """
     now = clock.now()
     request = session.get(EnforcementRequest, request_id)
@@ -569,14 +772,16 @@ def approve(
         EnforcementApproval.approver == approver,
         EnforcementApproval.decision == "approve",
     )
-    # The decision itself: one statement that only a pending request, someone other than the
-    # requester, and a person who has not approved it yet can pass.
+    # The decision itself: one statement that only a pending request still within its time,
+    # someone other than the requester, and a person who has not approved it yet can pass.
+    fresh = EnforcementRequest.created_at > now - ttl if ttl is not None else true()
     result = session.execute(
         update(EnforcementRequest)
         .where(
             EnforcementRequest.id == request_id,
             EnforcementRequest.status == PENDING_APPROVAL,
             EnforcementRequest.requester != approver,
+            fresh,
             ~already,
         )
         .values(approvals_count=EnforcementRequest.approvals_count + 1, updated_at=now)
@@ -585,6 +790,9 @@ def approve(
     ).first()
     if result is None:
         session.refresh(request)
+        if ttl is not None and _is_stale(request, now, ttl):
+            ENFORCEMENT_REFUSALS.labels(reason="expired").inc()
+            raise Expired(_expired_text(request.ref, ttl))
         ENFORCEMENT_REFUSALS.labels(reason="already_decided").inc()
         raise Refused(_explain_decided(session, request, approver))
     if not insert_ignore(
@@ -633,7 +841,15 @@ def approve(
     return Decision(request_id, final, status, 0 if final else request.approvals_needed - count)
 
 
-def reject(session: Session, clock: Clock, request_id: int, approver: str, reason: str) -> Decision:
+def reject(
+    session: Session,
+    clock: Clock,
+    request_id: int,
+    approver: str,
+    reason: str,
+    *,
+    ttl: timedelta | None = None,
+) -> Decision:
     now = clock.now()
     reason = reason.strip()
     if not reason:
@@ -644,6 +860,8 @@ def reject(session: Session, clock: Clock, request_id: int, approver: str, reaso
     if request.requester == approver:
         ENFORCEMENT_REFUSALS.labels(reason="own_request").inc()
         raise Refused(f"You asked for {request.ref}; another approver decides it (four-eyes).")
+    if ttl is not None and _is_stale(request, now, ttl):
+        raise Expired(_expired_text(request.ref, ttl))  # it expires: nothing left to reject
     result = session.execute(
         update(EnforcementRequest)
         .where(
@@ -684,24 +902,93 @@ def reject(session: Session, clock: Clock, request_id: int, approver: str, reaso
     return Decision(request_id, True, REJECTED, 0)
 
 
-def check_can_decide(session: Session, request_id: int, user: str) -> None:
+def check_can_decide(
+    session: Session, request_id: int, user: str, *, now: datetime | None = None, ttl: timedelta | None = None
+) -> None:
     """The same rules as approve/reject, read-only: to refuse before opening a modal."""
     request = session.get(EnforcementRequest, request_id)
     if request is None:
         raise Refused(f"{request_ref(request_id)} does not exist.")
     if request.requester == user:
         raise Refused(f"You asked for {request.ref}; another approver decides it (four-eyes).")
+    if now is not None and ttl is not None and _is_stale(request, now, ttl):
+        raise Expired(_expired_text(request.ref, ttl))
     if request.status != PENDING_APPROVAL:
         raise Refused(_explain_decided(session, request, user))
 
 
+def expire_requests(
+    session: Session, clock: Clock, ttl: timedelta, request_id: int | None = None
+) -> list[int]:
+    """Expire pending requests older than ``ttl`` (or just ``request_id``); return their ids.
+
+    One conditional UPDATE decides, so an approval racing it either lands first (and the
+    request is approved) or finds the request expired. Their actions are cancelled, so
+    nothing of them can ever execute.
+    """
+    now = clock.now()
+    stmt = update(EnforcementRequest).where(
+        EnforcementRequest.status == PENDING_APPROVAL, EnforcementRequest.created_at <= now - ttl
+    )
+    if request_id is not None:
+        stmt = stmt.where(EnforcementRequest.id == request_id)
+    expired = list(
+        session.scalars(
+            stmt.values(status=EXPIRED, updated_at=now)
+            .returning(EnforcementRequest.id)
+            .execution_options(synchronize_session=False)
+        )
+    )
+    for rid in sorted(expired):
+        cancelled = session.execute(
+            update(EnforcementAction)
+            .where(EnforcementAction.request_id == rid, EnforcementAction.status == AWAITING_APPROVAL)
+            .values(status=CANCELLED, updated_at=now, finished_at=now)
+        ).rowcount  # type: ignore[attr-defined]
+        request = session.get(EnforcementRequest, rid)
+        assert request is not None
+        session.refresh(request)
+        data = {
+            "ttl": format_duration(ttl),
+            "requested_at": request.created_at.isoformat(),
+            "cancelled": cancelled,
+        }
+        _timeline(session, request, now, "vigil", "expired", data)
+        audit.record(
+            session,
+            at=now,
+            actor="vigil",
+            action="enforcement.expired",
+            subject_type="enforcement_request",
+            subject_id=request.ref,
+            data=data,
+        )
+        ENFORCEMENT_DECISIONS.labels(decision="expired").inc()
+    return sorted(expired)
+
+
 # --- manual mode and retries ------------------------------------------------------------------------
-def mark_manual_done(session: Session, clock: Clock, request_id: int, engineer: str) -> int:
-    """Engineering executed the hand-off by hand: record it (audited) and close the request."""
+def mark_manual_done(
+    session: Session, clock: Clock, request_id: int, engineer: str, *, is_engineer: bool
+) -> int:
+    """Engineering executed the hand-off by hand: record it (audited) and close the request.
+
+    Only an engineer (``roles.engineers``) or an admin records it, and never the requester:
+    recording execution is the last step of four-eyes, not a way around it.
+    """
     now = clock.now()
     request = session.get(EnforcementRequest, request_id)
     if request is None:
         raise Refused(f"{request_ref(request_id)} does not exist.")
+    if request.requester == engineer:
+        ENFORCEMENT_REFUSALS.labels(reason="own_request").inc()
+        raise Refused(f"You asked for {request.ref}, so someone else records that it was executed.")
+    if not is_engineer:
+        ENFORCEMENT_REFUSALS.labels(reason="not_engineer").inc()
+        raise Refused(
+            "Only Vigil engineers (`roles.engineers`) or admins record manual execution. "
+            "Ask a T&S admin to add you to `roles.engineers` in Vigil's config."
+        )
     accounts = list(
         session.scalars(
             select(EnforcementAction.account_id).where(
@@ -741,11 +1028,21 @@ def retry_failed(session: Session, clock: Clock, request_id: int | None, actor: 
     query = select(EnforcementAction.request_id, func.count()).where(EnforcementAction.status == RETRYABLE)
     if request_id is not None:
         query = query.where(EnforcementAction.request_id == request_id)
-    counts = {rid: int(n) for rid, n in session.execute(query.group_by(EnforcementAction.request_id))}
-    for rid, n in counts.items():
-        session.execute(
+    candidates = [rid for rid, _n in session.execute(query.group_by(EnforcementAction.request_id))]
+    # An account asked for again since (a newer open request for the same action) is that
+    # request's now: reopening this one would break "one open action per account and action".
+    other = aliased(EnforcementAction)
+    taken = exists().where(
+        other.account_id == EnforcementAction.account_id,
+        other.action == EnforcementAction.action,
+        other.status.in_(OPEN_ACTION),
+        other.id != EnforcementAction.id,
+    )
+    counts: dict[int, int] = {}
+    for rid in candidates:
+        n = session.execute(
             update(EnforcementAction)
-            .where(EnforcementAction.request_id == rid, EnforcementAction.status == RETRYABLE)
+            .where(EnforcementAction.request_id == rid, EnforcementAction.status == RETRYABLE, ~taken)
             .values(
                 status=PENDING,
                 first_attempt_at=None,
@@ -753,7 +1050,11 @@ def retry_failed(session: Session, clock: Clock, request_id: int | None, actor: 
                 finished_at=None,
                 updated_at=now,
             )
-        )
+            .execution_options(synchronize_session=False)
+        ).rowcount  # type: ignore[attr-defined]
+        if not n:
+            continue
+        counts[rid] = int(n)
         request = session.get(EnforcementRequest, rid)
         assert request is not None
         request.status = APPROVED
@@ -819,10 +1120,20 @@ class HistoryEntry:
     finished_at: datetime | None
     executed_by: str | None
     reverses_request_id: int | None
+    manual: bool = False
 
     @property
     def ref(self) -> str:
         return request_ref(self.request_id)
+
+    @property
+    def open(self) -> bool:
+        return self.status in OPEN_ACTION
+
+    @property
+    def state(self) -> str:
+        """The request's state, in words."""
+        return request_state(self.request_status, self.manual)
 
 
 def account_history(session: Session, account_id: str, limit: int = 25) -> list[HistoryEntry]:
@@ -859,6 +1170,36 @@ def account_history(session: Session, account_id: str, limit: int = 25) -> list[
             )
         )
     return entries
+
+
+def open_requests_of(session: Session, account_id: str) -> list[HistoryEntry]:
+    """The account's actions in requests still open (waiting for approval, approved, executing),
+    newest first: what an analyst must see before asking again."""
+    rows = session.execute(
+        select(EnforcementAction, EnforcementRequest)
+        .join(EnforcementRequest, EnforcementRequest.id == EnforcementAction.request_id)
+        .where(EnforcementAction.account_id == account_id, EnforcementAction.status.in_(OPEN_ACTION))
+        .order_by(EnforcementAction.id.desc())
+    ).all()
+    return [
+        HistoryEntry(
+            request_id=request.id,
+            action=action.action,
+            status=action.status,
+            request_status=request.status,
+            reason_code=request.reason_code,
+            requester=request.requester,
+            approvers=approvers_of(session, request.id),
+            result_code=action.result_code,
+            error=action.error,
+            requested_at=request.created_at,
+            finished_at=action.finished_at,
+            executed_by=action.executed_by,
+            reverses_request_id=None,
+            manual=request.manual,
+        )
+        for action, request in rows
+    ]
 
 
 def list_requests(session: Session, status: str | None = None, limit: int = 50) -> list[RequestView]:
@@ -1039,6 +1380,7 @@ class ReversedSuspensionLabels:
 
 
 JOB_ANNOUNCE = "enforcement.announce"
+JOB_CARD = "enforcement.card"  # bring a card up to date (expired, a conflicting request appeared)
 JOB_PRECHECK = "enforcement.precheck"
 JOB_RESULTS = "enforcement.results"
 JOB_SUMMARY = "enforcement.summary"
@@ -1080,6 +1422,7 @@ class Enforcer:
             jobs.register(JOB_PRECHECK, lambda p: self.precheck(int(p["request_id"])))
             jobs.register(JOB_RESULTS, self._results_job)
             jobs.register(JOB_SUMMARY, self._summary_job)
+            jobs.register(JOB_CARD, self._card_job)
         self.notifier = notifier
         self.gateway = gateway
         self.options = options or EnforcerOptions()
@@ -1103,19 +1446,86 @@ class Enforcer:
 
     def create(self, checked: Checked) -> int:
         """Write the request (one unit of work) and queue its announcement in the same one:
-        a Slack outage or a restart delays the approval card, never loses it."""
-        with self.db.transaction() as session:
-            request_id = create_request(session, self.clock, self.config, checked)
-            if self.rules is not None:
-                request = session.get(EnforcementRequest, request_id)
-                assert request is not None
-                self.rules.apply(session, request)
-            if self.jobs is not None:
-                payload = {"request_id": request_id, "duplicates": checked.duplicates[:50]}
-                enqueue(session, self.clock, JOB_ANNOUNCE, payload, key=f"enforcement-announce:{request_id}")
+        a Slack outage or a restart delays the approval card, never loses it.
+
+        Raises OpenRequestConflict when an account already has an open request for the same
+        action, also when a concurrent request won the race (the database's unique index).
+        """
+        try:
+            with self.db.transaction() as session:
+                request_id = create_request(session, self.clock, self.config, checked)
+                if self.rules is not None:
+                    request = session.get(EnforcementRequest, request_id)
+                    assert request is not None
+                    self.rules.apply(session, request)
+                if self.jobs is not None:
+                    payload = {"request_id": request_id, "duplicates": checked.duplicates[:50]}
+                    enqueue(
+                        session, self.clock, JOB_ANNOUNCE, payload, key=f"enforcement-announce:{request_id}"
+                    )
+                # Open requests of the other action on these accounts show this one on their cards.
+                self._queue_others(session, request_id, "conflict")
+        except IntegrityError:
+            with self.db.read() as session:
+                clashes = open_actions_on(session, checked.accounts, checked.draft.action)
+            if not clashes:
+                raise
+            ENFORCEMENT_REFUSALS.labels(reason="already_open").inc()
+            raise OpenRequestConflict(checked.draft.action, clashes) from None
         if self.jobs is not None:
             self.jobs.wake()
         return request_id
+
+    def _queue_card(self, session: Session, request_id: int, why: str) -> None:
+        """Update a card from the jobs table, queued with the change it shows: a Slack outage
+        or a restart delays the update, never loses it."""
+        if self.jobs is not None:
+            enqueue(
+                session,
+                self.clock,
+                JOB_CARD,
+                {"request_id": request_id},
+                key=f"enforcement-card:{request_id}:{why}",
+            )
+
+    def _queue_others(self, session: Session, request_id: int, why: str) -> list[int]:
+        """Cards of the other open requests on this one's accounts name it and its state:
+        queue their update (it was asked, decided or expired). Returns their ids."""
+        others = sorted({c.request_id for c in conflicts_of(session, request_id)})
+        for other in others:
+            self._queue_card(session, other, f"{why}:{request_id}")
+        return others
+
+    def _cards_changed(self, request_ids: Iterable[int]) -> None:
+        """After the commit: the job worker updates queued cards; without one, do it here."""
+        ids = sorted(set(request_ids))
+        if self.jobs is not None:
+            if ids:
+                self.jobs.wake()
+            return
+        for rid in ids:
+            self._refresh_card(rid)
+
+    def _card_job(self, payload: dict[str, Any]) -> None:
+        view = self.view(int(payload["request_id"]))
+        if view is None:
+            raise PermanentJobError(f"{request_ref(int(payload['request_id']))} does not exist")
+        if view.card is not None:  # not posted yet: the announcement posts it as it is now
+            self.notifier.update_card(view)  # raises: the job retries it
+
+    def expire_due(self, request_id: int | None = None) -> list[int]:
+        """The scheduled tick (and an approval that finds its request too old): expire pending
+        requests older than ``enforcement.request_ttl`` and queue their cards' update."""
+        touched: list[int] = []
+        with self.db.transaction() as session:
+            expired = expire_requests(session, self.clock, self.config.request_ttl, request_id)
+            for rid in expired:
+                self._queue_card(session, rid, "expired")
+                touched += [rid, *self._queue_others(session, rid, "expired")]
+        if expired:
+            log.info("enforcement requests expired", extra={"requests": [request_ref(r) for r in expired]})
+        self._cards_changed(touched)
+        return expired
 
     def announce(self, request_id: int, duplicates: list[str]) -> RequestView:
         """Put the request in front of approvers, tell the requester where, and queue the bulk
@@ -1151,8 +1561,12 @@ class Enforcer:
         return self.create(checked)
 
     def check_can_decide(self, request_id: int, user: str) -> None:
-        with self.db.read() as session:
-            check_can_decide(session, request_id, user)
+        try:
+            with self.db.read() as session:
+                check_can_decide(session, request_id, user, now=self.clock.now(), ttl=self.config.request_ttl)
+        except Expired:
+            self.expire_due(request_id)
+            raise
 
     def precheck(self, request_id: int) -> dict[str, Any] | None:
         """Ask the API what it knows of each account (already in the target state, unknown)."""
@@ -1191,10 +1605,22 @@ class Enforcer:
         return result
 
     def approve(self, request_id: int, approver: str, *, is_admin: bool) -> Decision:
-        with self.db.transaction() as session:
-            decision = approve(
-                session, self.clock, request_id, approver, is_admin=is_admin, manual=self.manual
-            )
+        try:
+            with self.db.transaction() as session:
+                decision = approve(
+                    session,
+                    self.clock,
+                    request_id,
+                    approver,
+                    is_admin=is_admin,
+                    manual=self.manual,
+                    ttl=self.config.request_ttl,
+                )
+                others = self._queue_others(session, request_id, "approved") if decision.final else []
+        except Expired:
+            self.expire_due(request_id)  # on access: the card says so now, not at the next tick
+            raise
+        self._cards_changed(others)
         view = self.view(request_id)
         assert view is not None
         self._safely(self.notifier.update_card, view)
@@ -1209,17 +1635,25 @@ class Enforcer:
         return decision
 
     def reject(self, request_id: int, approver: str, reason: str) -> Decision:
-        with self.db.transaction() as session:
-            decision = reject(session, self.clock, request_id, approver, reason)
+        try:
+            with self.db.transaction() as session:
+                decision = reject(
+                    session, self.clock, request_id, approver, reason, ttl=self.config.request_ttl
+                )
+                others = self._queue_others(session, request_id, "rejected")
+        except Expired:
+            self.expire_due(request_id)
+            raise
+        self._cards_changed(others)
         view = self.view(request_id)
         assert view is not None
         self._safely(self.notifier.update_card, view)
         self._safely(self.notifier.decision, view, approver, True)
         return decision
 
-    def mark_manual_done(self, request_id: int, engineer: str) -> int:
+    def mark_manual_done(self, request_id: int, engineer: str, *, is_engineer: bool) -> int:
         with self.db.transaction() as session:
-            count = mark_manual_done(session, self.clock, request_id, engineer)
+            count = mark_manual_done(session, self.clock, request_id, engineer, is_engineer=is_engineer)
         view = self.view(request_id)
         assert view is not None
         self._safely(self.notifier.manual_done, view, engineer, count)

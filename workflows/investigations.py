@@ -111,6 +111,7 @@ class EnforcementRecord:
     ref: str | None = None  # REQ-<n>
     actor: str | None = None
     note: str | None = None
+    open: bool = False  # still waiting for approval, approved or executing: not done yet
 
 
 class EnforcementHistory(Protocol):
@@ -588,11 +589,27 @@ class LedgerEnforcementHistory:
         self.db = db
 
     def for_account(self, account_id: str) -> list[EnforcementRecord]:
-        from workflows.enforcement import account_history
+        """Open requests first (an analyst must see REQ-n waiting before asking again), then
+        what was done, newest first."""
+        from workflows.enforcement import account_history, open_requests_of
 
         with self.db.read() as session:
+            pending = open_requests_of(session, account_id)
             entries = account_history(session, account_id)
-        return [
+        records = [
+            EnforcementRecord(
+                at=entry.requested_at,
+                action=entry.action,
+                status=entry.state,
+                ref=entry.ref,
+                actor=entry.requester,
+                note=f"reason {entry.reason_code}",
+                open=True,
+            )
+            for entry in pending
+        ]
+        shown = {entry.ref for entry in pending}
+        records += [
             EnforcementRecord(
                 at=entry.finished_at or entry.requested_at,
                 action=entry.action,
@@ -602,7 +619,9 @@ class LedgerEnforcementHistory:
                 note=entry.error or (f"reason {entry.reason_code}" if entry.reason_code else None),
             )
             for entry in entries
+            if entry.ref not in shown
         ]
+        return records
 
 
 class InvestigationWeekStats:

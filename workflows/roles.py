@@ -92,5 +92,11 @@ class RoleBook:
             return False
         return any(self._in(user_id, self._listed(r)) for r in Role if r >= role)
 
+    def is_engineer(self, user_id: str | None) -> bool:
+        """In ``roles.engineers``, or an admin (admins may do everything)."""
+        if not user_id:
+            return False
+        return self._in(user_id, self._roles.engineers) or self.has(user_id, Role.admin)
+
     def roles_of(self, user_id: str) -> list[Role]:
         return [r for r in Role if self.has(user_id, r)]

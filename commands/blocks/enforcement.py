@@ -22,7 +22,17 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.blocks.block_elements import FileInputElement
 from slack_sdk.models.views import View
 
-from commands.blocks.common import as_dicts, context, divider, escape, header, section, truncate, user_text
+from commands.blocks.common import (
+    as_dicts,
+    context,
+    divider,
+    escape,
+    header,
+    mention,
+    section,
+    truncate,
+    user_text,
+)
 from store.enforcement import (
     ALREADY,
     APPROVED,
@@ -30,6 +40,7 @@ from store.enforcement import (
     CANCELLED,
     COMPLETED,
     DONE,
+    EXPIRED,
     FAILED,
     MANUAL,
     PENDING,
@@ -57,6 +68,7 @@ STATUS_LABEL = {
     APPROVED: "approved, executing",
     REJECTED: "rejected",
     COMPLETED: "completed",
+    EXPIRED: "expired",
 }
 ACTION_LABEL = {
     AWAITING_APPROVAL: "awaiting approval",
@@ -67,7 +79,7 @@ ACTION_LABEL = {
     FAILED: "failed",
     RETRYABLE: "failed (retryable)",
     MANUAL: "awaiting manual execution",
-    CANCELLED: "cancelled (rejected)",
+    CANCELLED: "cancelled",
 }
 
 
@@ -197,6 +209,11 @@ def _approval_line(view: RequestView) -> str:
         )
     if view.status == REJECTED:
         return f":no_entry: Rejected by <@{view.decided_by}>: {user_text(view.rejection_reason or '', 500)}"
+    if view.status == EXPIRED:
+        return (
+            ":hourglass_flowing_sand: *Expired:* nobody approved it within `enforcement.request_ttl`. "
+            "Nothing was executed; ask again if it is still needed."
+        )
     approvers = ", ".join(f"<@{a}>" for a in view.approvers)
     if view.status == APPROVED and view.manual:
         return (
@@ -205,6 +222,18 @@ def _approval_line(view: RequestView) -> str:
     if view.status == APPROVED:
         return f":white_check_mark: Approved by {approvers}. Executing…"
     return f":white_check_mark: Approved by {approvers}. {outcome_counts(view)}"
+
+
+def conflicts_text(view: RequestView) -> str:
+    """Other open requests on the same accounts, for approvers to weigh before deciding."""
+    lines = []
+    for c in view.conflicts[:5]:
+        shown = ", ".join(f"`{escape(a)}`" for a in c.sample)
+        more = f" and {c.accounts - len(c.sample):,} more" if c.accounts > len(c.sample) else ""
+        lines.append(f"• {c.ref} ({c.action}, {c.state}) is still open for {shown}{more}")
+    if len(view.conflicts) > 5:
+        lines.append(f"• …and {len(view.conflicts) - 5} more open request(s)")
+    return ":warning: *Conflicting open request(s) on these accounts:*\n" + "\n".join(lines)
 
 
 def outcome_counts(view: RequestView) -> str:
@@ -225,7 +254,7 @@ def card(view: RequestView) -> tuple[str, list[dict[str, Any]]]:
     noun = "account" if view.account_count == 1 else "accounts"
     title = f"{view.ref} · {VERB[view.action]} {view.account_count:,} {noun}"
     lines = [
-        f"*Requested by* <@{view.requester}> · *Reason:* `{escape(view.reason_code)}`"
+        f"*Requested by* {mention(view.requester)} · *Reason:* `{escape(view.reason_code)}`"
         + (f" · *Case:* {escape(view.case_ref)}" if view.case_ref else ""),
         _accounts_line(view),
     ]
@@ -245,6 +274,8 @@ def card(view: RequestView) -> tuple[str, list[dict[str, Any]]]:
         blocks.append(section("\n".join(ticks)))
     if view.reverses_request_id:
         blocks.append(context(f"Reverses REQ-{view.reverses_request_id}."))
+    if view.conflicts and view.status == PENDING_APPROVAL:
+        blocks.append(section(conflicts_text(view)))
     advice = [
         f":bulb: {escape(r.get('text', ''))} _(rule `{escape(r.get('rule', ''))}`)_"
         for r in view.recommendations
@@ -410,7 +441,7 @@ def hand_off(view: RequestView, accounts: list[str]) -> tuple[str, list[dict[str
         section(
             f"Vigil has no enforcement API connected, so these approved actions need an engineer.\n"
             f"*{VERB[view.action]}* {len(accounts):,} account(s) · reason `{escape(view.reason_code)}` · "
-            f"requested by <@{view.requester}> · approved by {approvers}"
+            f"requested by {mention(view.requester)} · approved by {approvers}"
         ),
         section(truncate(listed + more, 2900)),
         context(
@@ -455,9 +486,12 @@ def history(account_id: str, entries: list[HistoryEntry]) -> list[dict[str, Any]
         code = f" (HTTP {e.result_code})" if e.result_code else ""
         by = f" by <@{e.executed_by}>" if e.executed_by else ""
         reverses = f" · reverses REQ-{e.reverses_request_id}" if e.reverses_request_id else ""
+        label = ACTION_LABEL.get(e.status, e.status)
+        if e.status == CANCELLED:
+            label = f"cancelled ({e.request_status})"  # rejected or expired
         lines.append(
-            f"*{e.ref}* {when} · *{e.action}* · `{escape(e.reason_code)}` · asked by <@{e.requester}> · "
-            f"approved by {approvers} · *{ACTION_LABEL.get(e.status, e.status)}*{code}{by}{reverses}"
+            f"*{e.ref}* {when} · *{e.action}* · `{escape(e.reason_code)}` · "
+            f"asked by {mention(e.requester)} · approved by {approvers} · *{label}*{code}{by}{reverses}"
             + (f" — {user_text(e.error, 200)}" if e.error else "")
         )
     blocks = [header(truncate(f"Enforcement history: {account_id}", 150)), section("\n".join(lines))]

@@ -28,7 +28,13 @@ from commands.blocks.common import (
     user_text,
 )
 from commands.blocks.escalations import slack_date
-from workflows.investigations import OUTCOMES, Dossier, InvestigationResult, InvestigationView
+from workflows.investigations import (
+    OUTCOMES,
+    Dossier,
+    EnforcementRecord,
+    InvestigationResult,
+    InvestigationView,
+)
 
 PROFILE_FIELDS = 10
 TIMELINE_ITEMS = 20
@@ -113,13 +119,19 @@ def cases_text(dossier: Dossier) -> str:
     return "*Cases*\n" + _lines(lines, "_None._")
 
 
-def enforcement_text(dossier: Dossier) -> str:
-    lines = [
+def _enforcement_line(r: EnforcementRecord) -> str:
+    ref = escape(r.ref or "")
+    if r.open:  # first, and loud: someone already asked, so nobody asks twice
+        return f":hourglass: *{ref}* {escape(r.action)} · *{escape(r.status)}* · asked by {mention(r.actor)}"
+    return (
         f"• {slack_date(r.at)} {escape(r.action)} · {escape(r.status)}"
-        + (f" · {escape(r.ref)}" if r.ref else "")
-        + (f" · <@{r.actor}>" if r.actor else "")
-        for r in dossier.enforcement[:10]
-    ]
+        + (f" · {ref}" if ref else "")
+        + (f" · {mention(r.actor)}" if r.actor else "")
+    )
+
+
+def enforcement_text(dossier: Dossier) -> str:
+    lines = [_enforcement_line(r) for r in dossier.enforcement[:10]]
     return "*Enforcement history*\n" + _lines(lines, "_None recorded._")
 
 

@@ -5,17 +5,20 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import select
+import yaml
+from click.testing import CliRunner, Result
+from sqlalchemy import func, select
 
 from store.audit import AuditEntry
 from store.enforcement import EnforcementAction, EnforcementRequest
-from tests.conftest import ANALYST, APPROVALS, ESCALATIONS, LEAD, Vigil
+from tests.conftest import ANALYST, APPROVALS, BOT_TOKEN, ESCALATIONS, LEAD, Vigil, config_data
 from tests.harness.fake_slack import Call
 
-ENGINEER = "U0ENG0001"  # a platform engineer in the engineering channel; no Vigil role
+ENGINEER = "U0ENG0001"  # a platform engineer in the engineering channel: roles.engineers only
 
 
 def modal_values(
@@ -151,3 +154,37 @@ def eventually(condition: Callable[[], bool], timeout: float = 60.0, what: str =
         if time.monotonic() > deadline:
             raise AssertionError(f"gave up waiting for {what}")
         time.sleep(0.02)
+
+
+def requests_made(vigil: Vigil) -> int:
+    with vigil.db.read() as session:
+        return session.scalar(select(func.count()).select_from(EnforcementRequest)) or 0
+
+
+def card_updates(vigil: Vigil, request_id: int, contains: str) -> list[Call]:
+    """Updates of a request's approval card whose blocks say ``contains``."""
+    ts = request_row(vigil, request_id).card_ts
+    return vigil.slack.wait_for(
+        "chat.update",
+        where=lambda c: c.get("ts") == ts and contains in json.dumps(c.get("blocks"), ensure_ascii=False),
+        timeout=10,
+    )
+
+
+def operator_shell(vigil: Vigil, tmp_path: Path, monkeypatch: Any) -> None:
+    """An operator's shell next to the running Vigil: same config, database and Slack."""
+    config = tmp_path / "vigil.yaml"
+    config.write_text(yaml.safe_dump(config_data()))
+    monkeypatch.setenv("VIGIL_CONFIG", str(config))
+    monkeypatch.setenv("VIGIL_DATABASE_URL", vigil.db.url)
+    monkeypatch.setenv("SLACK_BOT_TOKEN", BOT_TOKEN)
+    monkeypatch.setenv("SLACK_API_URL", vigil.slack.api_url)
+    monkeypatch.delenv("VIGIL_ENFORCEMENT_URL", raising=False)
+
+
+def cli_request(requester: str, accounts: str = "acct_1", action: str = "suspend") -> Result:
+    """`vigil enforcement request ACTION --accounts … --reason spam --requester …`"""
+    from bot.cli import main
+
+    args = ["enforcement", "request", action, "--accounts", accounts, "--reason", "spam"]
+    return CliRunner().invoke(main, [*args, "--requester", requester])

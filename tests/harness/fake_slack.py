@@ -53,6 +53,7 @@ class FakeSlack:
         self.channels: dict[str, dict[str, Any]] = {}
         self.non_member_channels: set[str] = set()
         self.files: dict[str, bytes] = {}
+        self.redirects: dict[str, str] = {}  # a file name served as a 302 to this URL
         self.file_infos: dict[str, dict[str, Any]] = {}
         self.uploads: dict[str, bytes] = {}  # bytes posted to an upload_url, by file id
         self.scopes = SCOPES
@@ -257,6 +258,16 @@ class FakeSlack:
                 return args
 
             def do_GET(self) -> None:
+                location = fake.redirects.get(self.path.removeprefix("/files/"))
+                if self.path.startswith("/files/") and location:
+                    fake._record(
+                        Call("files.redirect", {"path": self.path}, self.headers.get("Authorization"))
+                    )
+                    self.send_response(302)
+                    self.send_header("Location", location)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 if self.path.startswith("/files/"):
                     content = fake.files.get(self.path.removeprefix("/files/"))
                     if content is None:
