@@ -1,6 +1,6 @@
 """enforcement safety: at most one open action per account and action (race-free in the database)
 
-Revision ID: 0007_h11d
+Revision ID: 0007_open_requests
 Revises: 0006_reports
 Create Date: 2026-12-01
 """
@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0007_h11d"
+revision: str = "0007_open_requests"
 down_revision: str | None = "0006_reports"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
