@@ -55,6 +55,12 @@ def error(status: int, reason: str) -> JSONResponse:
     return JSONResponse({"ok": False, "error": reason}, status_code=status)
 
 
+async def _not_routed(request: Request, exc: Exception) -> Response:
+    if getattr(exc, "status_code", 404) == 405:
+        return error(405, f"{request.method} is not allowed on {request.url.path}")
+    return error(404, f"no route {request.url.path}")
+
+
 def check_slack_body(text: str, content_type: str) -> str | None:
     """None when Bolt can parse the body, else the reason it cannot."""
     if "application/json" in content_type:
@@ -75,7 +81,10 @@ def check_slack_body(text: str, content_type: str) -> str | None:
     return None
 
 
-def create_http_app(ctx: AppContext, bolt: App) -> Starlette:
+def create_http_app(ctx: AppContext, bolt: App | None) -> Starlette:
+    """The HTTP app; ``bolt`` is None in Socket Mode, where Slack's requests arrive over the
+    websocket and ``/slack/events`` is not routed at all (an HTTP request there is a 404)."""
+
     async def slack_events(request: Request) -> Response:
         try:
             raw = await read_body(request)
@@ -88,6 +97,7 @@ def create_http_app(ctx: AppContext, bolt: App) -> Starlette:
         problem = check_slack_body(text, request.headers.get("content-type", ""))
         if problem:
             return error(400, problem)
+        assert bolt is not None  # routed only when there is an app to dispatch to
         bolt_request = BoltRequest(body=text, query=request.url.query, headers=dict(request.headers))
         bolt_response = await run_in_threadpool(bolt.dispatch, bolt_request)
         return Response(
@@ -130,13 +140,17 @@ def create_http_app(ctx: AppContext, bolt: App) -> Starlette:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     routes = [
-        Route("/slack/events", slack_events, methods=["POST"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/metrics", metrics, methods=["GET"]),
         Route("/api/v1/signals", signals, methods=["POST"]),
     ]
+    if bolt is not None:
+        routes.insert(0, Route("/slack/events", slack_events, methods=["POST"]))
     extra_routes: list[Route] = ctx.extras.get("http_routes", [])
-    app = Starlette(routes=[*routes, *extra_routes])
+    app = Starlette(
+        routes=[*routes, *extra_routes],
+        exception_handlers={404: _not_routed, 405: _not_routed},
+    )
     known = {route.path for route in [*routes, *extra_routes]}
     return MetricsMiddleware(app, known)  # type: ignore[return-value]
 

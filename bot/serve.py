@@ -6,7 +6,9 @@ import logging
 import threading
 
 import uvicorn
+from slack_bolt import App
 from slack_sdk import WebClient
+from starlette.types import ASGIApp
 
 from bot.app import create_bolt_app
 from bot.http import create_http_app
@@ -60,9 +62,16 @@ def catch_up(ctx: AppContext) -> None:
         log.exception("digest catch-up failed; the retry tick tries again in 5 minutes")
 
 
+def build_apps(ctx: AppContext, client: WebClient, socket_mode: bool) -> tuple[App, ASGIApp]:
+    """The Bolt app and the HTTP app that `vigil serve` runs. In Socket Mode Slack talks over
+    the websocket only: the HTTP app serves /healthz, /metrics and the APIs, never /slack/events."""
+    bolt = create_bolt_app(ctx, client)
+    return bolt, create_http_app(ctx, None if socket_mode else bolt)
+
+
 def serve(ctx: AppContext, client: WebClient, host: str, port: int, socket_mode: bool) -> None:
     preflight(ctx, socket_mode)
-    bolt = create_bolt_app(ctx, client, socket_mode=socket_mode)
+    bolt, http = build_apps(ctx, client, socket_mode)
     scheduler = build_scheduler(ctx)
     ctx.jobs.start()
     ctx.enforcer.start()  # resumes actions a previous process left pending or leased
@@ -76,7 +85,6 @@ def serve(ctx: AppContext, client: WebClient, host: str, port: int, socket_mode:
             handler.connect()
             log.info("Vigil connected over Socket Mode")
             # /healthz and /metrics still serve over HTTP for the orchestrator.
-            http = create_http_app(ctx, bolt)
             threading.Thread(
                 target=uvicorn.run,
                 args=(http,),
@@ -87,7 +95,7 @@ def serve(ctx: AppContext, client: WebClient, host: str, port: int, socket_mode:
         else:
             log.info("Vigil listening", extra={"host": host, "port": port})
             uvicorn.run(
-                create_http_app(ctx, bolt),
+                http,
                 host=host,
                 port=port,
                 log_config=None,
