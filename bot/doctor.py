@@ -10,27 +10,9 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.slack_client import check_token
+from bot.slack_scopes import REQUIRED_SCOPES
 from store.db import Database
 from workflows.config import ConfigError, Settings, VigilConfig, load_config, secret
-
-# The bot scopes Vigil uses; manifest.yml grants exactly these (tests keep the two in step).
-REQUIRED_SCOPES = frozenset(
-    {
-        "channels:history",
-        "channels:read",
-        "chat:write",
-        "commands",
-        "files:read",
-        "files:write",
-        "groups:history",
-        "groups:read",
-        "im:write",
-        "reactions:read",
-        "reactions:write",
-        "usergroups:read",
-        "users:read",
-    }
-)
 
 
 @dataclass(frozen=True)

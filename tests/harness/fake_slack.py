@@ -14,13 +14,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs
 
+from bot.slack_scopes import REQUIRED_SCOPES
+
 JSON_FIELDS = {"blocks", "attachments", "view", "metadata", "files", "channel_id"}
 BOT_USER = "U0VIGIL01"
 TEAM = "T0TEAM001"
-SCOPES = (
-    "channels:history,channels:read,chat:write,commands,files:read,files:write,groups:history,"
-    "groups:read,im:write,reactions:read,reactions:write,usergroups:read,users:read"
-)
+SCOPES = ",".join(sorted(REQUIRED_SCOPES))  # an app installed from manifest.yml
 
 
 @dataclass
