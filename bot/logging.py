@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 import structlog
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 
 _SECRET_KEYS = re.compile(
     r"token|secret|authorization|password|passwd|api[_-]?key|signature|credential|cookie", re.I
@@ -86,6 +87,17 @@ def _redact(_logger: Any, _method: str, event_dict: dict[str, Any]) -> dict[str,
     return scrub(event_dict)
 
 
+class _ClientGiven(logging.Filter):
+    """Bolt warns that `token` will be unused whenever SLACK_BOT_TOKEN is in the environment
+    and the app is given a client: Vigil gives it the client on purpose (SLACK_API_URL, retry
+    handlers), built from that same token."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != warning_client_prioritized_and_token_skipped()
+
+
+_CLIENT_GIVEN = _ClientGiven()
+
 _STDLIB_ATTRS = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "taskName", "color_message"}
 
 
@@ -127,6 +139,7 @@ def configure_logging(fmt: str = "auto", level: str = "INFO") -> None:
     # Libraries that echo request bodies at INFO are turned down; DEBUG still shows them.
     for noisy in ("slack_sdk", "slack_bolt", "httpx", "apscheduler"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
+    logging.getLogger("slack_bolt.App").addFilter(_CLIENT_GIVEN)
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),
