@@ -95,6 +95,12 @@ def check_token(client: WebClient, api_url: str) -> TokenCheck:
                     "from OAuth & Permissions of the installed app",
                 )
             return TokenCheck(False, f"auth.test failed ({code}): check SLACK_BOT_TOKEN and SLACK_API_URL")
+        if status == 429 or (isinstance(status, int) and status >= 500):
+            return TokenCheck(
+                False,
+                f"Slack answered auth.test with HTTP {status}: try again shortly (status.slack.com), "
+                "or check SLACK_API_URL",
+            )
         return TokenCheck(
             False,
             f"unexpected answer from {api_url}auth.test (HTTP {status}): check that SLACK_API_URL is "

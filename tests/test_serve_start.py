@@ -72,3 +72,14 @@ def test_a_url_that_is_not_slack_is_one_line(fake_slack: FakeSlack, answer: Any)
     assert code == 1 and len(lines) == 1
     assert lines[0].startswith(f"vigil: unexpected answer from {fake_slack.api_url}auth.test")
     assert "check that SLACK_API_URL is Slack's Web API" in lines[0]
+
+
+@pytest.mark.usefixtures("operator_env")
+def test_slack_in_trouble_is_one_line_too(fake_slack: FakeSlack) -> None:
+    fake_slack.fail("auth.test", status=503, times=10)  # more than the client's retries
+    code, lines = _serve()
+    assert code == 1
+    assert lines == [
+        "vigil: Slack answered auth.test with HTTP 503: try again shortly (status.slack.com), "
+        "or check SLACK_API_URL"
+    ]
