@@ -1,5 +1,6 @@
 # Vigil: slim, non-root; migrates then serves. Mount your vigil.yaml at /app/vigil.yaml and
 # a volume at /data for the embedded SQLite store (or set VIGIL_DATABASE_URL to PostgreSQL).
+# MPLCONFIGDIR: the non-root user has no writable home, and matplotlib (charts) wants a cache.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -8,7 +9,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     VIGIL_DATABASE_URL=sqlite:////data/vigil.db \
     VIGIL_CONFIG=/app/vigil.yaml \
-    VIGIL_LOG_FORMAT=json
+    VIGIL_LOG_FORMAT=json \
+    MPLCONFIGDIR=/tmp/matplotlib
 
 WORKDIR /app
 COPY pyproject.toml README.md ./

@@ -19,12 +19,13 @@ from workflows.metrics import ERRORS, SLACK_EVENTS_DUPLICATE
 log = logging.getLogger(__name__)
 
 
-def create_bolt_app(ctx: AppContext, client: WebClient, *, socket_mode: bool = False) -> App:
+def create_bolt_app(ctx: AppContext, client: WebClient) -> App:
+    # Verification stays on in every mode: Bolt skips it only for requests that came over
+    # the Socket Mode websocket (BoltRequest.mode), so any HTTP request must carry a signature.
     app = App(
         client=client,
         signing_secret=secret(ctx.settings.slack_signing_secret) or "",
-        # Socket Mode frames come over an authenticated socket; there is no signature.
-        request_verification_enabled=not socket_mode,
+        request_verification_enabled=True,
         process_before_response=False,
         listener_executor=ThreadPoolExecutor(max_workers=32, thread_name_prefix="vigil-listener"),
         logger=logging.getLogger("slack_bolt.App"),

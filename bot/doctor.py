@@ -9,27 +9,10 @@ import httpx
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.slack_client import check_token
+from bot.slack_scopes import REQUIRED_SCOPES
 from store.db import Database
 from workflows.config import ConfigError, Settings, VigilConfig, load_config, secret
-
-# The bot scopes Vigil uses; manifest.yml grants exactly these (tests keep the two in step).
-REQUIRED_SCOPES = frozenset(
-    {
-        "channels:history",
-        "channels:read",
-        "chat:write",
-        "commands",
-        "files:read",
-        "files:write",
-        "groups:history",
-        "groups:read",
-        "im:write",
-        "reactions:read",
-        "reactions:write",
-        "usergroups:read",
-        "users:read",
-    }
-)
 
 
 @dataclass(frozen=True)
@@ -88,53 +71,89 @@ def run_checks(settings: Settings, client: WebClient | None = None) -> Iterator[
     )
 
 
+SKIPPED = "skipped (needs a valid token)"
+
+
 def _slack_checks(
     settings: Settings, config: VigilConfig | None, client: WebClient | None
 ) -> Iterator[Check]:
+    # The secret is checked whatever the token's state: an operator fixes both in one pass.
+    yield _secret_check(settings)
     token = secret(settings.slack_bot_token)
     if not token:
         yield Check("FAIL", "slack token", "SLACK_BOT_TOKEN is not set (create the app from manifest.yml)")
+        yield from _skipped(config)
         return
     if client is None:
         from bot.slack_client import make_client
 
         client = make_client(token, settings.slack_api_url)
-    try:
-        auth = client.auth_test()
-    except SlackApiError as exc:
-        yield Check("FAIL", "slack token", f"auth.test failed: {exc.response.get('error')}")
+    auth = check_token(client, settings.slack_api_url)
+    if not auth.ok:
+        yield Check("FAIL", "slack token", auth.problem)
+        yield from _skipped(config)
         return
-    except Exception as exc:
-        yield Check("FAIL", "slack token", f"cannot reach {settings.slack_api_url} ({type(exc).__name__})")
-        return
-    yield Check("OK", "slack token", f"valid for {auth.get('user')} in team {auth.get('team_id')}")
-    granted = {s.strip() for s in (auth.headers.get("x-oauth-scopes") or "").split(",") if s.strip()}
-    missing = sorted(REQUIRED_SCOPES - granted)
-    if missing:
+    yield Check("OK", "slack token", f"valid for {auth.user or '?'} in team {auth.team_id or '?'}")
+    if auth.scopes is None:
+        yield Check(
+            "WARN", "slack scopes", "Slack did not say which scopes the token has (no X-OAuth-Scopes)"
+        )
+    elif missing := sorted(REQUIRED_SCOPES - auth.scopes):
         yield Check(
             "FAIL", "slack scopes", f"missing {', '.join(missing)}: add them (see manifest.yml) and reinstall"
         )
     else:
         yield Check("OK", "slack scopes", "all granted")
-    if settings.slack_signing_secret is None and settings.slack_app_token is None:
-        yield Check(
-            "FAIL", "slack secret", "set SLACK_SIGNING_SECRET (HTTP) or SLACK_APP_TOKEN (Socket Mode)"
-        )
+    for key, channel in _channels(config).items():
+        yield _channel_check(client, key, channel)
+
+
+def _secret_check(settings: Settings) -> Check:
+    if settings.slack_signing_secret is not None:
+        return Check("OK", "slack secret", "SLACK_SIGNING_SECRET is set (HTTP mode)")
+    if settings.slack_app_token is not None:
+        app_token = secret(settings.slack_app_token) or ""
+        if not app_token.startswith("xapp-"):
+            return Check(
+                "FAIL",
+                "slack secret",
+                "SLACK_APP_TOKEN is not an app-level token (xapp-…, connections:write)",
+            )
+        return Check("OK", "slack secret", "SLACK_APP_TOKEN is set (Socket Mode: vigil serve --socket-mode)")
+    return Check("FAIL", "slack secret", "set SLACK_SIGNING_SECRET (HTTP) or SLACK_APP_TOKEN (Socket Mode)")
+
+
+def _channels(config: VigilConfig | None) -> dict[str, str]:
     if config is None:
-        return
+        return {}
     channels = {f"channels.escalations[{i}]": c for i, c in enumerate(config.channels.escalations)}
     for name in ("approvals", "digest", "alerts", "engineering"):
         channels[f"channels.{name}"] = getattr(config.channels, name)
-    for key, channel in channels.items():
-        try:
-            info = client.conversations_info(channel=channel)["channel"]
-        except SlackApiError as exc:
-            yield Check("FAIL", key, f"{channel}: {exc.response.get('error')} (is the id right?)")
-            continue
-        if info.get("is_member"):
-            yield Check("OK", key, f"#{info.get('name', channel)}: Vigil is a member")
-        else:
-            yield Check("FAIL", key, f"#{info.get('name', channel)}: invite Vigil with /invite @Vigil")
+    return channels
+
+
+def _skipped(config: VigilConfig | None) -> Iterator[Check]:
+    yield Check("SKIP", "slack scopes", SKIPPED)
+    for key in _channels(config):
+        yield Check("SKIP", key, SKIPPED)
+
+
+def _channel_check(client: WebClient, key: str, channel: str) -> Check:
+    try:
+        info = client.conversations_info(channel=channel).get("channel")
+    except SlackApiError as exc:
+        data = getattr(exc.response, "data", None)
+        code = data.get("error") if isinstance(data, dict) else None
+        if isinstance(code, str) and code.isidentifier():
+            return Check("FAIL", key, f"{channel}: {code} (is the id right?)")
+        return Check("FAIL", key, f"{channel}: unexpected answer from Slack to conversations.info")
+    except Exception as exc:  # unreachable mid-run, or an answer slack_sdk could not read
+        return Check("FAIL", key, f"{channel}: conversations.info failed ({type(exc).__name__})")
+    if not isinstance(info, dict):
+        return Check("FAIL", key, f"{channel}: unexpected answer from Slack to conversations.info")
+    if info.get("is_member"):
+        return Check("OK", key, f"#{info.get('name', channel)}: Vigil is a member")
+    return Check("FAIL", key, f"#{info.get('name', channel)}: invite Vigil with /invite @Vigil")
 
 
 def _enforcement_check(settings: Settings) -> Check:

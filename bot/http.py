@@ -8,8 +8,8 @@ and dispatches in a worker thread: a slow handler can never block another reques
 from __future__ import annotations
 
 import hmac
-import json
 import logging
+import re
 import time
 from urllib.parse import parse_qs
 
@@ -17,12 +17,14 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from slack_bolt import App, BoltRequest
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from commands.context import AppContext
+from workflows import json_input
 from workflows.config import secret
 from workflows.metrics import ERRORS, HTTP_REQUESTS, SIGNAL_BATCHES_REJECTED
 from workflows.signals import MAX_BODY_BYTES as MAX_SIGNALS_BYTES
@@ -31,6 +33,7 @@ from workflows.signals import BatchRejected
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 1024 * 1024
+_TIMESTAMP = re.compile(r"[0-9]{1,15}")
 
 
 class BodyTooLarge(Exception):
@@ -55,27 +58,47 @@ def error(status: int, reason: str) -> JSONResponse:
     return JSONResponse({"ok": False, "error": reason}, status_code=status)
 
 
+async def _internal_error(_request: Request, _exc: Exception) -> Response:
+    return error(500, "internal error")
+
+
+async def _not_routed(request: Request, exc: Exception) -> Response:
+    if getattr(exc, "status_code", 404) == 405:
+        return error(405, f"{request.method} is not allowed on {request.url.path}")
+    return error(404, f"no route {request.url.path}")
+
+
 def check_slack_body(text: str, content_type: str) -> str | None:
     """None when Bolt can parse the body, else the reason it cannot."""
     if "application/json" in content_type:
         try:
-            return None if isinstance(json.loads(text), dict) else "JSON body must be an object"
-        except ValueError:
-            return "body is not valid JSON"
+            return None if isinstance(json_input.loads(text), dict) else "JSON body must be an object"
+        except json_input.JsonInputError as exc:
+            return f"body is {exc}"
     try:
         form = parse_qs(text, keep_blank_values=True, strict_parsing=bool(text))
     except ValueError:
         return "body is not a valid form"
     if "payload" in form:
         try:
-            if not isinstance(json.loads(form["payload"][0]), dict):
+            if not isinstance(json_input.loads(form["payload"][0]), dict):
                 return "payload must be a JSON object"
-        except ValueError:
-            return "payload is not valid JSON"
+        except json_input.JsonInputError as exc:
+            return f"payload is {exc}"
     return None
 
 
-def create_http_app(ctx: AppContext, bolt: App) -> Starlette:
+def check_slack_timestamp(headers: Headers) -> bool:
+    """Whether X-Slack-Request-Timestamp, when sent, is a plain integer: anything else would
+    make the signature check raise instead of refusing."""
+    stamp = headers.get("x-slack-request-timestamp")
+    return stamp is None or _TIMESTAMP.fullmatch(stamp) is not None
+
+
+def create_http_app(ctx: AppContext, bolt: App | None) -> Starlette:
+    """The HTTP app; ``bolt`` is None in Socket Mode, where Slack's requests arrive over the
+    websocket and ``/slack/events`` is not routed at all (an HTTP request there is a 404)."""
+
     async def slack_events(request: Request) -> Response:
         try:
             raw = await read_body(request)
@@ -88,6 +111,9 @@ def create_http_app(ctx: AppContext, bolt: App) -> Starlette:
         problem = check_slack_body(text, request.headers.get("content-type", ""))
         if problem:
             return error(400, problem)
+        if not check_slack_timestamp(request.headers):
+            return error(401, "invalid request: X-Slack-Request-Timestamp is not a Unix time")
+        assert bolt is not None  # routed only when there is an app to dispatch to
         bolt_request = BoltRequest(body=text, query=request.url.query, headers=dict(request.headers))
         bolt_response = await run_in_threadpool(bolt.dispatch, bolt_request)
         return Response(
@@ -130,13 +156,18 @@ def create_http_app(ctx: AppContext, bolt: App) -> Starlette:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     routes = [
-        Route("/slack/events", slack_events, methods=["POST"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/metrics", metrics, methods=["GET"]),
         Route("/api/v1/signals", signals, methods=["POST"]),
     ]
+    if bolt is not None:
+        routes.insert(0, Route("/slack/events", slack_events, methods=["POST"]))
     extra_routes: list[Route] = ctx.extras.get("http_routes", [])
-    app = Starlette(routes=[*routes, *extra_routes])
+    app = Starlette(
+        routes=[*routes, *extra_routes],
+        # Starlette answers an exception itself (then re-raises it to us): make that answer JSON.
+        exception_handlers={404: _not_routed, 405: _not_routed, Exception: _internal_error},
+    )
     known = {route.path for route in [*routes, *extra_routes]}
     return MetricsMiddleware(app, known)  # type: ignore[return-value]
 
@@ -154,20 +185,30 @@ class MetricsMiddleware:
             return
         route = scope["path"] if scope["path"] in self.known else "other"
         status = {"code": 500}
+        sent = {"start": False, "end": False}
         started = time.perf_counter()
 
         async def capture(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status["code"] = message["status"]
+                sent["start"] = True
+            elif message["type"] == "http.response.body" and not message.get("more_body", False):
+                sent["end"] = True
             await send(message)
 
         try:
             await self.app(scope, receive, capture)
         except Exception:
             ERRORS.labels(where="http").inc()
-            log.exception("unhandled error serving HTTP", extra={"route": route})
-            response = error(500, "internal error")
-            await response(scope, receive, send)
+            log.exception(
+                "unhandled error serving HTTP",
+                extra={"route": route, "response_started": sent["start"], "response_ended": sent["end"]},
+            )
+            # Only a client that has nothing yet gets the 500. A second response would make the
+            # server drop the connection under the client's next keep-alive request; a complete
+            # one stands as sent, and one cut off halfway is closed by the server.
+            if not sent["start"]:
+                await error(500, "internal error")(scope, receive, send)
         finally:
             HTTP_REQUESTS.labels(route=route, status=str(status["code"])).inc()
             log.debug(

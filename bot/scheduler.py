@@ -81,7 +81,7 @@ def _digests(*digests: str) -> Callable[[AppContext], Callable[[], None]]:
     def factory(ctx: AppContext) -> Callable[[], None]:
         def run() -> None:
             for result in ctx.reports.run_due(digests):
-                if result.outcome not in ("exists", "busy"):
+                if result.outcome not in ("exists", "busy", "before_first_start"):
                     log.info(
                         "digest run",
                         extra={"digest": result.digest, "period": result.period, "outcome": result.outcome},

@@ -6,11 +6,15 @@ import logging
 import threading
 
 import uvicorn
+from slack_bolt import App
+from slack_bolt.error import BoltError
 from slack_sdk import WebClient
+from starlette.types import ASGIApp
 
 from bot.app import create_bolt_app
 from bot.http import create_http_app
 from bot.scheduler import build_scheduler
+from bot.slack_client import check_token
 from commands.context import AppContext
 from workflows.config import Settings, secret
 
@@ -38,7 +42,7 @@ def check_environment(settings: Settings, socket_mode: bool) -> None:
         )
 
 
-def preflight(ctx: AppContext, socket_mode: bool) -> None:
+def preflight(ctx: AppContext, client: WebClient, socket_mode: bool) -> None:
     check_environment(ctx.settings, socket_mode)
     try:
         status = ctx.db.schema_status()
@@ -49,6 +53,11 @@ def preflight(ctx: AppContext, socket_mode: bool) -> None:
         raise StartupError(
             f"database schema is behind (at {at}, this Vigil needs {status.head}): run `vigil db upgrade`"
         )
+    # Bolt calls auth.test as it is built and raises (a traceback) on a bad token or URL:
+    # ask first, so the operator reads one line saying which and what to check.
+    token = check_token(client, ctx.settings.slack_api_url)
+    if not token.ok:
+        raise StartupError(token.problem)
 
 
 def catch_up(ctx: AppContext) -> None:
@@ -60,9 +69,19 @@ def catch_up(ctx: AppContext) -> None:
         log.exception("digest catch-up failed; the retry tick tries again in 5 minutes")
 
 
+def build_apps(ctx: AppContext, client: WebClient, socket_mode: bool) -> tuple[App, ASGIApp]:
+    """The Bolt app and the HTTP app that `vigil serve` runs. In Socket Mode Slack talks over
+    the websocket only: the HTTP app serves /healthz, /metrics and the APIs, never /slack/events."""
+    bolt = create_bolt_app(ctx, client)
+    return bolt, create_http_app(ctx, None if socket_mode else bolt)
+
+
 def serve(ctx: AppContext, client: WebClient, host: str, port: int, socket_mode: bool) -> None:
-    preflight(ctx, socket_mode)
-    bolt = create_bolt_app(ctx, client, socket_mode=socket_mode)
+    preflight(ctx, client, socket_mode)
+    try:
+        bolt, http = build_apps(ctx, client, socket_mode)
+    except BoltError as exc:  # Slack changed its mind between the preflight and here
+        raise StartupError(f"the Slack app could not start: {exc}") from exc
     scheduler = build_scheduler(ctx)
     ctx.jobs.start()
     ctx.enforcer.start()  # resumes actions a previous process left pending or leased
@@ -76,7 +95,6 @@ def serve(ctx: AppContext, client: WebClient, host: str, port: int, socket_mode:
             handler.connect()
             log.info("Vigil connected over Socket Mode")
             # /healthz and /metrics still serve over HTTP for the orchestrator.
-            http = create_http_app(ctx, bolt)
             threading.Thread(
                 target=uvicorn.run,
                 args=(http,),
@@ -87,7 +105,7 @@ def serve(ctx: AppContext, client: WebClient, host: str, port: int, socket_mode:
         else:
             log.info("Vigil listening", extra={"host": host, "port": port})
             uvicorn.run(
-                create_http_app(ctx, bolt),
+                http,
                 host=host,
                 port=port,
                 log_config=None,

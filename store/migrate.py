@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from alembic import command
@@ -14,6 +15,17 @@ import migrations
 from store.db import normalize_url
 
 SCRIPT_LOCATION = str(Path(migrations.__file__).resolve().parent)
+
+
+class _QuietContext(logging.Filter):
+    """Alembic names its dialect impl and DDL mode at INFO whenever it opens a migration
+    context, and every command does (the schema check at start): keep the steps it runs."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith(("Context impl", "Will assume"))
+
+
+logging.getLogger("alembic.runtime.migration").addFilter(_QuietContext())
 
 
 def alembic_config(url: str) -> Config:

@@ -5,6 +5,7 @@ from store import (  # noqa: F401
     audit,
     enforcement,
     escalations,
+    installation,
     investigations,
     jobs,
     playbooks,

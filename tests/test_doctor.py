@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -66,7 +67,7 @@ def test_missing_scopes_and_channel_membership_are_named(fake_slack: FakeSlack) 
 def test_a_bad_token_says_so(fake_slack: FakeSlack) -> None:
     fake_slack.fail("auth.test", error="invalid_auth")
     code, out = _doctor()
-    assert code == 1 and "auth.test failed: invalid_auth" in out
+    assert code == 1 and "FAIL  slack token: Slack refused SLACK_BOT_TOKEN (invalid_auth)" in out
 
 
 @pytest.mark.usefixtures("operator_env")
@@ -92,3 +93,75 @@ def test_a_schema_behind_and_a_bad_config_are_named(monkeypatch: pytest.MonkeyPa
     assert code == 1
     assert "FAIL  config: config error: channels: required key is missing" in out
     assert "run `vigil db upgrade`" in out
+
+
+@pytest.mark.usefixtures("operator_env")
+@pytest.mark.parametrize("token_state", ["missing", "refused"])
+def test_the_secret_is_checked_whatever_the_token_and_the_rest_says_skipped(
+    monkeypatch: pytest.MonkeyPatch, fake_slack: FakeSlack, token_state: str
+) -> None:
+    monkeypatch.delenv("SLACK_SIGNING_SECRET")
+    if token_state == "missing":
+        monkeypatch.delenv("SLACK_BOT_TOKEN")
+    else:
+        fake_slack.fail("auth.test", error="invalid_auth")
+    code, out = _doctor()
+    assert code == 1
+    assert "FAIL  slack secret: set SLACK_SIGNING_SECRET (HTTP) or SLACK_APP_TOKEN (Socket Mode)" in out
+    assert "SKIP  slack scopes: skipped (needs a valid token)" in out
+    assert "SKIP  channels.approvals: skipped (needs a valid token)" in out
+    assert "SKIP  channels.escalations[0]: skipped (needs a valid token)" in out
+    assert not fake_slack.calls_of("conversations.info")
+    # With the secret set, that line is OK while the token is still wrong.
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", SIGNING_SECRET)
+    if token_state == "refused":
+        fake_slack.fail("auth.test", error="invalid_auth")
+    code, out = _doctor()
+    assert code == 1 and "OK    slack secret: SLACK_SIGNING_SECRET is set (HTTP mode)" in out
+
+
+@pytest.mark.usefixtures("operator_env")
+def test_a_socket_mode_deployment_needs_an_app_level_token(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SLACK_SIGNING_SECRET")
+    monkeypatch.setenv("SLACK_APP_TOKEN", "xoxb-pasted-the-wrong-one")
+    assert "FAIL  slack secret: SLACK_APP_TOKEN is not an app-level token" in _doctor()[1]
+    monkeypatch.setenv("SLACK_APP_TOKEN", "xapp-1-A0VIGIL01-1-abc")
+    code, out = _doctor()
+    assert code == 0, out
+    assert "OK    slack secret: SLACK_APP_TOKEN is set (Socket Mode" in out
+
+
+ODD_ANSWERS: list[tuple[str, Any, str]] = [
+    ("auth.test", b"<html><body>502 Bad Gateway</body></html>", "FAIL  slack token: unexpected answer from"),
+    ("auth.test", b"[1, 2]", "FAIL  slack token: unexpected answer from"),
+    (
+        "auth.test",
+        {"ok": False, "error": "Something <odd> happened!"},
+        "FAIL  slack token: unexpected answer",
+    ),
+    ("auth.test", {"ok": True}, "OK    slack token: valid for ? in team ?"),
+    ("conversations.info", {"ok": True}, "FAIL  channels.approvals: C0APR0001: unexpected answer from Slack"),
+    (
+        "conversations.info",
+        {"ok": True, "channel": "C0APR0001"},
+        "FAIL  channels.approvals: C0APR0001: unexp",
+    ),
+    ("conversations.info", b"not json at all", "FAIL  channels.approvals: C0APR0001: unexpected answer from"),
+    ("conversations.info", b"[]", "FAIL  channels.approvals: C0APR0001: unexpected answer from Slack"),
+    ("conversations.info", b'["a list"]', "FAIL  channels.approvals: C0APR0001: conversations.info failed"),
+]
+
+
+@pytest.mark.usefixtures("operator_env")
+@pytest.mark.parametrize(
+    ("method", "answer", "says"), ODD_ANSWERS, ids=[f"{m}-{a!r}"[:40] for m, a, _ in ODD_ANSWERS]
+)
+def test_an_odd_answer_from_slack_is_a_line_not_a_crash(
+    fake_slack: FakeSlack, method: str, answer: Any, says: str
+) -> None:
+    fake_slack.on(method, lambda _args: answer)
+    result = CliRunner().invoke(main, ["doctor"])
+    assert isinstance(result.exception, SystemExit | None), result.exception
+    assert "Traceback" not in result.output
+    assert says in result.output
+    assert "OK    enforcement API" in result.output  # the checks after Slack's still ran

@@ -6,8 +6,11 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import select, update
 
+from store.db import Database
+from store.installation import record_first_start
 from store.reports import DigestRun
 from tests.conftest import DIGEST, Vigil, VigilFactory, eventually
 from tests.harness.fake_slack import Call
@@ -15,6 +18,14 @@ from tests.harness.report_data import add_case
 from workflows.reports import MAX_ATTEMPTS, REVIEW, SHIFT, WEEKLY
 
 # Monday 23 November 2026 (the clock fixture), config in UTC, digest on Mondays at 09:00.
+
+
+@pytest.fixture(autouse=True)
+def serving_since_october(db: Database) -> None:
+    """These stories happen on a deployment that has run since October (a first start is in
+    tests/test_first_start.py)."""
+    with db.transaction() as session:
+        record_first_start(session, datetime(2026, 10, 1, tzinfo=UTC), "test")
 
 
 def digest_posts(vigil: Vigil, title: str = "Weekly T&S digest") -> list[Call]:

@@ -361,6 +361,22 @@ class Settings(BaseSettings):
     vigil_log_format: Literal["auto", "json", "console"] = "auto"
     vigil_log_level: str = "INFO"
 
+    @field_validator(
+        "slack_bot_token",
+        "slack_signing_secret",
+        "slack_app_token",
+        "vigil_enforcement_token",
+        "vigil_signals_token",
+        "openai_api_key",
+        mode="before",
+    )
+    @classmethod
+    def _blank_is_unset(cls, value: Any) -> Any:
+        # `SLACK_SIGNING_SECRET=` in an env file must fail at start like a missing one, not
+        # start Vigil with a secret that can never verify anything.
+        raw = value.get_secret_value() if isinstance(value, SecretStr) else value
+        return None if isinstance(raw, str) and not raw.strip() else value
+
     @field_validator("slack_api_url")
     @classmethod
     def _trailing_slash(cls, value: str) -> str:

@@ -127,7 +127,13 @@ class JobRunner:
             retry_at = None if permanent else self.clock.now() + backoff(attempts)
             log.warning(
                 "job failed",
-                extra={"job_id": job_id, "kind": kind, "attempt": attempts, "permanent": permanent},
+                extra={
+                    "job_id": job_id,
+                    "kind": kind,
+                    "attempt": attempts,
+                    "permanent": permanent,
+                    "error": f"{type(exc).__name__}: {exc}"[:1000],  # the log pipeline redacts secrets
+                },
                 exc_info=not isinstance(exc, PermanentJobError),
             )
             with self.db.transaction() as session:

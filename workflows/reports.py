@@ -52,6 +52,7 @@ from store.reports import (
 from workflows.clock import Clock
 from workflows.config import VigilConfig
 from workflows.escalations import CATEGORIES, NUDGE_AT, PRIORITIES
+from workflows.installation import first_start
 from workflows.jobs import JobRunner, PermanentJobError, enqueue
 from workflows.metrics import DIGESTS_FAILED, DIGESTS_POSTED
 from workflows.periods import Period, day_of, last_full_week, local_date, week_of
@@ -533,8 +534,23 @@ class ReportNotifier(Protocol):
 
 # --- scheduled runs, exactly once ------------------------------------------------------------------
 RunOutcome = Literal[
-    "claimed", "retrying", "exists", "busy", "interrupted", "gave_up", "posted", "failed", "superseded"
+    "claimed",
+    "retrying",
+    "exists",
+    "busy",
+    "interrupted",
+    "gave_up",
+    "posted",
+    "failed",
+    "superseded",
+    "before_first_start",
 ]
+
+
+def covered_until(digest: str, period: Period) -> datetime:
+    """The end of what a post reports on: its week for the digest and the review; for the
+    shift summary, the day before (its post shows that day and the queue as it is now)."""
+    return period.start if digest == SHIFT else period.full_end
 
 
 @dataclass(frozen=True)
@@ -563,6 +579,7 @@ class Reports:
         self.sources = sources or ReportSources()
         self._wake = wake or (lambda: None)
         self.worker_id = f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._first_start: datetime | None = None
 
     @property
     def tz(self) -> Any:
@@ -638,12 +655,23 @@ class Reports:
         return period
 
     # claiming ---------------------------------------------------------------------------------------
+    def first_start(self) -> datetime:
+        if self._first_start is None:  # recorded once per deployment, never changes after
+            self._first_start = first_start(self.db, self.clock)
+        return self._first_start
+
     def run_due(self, digests: tuple[str, ...] = DIGESTS) -> list[RunResult]:
         """What the scheduler (cron, the retry tick, the catch-up at start) calls: the latest
-        due period of each digest is claimed once, a failed one retried, a stuck one settled."""
+        due period of each digest is claimed once, a failed one retried, a stuck one settled.
+        A period that ended before Vigil first started here is never posted by itself: a new
+        install must not post last week's digest into channels it was only just given."""
+        installed = self.first_start()
         results = []
         for digest in digests:
             period = self.due_period(digest)
+            if covered_until(digest, period) <= installed:
+                results.append(RunResult("before_first_start", digest, period.name))
+                continue
             results.append(self.claim(digest, period.name, enqueue_post=True))
         if any(r.outcome in ("claimed", "retrying") for r in results):
             self._wake()
@@ -653,8 +681,11 @@ class Reports:
         """At start: posts the latest missed period of each digest (older ones stay missed)."""
         results = self.run_due()
         for result in results:
-            if result.outcome in ("claimed", "retrying"):
-                log.info("digest catch-up", extra={"digest": result.digest, "period": result.period})
+            if result.outcome in ("claimed", "retrying", "before_first_start"):
+                log.info(
+                    "digest catch-up",
+                    extra={"digest": result.digest, "period": result.period, "outcome": result.outcome},
+                )
         return results
 
     def claim(self, digest: str, period: str, *, force: bool = False, enqueue_post: bool = True) -> RunResult:

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from store.db import Database
 from store.escalations import Case, CaseAccount, CaseEvent
 from store.signals import Report, Signal
+from workflows import json_input
 from workflows.clock import Clock
 from workflows.config import VigilConfig
 from workflows.jobs import JobRunner, enqueue
@@ -216,9 +217,9 @@ def validate_batch(items: list[Any], validator: RowValidator) -> list[dict[str, 
 def decode_batch(raw: bytes) -> list[Any]:
     """The request body: ``{"signals": [...]}`` (or a bare array). 400/413 when unusable."""
     try:
-        body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise BatchRejected(400, "body is not valid JSON") from None
+        body = json_input.loads(raw)
+    except json_input.JsonInputError as exc:
+        raise BatchRejected(400, f"body is {exc}") from None
     items = body.get("signals") if isinstance(body, dict) else body
     if not isinstance(items, list):
         raise BatchRejected(400, 'body must be {"signals": [...]} (a JSON array of signals)')
@@ -860,7 +861,7 @@ def _csv_item(record: dict[str, str | None]) -> dict[str, Any]:
             continue
         if key == "attributes":
             try:
-                parsed = json.loads(raw)
+                parsed = json_input.loads(raw)
             except ValueError:
                 parsed = raw  # the validator says what is wrong with it
             if isinstance(parsed, dict):
@@ -895,6 +896,6 @@ def read_signal_file(path: Any, fmt: str) -> Iterator[tuple[int, Any]]:
             if not line.strip():
                 continue
             try:
-                yield number, json.loads(line)
-            except ValueError:
-                yield number, Unreadable("not valid JSON")
+                yield number, json_input.loads(line)
+            except json_input.JsonInputError as exc:
+                yield number, Unreadable(str(exc))

@@ -14,13 +14,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs
 
+from bot.slack_scopes import REQUIRED_SCOPES
+
 JSON_FIELDS = {"blocks", "attachments", "view", "metadata", "files", "channel_id"}
 BOT_USER = "U0VIGIL01"
 TEAM = "T0TEAM001"
-SCOPES = (
-    "channels:history,channels:read,chat:write,commands,files:read,files:write,groups:history,"
-    "groups:read,im:write,reactions:read,reactions:write,usergroups:read,users:read"
-)
+SCOPES = ",".join(sorted(REQUIRED_SCOPES))  # an app installed from manifest.yml
 
 
 @dataclass
@@ -58,7 +57,7 @@ class FakeSlack:
         self.uploads: dict[str, bytes] = {}  # bytes posted to an upload_url, by file id
         self.scopes = SCOPES
         self._failures: dict[str, list[Failure]] = {}
-        self._handlers: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {}
+        self._handlers: dict[str, Callable[[dict[str, Any]], dict[str, Any] | bytes]] = {}
         self._ts = itertools.count(1)
         self._lock = threading.Condition()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
@@ -114,7 +113,8 @@ class FakeSlack:
         self.file_infos[file_id] = info
         return dict(info)
 
-    def on(self, method: str, handler: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
+    def on(self, method: str, handler: Callable[[dict[str, Any]], dict[str, Any] | bytes]) -> None:
+        """Answer ``method`` with ``handler(args)``: a JSON object, or raw bytes (an odd answer)."""
         self._handlers[method] = handler
 
     # --- reading -------------------------------------------------------------------------
@@ -159,7 +159,7 @@ class FakeSlack:
                 queue.pop(0)
             return failure
 
-    def _answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
+    def _answer(self, method: str, args: dict[str, Any]) -> dict[str, Any] | bytes:
         if method in self._handlers:
             return self._handlers[method](args)
         if method == "auth.test":
@@ -310,8 +310,9 @@ class FakeSlack:
                     self._send(failure.status, failure.body, failure.headers)
                     return
                 fake._record(call)  # before answering: a test may hold the answer back
-                call.response = fake._answer(method, args)
+                answer = fake._answer(method, args)
+                call.response = answer if isinstance(answer, dict) else None
                 headers = {"x-oauth-scopes": fake.scopes} if method == "auth.test" else None
-                self._send(200, call.response, headers)
+                self._send(200, answer, headers)
 
         return Handler

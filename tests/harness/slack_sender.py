@@ -111,6 +111,7 @@ class SlackSender:
         block_id: str = "b",
         **extra: Any,
     ) -> httpx.Response:
+        post_kwargs = _post_kwargs(extra)
         return self.interactive(
             {
                 "type": "block_actions",
@@ -130,7 +131,8 @@ class SlackSender:
                     }
                 ],
                 **extra,
-            }
+            },
+            **post_kwargs,
         )
 
     def view_submission(
