@@ -1,7 +1,7 @@
 """installation: when Vigil first started here (digest catch-up never reaches back before it)
 
-Revision ID: 0007_h11a
-Revises: 0006_reports
+Revision ID: 0008_installation
+Revises: 0007_open_requests
 Create Date: 2026-12-04
 """
 
@@ -15,8 +15,8 @@ from alembic import op
 
 from store.base import UTCDateTime
 
-revision: str = "0007_h11a"
-down_revision: str | None = "0006_reports"
+revision: str = "0008_installation"
+down_revision: str | None = "0007_open_requests"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
