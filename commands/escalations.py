@@ -15,6 +15,7 @@ from slack_sdk.errors import SlackApiError
 from commands.access import require
 from commands.blocks import escalations as blocks
 from commands.context import AppContext
+from commands.events import EventCall, on_event
 from commands.listeners import tell, timed
 from commands.vigil import VigilCall, subcommand
 from store.escalations import parse_case_ref
@@ -94,78 +95,91 @@ def _reaction(name: str) -> str:
     return name.split("::", 1)[0]  # skin tones: "eyes::skin-tone-2"
 
 
+def _our_reactions(config: VigilConfig) -> set[str]:
+    return {config.reactions.claim, config.reactions.resolve, config.reactions.escalate}
+
+
+def _reaction_role(call: EventCall) -> Role | None:
+    """Our reactions on a case (or in an escalation channel) need an analyst; others nobody."""
+    event, config = call.event, call.ctx.config
+    item = event.get("item") or {}
+    if _reaction(event.get("reaction", "")) not in _our_reactions(config) or item.get("type") != "message":
+        return None
+    if item.get("channel") in config.channels.escalations:
+        return Role.analyst
+    found = call.ctx.escalations.by_source(item.get("channel", ""), item.get("ts", ""))
+    return Role.analyst if found else None
+
+
+@on_event("message")
+@timed("event:message")
+def on_message(call: EventCall) -> None:
+    event, escalations = call.event, call.ctx.escalations
+    subtype = event.get("subtype")
+    channel = event.get("channel", "")
+    if subtype == "message_changed":
+        new, old = event.get("message") or {}, event.get("previous_message") or {}
+        if new.get("text") != old.get("text"):
+            escalations.record_edit(
+                channel, new.get("ts", ""), new.get("text", ""), old.get("text"), new.get("user")
+            )
+        return
+    if subtype == "message_deleted":
+        escalations.record_deletion(
+            channel, event.get("deleted_ts", ""), (event.get("previous_message") or {}).get("text")
+        )
+        return
+    if subtype not in CASE_SUBTYPES or "ts" not in event:
+        return  # joins, topic changes, …
+    thread_ts = event.get("thread_ts")
+    if thread_ts and thread_ts != event["ts"]:
+        escalations.add_note(channel, thread_ts, message_of(event))
+    elif channel in call.ctx.config.channels.escalations:
+        escalations.open_case(message_of(event))  # keyed by channel and ts: a retry finds it
+
+
+@on_event("reaction_added")
+@timed("event:reaction_added")
+def on_reaction_added(call: EventCall) -> None:
+    if not call.permits(_reaction_role(call)):
+        return
+    event, client, escalations = call.event, call.client, call.ctx.escalations
+    reactions = call.ctx.config.reactions
+    item, user, name = event.get("item") or {}, event["user"], _reaction(event.get("reaction", ""))
+    ours = _our_reactions(call.ctx.config)
+    case = escalations.by_source(item.get("channel", ""), item.get("ts", "")) if name in ours else None
+    if case is None:
+        return
+    if name == reactions.claim:
+        _reply(client, item["channel"], user, escalations.claim(case.id, user), "claim_reaction")
+    elif name == reactions.escalate:
+        _reply(client, item["channel"], user, escalations.escalate(case.id, user), "escalate")
+    elif name == reactions.resolve:
+        if not case.is_open:
+            _reply(client, item["channel"], user, CaseResult("already_resolved", case), "resolve")
+            return
+        client.chat_postEphemeral(
+            channel=item["channel"],
+            user=user,
+            text=f"How did {case.ref} end?",
+            blocks=blocks.outcome_prompt(case),
+        )
+
+
+@on_event("reaction_removed")
+@timed("event:reaction_removed")
+def on_reaction_removed(call: EventCall) -> None:
+    event, escalations = call.event, call.ctx.escalations
+    item = event.get("item") or {}
+    if _reaction(event.get("reaction", "")) != call.ctx.config.reactions.claim:
+        return
+    case = escalations.by_source(item.get("channel", ""), item.get("ts", ""))
+    if case is not None and case.claimed_by == event.get("user"):
+        escalations.release(case.id, event["user"])
+
+
 def register(app: App, ctx: AppContext) -> None:
     escalations = ctx.escalations
-    reactions = ctx.config.reactions
-    ours = {reactions.claim, reactions.resolve, reactions.escalate}
-
-    def reaction_role(body: dict[str, Any]) -> Role | None:
-        """Our reactions on a case (or in an escalation channel) need an analyst; others nobody."""
-        event = body.get("event") or {}
-        item = event.get("item") or {}
-        if _reaction(event.get("reaction", "")) not in ours or item.get("type") != "message":
-            return None
-        if item.get("channel") in ctx.config.channels.escalations:
-            return Role.analyst
-        return Role.analyst if escalations.by_source(item.get("channel", ""), item.get("ts", "")) else None
-
-    @app.event("message")
-    @timed("event:message")
-    def on_message(event: dict[str, Any]) -> None:
-        subtype = event.get("subtype")
-        channel = event.get("channel", "")
-        if subtype == "message_changed":
-            new, old = event.get("message") or {}, event.get("previous_message") or {}
-            if new.get("text") != old.get("text"):
-                escalations.record_edit(
-                    channel, new.get("ts", ""), new.get("text", ""), old.get("text"), new.get("user")
-                )
-            return
-        if subtype == "message_deleted":
-            escalations.record_deletion(
-                channel, event.get("deleted_ts", ""), (event.get("previous_message") or {}).get("text")
-            )
-            return
-        if subtype not in CASE_SUBTYPES or "ts" not in event:
-            return  # joins, topic changes, …
-        thread_ts = event.get("thread_ts")
-        if thread_ts and thread_ts != event["ts"]:
-            escalations.add_note(channel, thread_ts, message_of(event))
-        elif channel in ctx.config.channels.escalations:
-            escalations.open_case(message_of(event))
-
-    @app.event("reaction_added", middleware=[require(ctx.roles, reaction_role)])
-    @timed("event:reaction_added")
-    def on_reaction_added(event: dict[str, Any], client: WebClient) -> None:
-        item, user, name = event.get("item") or {}, event["user"], _reaction(event.get("reaction", ""))
-        case = escalations.by_source(item.get("channel", ""), item.get("ts", "")) if name in ours else None
-        if case is None:
-            return
-        if name == reactions.claim:
-            _reply(client, item["channel"], user, escalations.claim(case.id, user), "claim_reaction")
-        elif name == reactions.escalate:
-            _reply(client, item["channel"], user, escalations.escalate(case.id, user), "escalate")
-        elif name == reactions.resolve:
-            if not case.is_open:
-                _reply(client, item["channel"], user, CaseResult("already_resolved", case), "resolve")
-                return
-            client.chat_postEphemeral(
-                channel=item["channel"],
-                user=user,
-                text=f"How did {case.ref} end?",
-                blocks=blocks.outcome_prompt(case),
-            )
-
-    @app.event("reaction_removed")
-    @timed("event:reaction_removed")
-    def on_reaction_removed(event: dict[str, Any]) -> None:
-        item = event.get("item") or {}
-        if _reaction(event.get("reaction", "")) != reactions.claim:
-            return
-        case = escalations.by_source(item.get("channel", ""), item.get("ts", ""))
-        if case is not None and case.claimed_by == event.get("user"):
-            escalations.release(case.id, event["user"])
-
     analyst = [require(ctx.roles, Role.analyst)]
 
     @app.action("case_claim", middleware=analyst)
