@@ -3,14 +3,19 @@ twice, long lists and long texts never reach a person cut or broken."""
 
 from __future__ import annotations
 
+import json
+import re
 from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from commands.blocks.common import slack_len
+from store.enforcement import EnforcementRequest
 from store.escalations import Case
 from store.jobs import Job
 from store.slack_events import SlackEventSeen
-from tests.conftest import ESCALATIONS, OUTSIDER, Vigil, eventually
+from tests.conftest import ANALYST, ANALYST_2, ESCALATIONS, OUTSIDER, Vigil, eventually
+from tests.harness.enforcement_steps import actions, card, modal_values, request_row
 from tests.harness.faults import failing
 
 
@@ -76,3 +81,83 @@ def test_an_event_is_not_acked_when_it_cannot_be_recorded_so_slack_delivers_it_a
 def _case(vigil: Vigil, ts: str) -> Case | None:
     with vigil.db.read() as session:
         return session.scalars(select(Case).where(Case.ts == ts)).first()
+
+
+# --- /suspend with more than a form holds ------------------------------------------------------
+def _modal(vigil: Vigil, count: int = 1) -> dict:
+    return vigil.slack.wait_for("views.open", count=count)[count - 1]["view"]
+
+
+def _ids_in(view: dict) -> list[str]:
+    """Account ids the modal shows (its placeholders are examples, not ids)."""
+    blocks = [{**b, "element": {**b.get("element", {}), "placeholder": None}} for b in view["blocks"]]
+    return re.findall(r"acct_\w+", json.dumps(blocks))
+
+
+def test_a_suspend_of_350_accounts_shows_no_cut_id_and_requests_all_of_them(vigil: Vigil) -> None:
+    typed = [f"acct_{n}" for n in range(1000, 1350)]  # 3,500 characters: more than an input holds
+    assert vigil.send.command("/suspend", " ".join(typed) + " spam CASE-12", user=ANALYST).status_code == 200
+    view = _modal(vigil)
+    shown = json.dumps(view)
+    blocks = {b.get("block_id"): b for b in view["blocks"]}
+    assert "initial_value" not in blocks["accounts"]["element"]  # left for adding more, not a cut list
+    assert blocks["accounts"]["optional"] is True
+    assert "350 accounts from your command" in shown
+    assert set(_ids_in(view)) <= set(typed)  # every id in front of the analyst is one they typed, whole
+    assert "acct_" not in view["private_metadata"] and len(view["private_metadata"]) < 200
+    # They add one more by hand and submit.
+    response = vigil.send.view_submission(
+        "enforcement_request",
+        modal_values(accounts="acct_9999", reason="spam", evidence="CASE-12"),
+        user=ANALYST,
+        private_metadata=view["private_metadata"],
+    )
+    assert response.status_code == 200 and not response.content
+    card(vigil, 1)
+    assert set(actions(vigil, 1)) == {*typed, "acct_9999"}
+    assert request_row(vigil, 1).account_count == 351
+    # The same form cannot be submitted again into a second request.
+    again = vigil.send.view_submission(
+        "enforcement_request",
+        modal_values(reason="spam"),
+        user=ANALYST,
+        private_metadata=view["private_metadata"],
+    )
+    assert "expired or was already submitted" in again.json()["errors"]["accounts"]
+
+
+def test_someone_else_cannot_submit_an_analysts_kept_ids(vigil: Vigil) -> None:
+    typed = [f"acct_{n}" for n in range(5000, 5400)] + ["acct#12"]
+    vigil.send.command("/suspend", " ".join(typed) + " spam", user=ANALYST)
+    view = _modal(vigil)
+    assert "400 accounts from your command" in json.dumps(view)
+    assert "`acct#12`" in json.dumps(view)  # told, not silently dropped
+    response = vigil.send.view_submission(
+        "enforcement_request",
+        modal_values(reason="spam"),
+        user=ANALYST_2,
+        private_metadata=view["private_metadata"],
+    )
+    assert "expired or was already submitted" in response.json()["errors"]["accounts"]
+    assert _count(vigil, EnforcementRequest) == 0
+
+
+def test_a_long_evidence_fits_the_form_uncut_links_and_reaches_the_request_whole(vigil: Vigil) -> None:
+    links = [f"https://reports.example.com/abuse/2026/11/23/evidence-{n:03d}?view=full" for n in range(70)]
+    vigil.send.command("/suspend", "acct_1 spam " + " ".join(links), user=ANALYST)
+    view = _modal(vigil)
+    evidence = {b.get("block_id"): b for b in view["blocks"]}["evidence"]["element"]
+    prefilled = evidence["initial_value"]
+    assert len("\n".join(links)) > 4000
+    assert slack_len(prefilled) <= evidence["max_length"] == 3000
+    assert prefilled.endswith("…")
+    assert all(line in links for line in prefilled.removesuffix("…").splitlines())  # no link cut
+    vigil.send.view_submission(
+        "enforcement_request",
+        modal_values(accounts="acct_1", reason="spam", evidence=prefilled),
+        user=ANALYST,
+        private_metadata=view["private_metadata"],
+    )
+    card(vigil, 1)
+    assert request_row(vigil, 1).evidence == "\n".join(links)
+
