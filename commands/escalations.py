@@ -21,6 +21,7 @@ from commands.vigil import VigilCall, subcommand
 from store.escalations import parse_case_ref
 from workflows.clock import Clock
 from workflows.config import VigilConfig
+from workflows.drafts import Drafts
 from workflows.escalations import (
     CardRef,
     CaseNotifier,
@@ -34,6 +35,8 @@ from workflows.roles import Role
 log = logging.getLogger(__name__)
 
 CASE_SUBTYPES = {None, "bot_message", "file_share", "thread_broadcast"}
+DRAFT_KIND = "case_shortcut"
+DRAFT_GONE = "This form expired or was already used. Use the shortcut on the message again."
 
 
 class SlackCaseNotifier(CaseNotifier):
@@ -180,6 +183,7 @@ def on_reaction_removed(call: EventCall) -> None:
 
 def register(app: App, ctx: AppContext) -> None:
     escalations = ctx.escalations
+    drafts = Drafts(ctx.db, ctx.clock)
     analyst = [require(ctx.roles, Role.analyst)]
 
     @app.action("case_claim", middleware=analyst)
@@ -253,53 +257,52 @@ def register(app: App, ctx: AppContext) -> None:
             return
         text = message.get("text") or ""
         triage = escalations.triager.triage(text, [])
-        metadata = {
-            "channel": channel,
-            "ts": message.get("ts"),
-            "user": message.get("user") or message.get("bot_id"),
-            "is_bot": bool(message.get("bot_id")),
-            "text": text[:1500],
-            "truncated": len(text) > 1500,
-        }
+        # The message itself stays server-side: Slack caps private_metadata at 3,000 characters,
+        # which 480 Cyrillic letters or 240 emoji exceed once JSON-escaped.
+        draft = drafts.keep(
+            DRAFT_KIND,
+            body["user"]["id"],
+            {
+                "channel": channel,
+                "ts": message.get("ts"),
+                "user": message.get("user") or message.get("bot_id"),
+                "is_bot": bool(message.get("bot_id")),
+                "text": text,
+            },
+        )
         client.views_open(
             trigger_id=body["trigger_id"],
-            view=blocks.create_modal(metadata, triage.category, triage.priority, text),
+            view=blocks.create_modal({"draft": draft}, triage.category, triage.priority, text),
         )
 
     @app.view("case_create", middleware=analyst)
     @timed("view:case_create")
     def create_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
+        draft_id = str(json.loads(view.get("private_metadata") or "{}").get("draft") or "")
+        kept = drafts.read(draft_id, DRAFT_KIND, body["user"]["id"]) if draft_id else None
+        if kept is None:
+            ack(response_action="errors", errors={"category": DRAFT_GONE})
+            return
         ack()
-        meta = json.loads(view.get("private_metadata") or "{}")
         values = view["state"]["values"]
         overrides = CaseOverrides(
             category=values["category"]["category"]["selected_option"]["value"],
             priority=values["priority"]["priority"]["selected_option"]["value"],
         )
-        text = meta.get("text") or ""
-        if meta.get("truncated"):
-            text = _full_text(client, meta["channel"], meta["ts"]) or text
         message = IncomingMessage(
-            channel=meta["channel"],
-            ts=meta["ts"],
-            user=meta.get("user"),
-            is_bot=bool(meta.get("is_bot")),
-            text=text,
+            channel=kept["channel"],
+            ts=kept["ts"],
+            user=kept.get("user"),
+            is_bot=bool(kept.get("is_bot")),
+            text=kept.get("text") or "",
         )
+        # Cases are keyed by channel and ts: a second submit finds the first case.
         result = escalations.open_case(
             message, source="shortcut", actor=body["user"]["id"], overrides=overrides
         )
+        drafts.use(draft_id)
         if result.outcome == "exists" and result.case:
-            tell(client, meta["channel"], body["user"]["id"], f"That message is already {result.case.ref}.")
-
-
-def _full_text(client: WebClient, channel: str, ts: str) -> str | None:
-    try:
-        history = client.conversations_history(channel=channel, latest=ts, inclusive=True, limit=1)
-    except SlackApiError:
-        return None
-    messages = history.get("messages") or []
-    return messages[0].get("text") if messages and messages[0].get("ts") == ts else None
+            tell(client, kept["channel"], body["user"]["id"], f"That message is already {result.case.ref}.")
 
 
 def _channel(body: dict[str, Any]) -> str:

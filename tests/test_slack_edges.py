@@ -161,3 +161,55 @@ def test_a_long_evidence_fits_the_form_uncut_links_and_reaches_the_request_whole
     card(vigil, 1)
     assert request_row(vigil, 1).evidence == "\n".join(links)
 
+
+# --- the "Create Vigil case" shortcut on a long message ------------------------------------------
+def _shortcut(vigil: Vigil, message: dict, user: str = ANALYST, channel: str = "C0GENERAL") -> None:
+    response = vigil.send.interactive(
+        {
+            "type": "message_action",
+            "callback_id": "create_case",
+            "trigger_id": f"t.{message['ts']}",
+            "user": {"id": user},
+            "channel": {"id": channel},
+            "message": message,
+            "response_url": vigil.send.response_url,
+        }
+    )
+    assert response.status_code == 200
+
+
+CATEGORY_P2 = {
+    "category": {"category": {"selected_option": {"value": "user_report"}}},
+    "priority": {"priority": {"selected_option": {"value": "P2"}}},
+}
+
+
+def test_the_shortcut_on_a_long_cyrillic_or_emoji_message_opens_and_keeps_the_whole_text(
+    vigil: Vigil,
+) -> None:
+    cyrillic = "acct_4242 " + "мошенничество " * 40  # 520 Cyrillic letters
+    emoji = "acct_777 🚨" + "😡" * 240
+    for n, text in enumerate((cyrillic, emoji), start=1):
+        ts = f"176440000{n}.000100"
+        _shortcut(vigil, {"ts": ts, "user": OUTSIDER, "text": text})
+        view = _modal(vigil, n)
+        assert len(view["private_metadata"]) < 100 and text[:10] not in view["private_metadata"]
+        response = vigil.send.view_submission(
+            "case_create", CATEGORY_P2, user=ANALYST, private_metadata=view["private_metadata"]
+        )
+        assert response.status_code == 200 and not response.content
+        case = eventually(lambda ts=ts: _case(vigil, ts))
+        assert case.text == text and case.source == "shortcut"
+    assert sum("а" <= ch.lower() <= "я" for ch in cyrillic) >= 480
+
+
+def test_a_shortcut_form_submitted_by_someone_else_or_twice_creates_nothing_more(vigil: Vigil) -> None:
+    _shortcut(vigil, {"ts": "1764400009.000100", "user": OUTSIDER, "text": "acct_1 scam"})
+    meta = _modal(vigil)["private_metadata"]
+    other = vigil.send.view_submission("case_create", CATEGORY_P2, user=ANALYST_2, private_metadata=meta)
+    assert "expired or was already used" in other.json()["errors"]["category"]
+    assert vigil.send.view_submission("case_create", CATEGORY_P2, user=ANALYST, private_metadata=meta)
+    eventually(lambda: _case(vigil, "1764400009.000100"))
+    again = vigil.send.view_submission("case_create", CATEGORY_P2, user=ANALYST, private_metadata=meta)
+    assert "expired or was already used" in again.json()["errors"]["category"]
+    assert _count(vigil, Case) == 1
