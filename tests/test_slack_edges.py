@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from commands.blocks.common import slack_len
 from store.enforcement import EnforcementRequest
-from store.escalations import Case
+from store.escalations import Case, CaseEvent
 from store.jobs import Job
 from store.slack_events import SlackEventSeen
 from tests.conftest import ANALYST, ANALYST_2, ESCALATIONS, OUTSIDER, Vigil, eventually
@@ -200,7 +200,7 @@ def test_the_shortcut_on_a_long_cyrillic_or_emoji_message_opens_and_keeps_the_wh
         assert response.status_code == 200 and not response.content
         case = eventually(lambda ts=ts: _case(vigil, ts))
         assert case.text == text and case.source == "shortcut"
-    assert sum("а" <= ch.lower() <= "я" for ch in cyrillic) >= 480
+    assert sum("\u0430" <= ch.lower() <= "\u044f" for ch in cyrillic) >= 480  # a…ya
 
 
 def test_a_shortcut_form_submitted_by_someone_else_or_twice_creates_nothing_more(vigil: Vigil) -> None:
@@ -213,3 +213,36 @@ def test_a_shortcut_form_submitted_by_someone_else_or_twice_creates_nothing_more
     again = vigil.send.view_submission("case_create", CATEGORY_P2, user=ANALYST, private_metadata=meta)
     assert "expired or was already used" in again.json()["errors"]["category"]
     assert _count(vigil, Case) == 1
+
+
+# --- /vigil case: a long timeline -------------------------------------------------------------
+ENTITY_OR_MENTION = re.compile(r"<[^<>]*>|&(?:amp|lt|gt);")
+
+
+def test_a_long_case_timeline_is_cut_between_mentions_never_inside_one(vigil: Vigil) -> None:
+    ts = vigil.post("user acct_5 harassment report")
+    case = eventually(lambda: _case(vigil, ts))
+    # A busy thread, far more than a section holds. (These lengths put a cut at a fixed index
+    # inside the <@U0ANA0001> that opens the twelfth note's line.)
+    for n in range(12):
+        vigil.post("Q&A" + "&" * 40 + f"<@{ANALYST_2}> #{n}", user=ANALYST, thread_ts=ts)
+        eventually(lambda n=n: _notes(vigil, case.id) == n + 1)
+    vigil.send.command("/vigil", f"case {case.ref}", user=ANALYST)
+    blocks = vigil.slack.wait_for("response_url")[0]["blocks"]
+    timeline = next(b["text"]["text"] for b in blocks if "*Timeline*" in b.get("text", {}).get("text", ""))
+    assert slack_len(timeline) <= 3000 and timeline.endswith("…")
+    assert f"<@{ANALYST}>" in timeline
+    leftover = ENTITY_OR_MENTION.sub("", timeline)
+    assert "<" not in leftover and ">" not in leftover and "&" not in leftover, leftover[-80:]
+
+
+def _notes(vigil: Vigil, case_id: int) -> int:
+    with vigil.db.read() as session:
+        return (
+            session.scalar(
+                select(func.count())
+                .select_from(CaseEvent)
+                .where(CaseEvent.case_id == case_id, CaseEvent.kind == "note")
+            )
+            or 0
+        )
