@@ -17,6 +17,7 @@ from slack_sdk.errors import SlackApiError
 from commands.access import require
 from commands.blocks import enforcement as blocks
 from commands.blocks.common import clip, section, slack_len
+from commands.cards import card_metadata, find_card
 from commands.context import AppContext
 from commands.listeners import timed
 from commands.vigil import VigilCall, subcommand
@@ -54,9 +55,20 @@ class SlackEnforcementNotifier:
         self.channels = channels
 
     def post_card(self, request: RequestView) -> MessageRef:
+        """Post the card, or adopt the one an attempt that failed before storing it posted."""
         text, card = blocks.card(request)
+        channel = self.channels.approvals
+        found = find_card(self.client, channel, "request", request.id)
+        if found is not None:
+            self.client.chat_update(channel=channel, ts=found, text=text, blocks=card)
+            return MessageRef(channel, found)
         response = self.client.chat_postMessage(
-            channel=self.channels.approvals, text=text, blocks=card, unfurl_links=False, unfurl_media=False
+            channel=channel,
+            text=text,
+            blocks=card,
+            unfurl_links=False,
+            unfurl_media=False,
+            metadata=card_metadata("request", request.id),
         )
         return MessageRef(response["channel"], response["ts"])
 
@@ -102,10 +114,15 @@ class SlackEnforcementNotifier:
 
     def progress(self, request: RequestView) -> str | None:
         text = blocks.progress_text(request)
-        if request.progress_ts and request.card is not None:
-            self.client.chat_update(channel=request.card.channel, ts=request.progress_ts, text=text)
-            return request.progress_ts
-        return self._thread(request, text)
+        progress_ts = request.progress_ts
+        if not progress_ts and request.card is not None:  # posted, but its ts was never stored?
+            progress_ts = find_card(
+                self.client, request.card.channel, "progress", request.id, thread_ts=request.card.ts
+            )
+        if progress_ts and request.card is not None:
+            self.client.chat_update(channel=request.card.channel, ts=progress_ts, text=text)
+            return progress_ts
+        return self._thread(request, text, metadata=card_metadata("progress", request.id))
 
     def summary(self, summary: Summary) -> None:
         request = summary.request

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from dataclasses import replace
 from typing import Any
 
 from slack_bolt import Ack, App
@@ -14,6 +15,7 @@ from slack_sdk.errors import SlackApiError
 
 from commands.access import require
 from commands.blocks import escalations as blocks
+from commands.cards import card_metadata, find_card
 from commands.context import AppContext
 from commands.events import EventCall, on_event
 from commands.listeners import tell, timed
@@ -46,20 +48,26 @@ class SlackCaseNotifier(CaseNotifier):
         self.clock = clock
 
     def post_card(self, case: CaseView) -> CardRef:
-        response = self.client.chat_postMessage(
-            channel=case.channel,
-            thread_ts=case.ts,
-            text=blocks.card_text(case),
-            blocks=blocks.card_blocks(case, self.clock.now()),
-            unfurl_links=False,
-        )
+        """Post the card, or adopt the one an attempt that failed before storing it posted."""
+        ts = find_card(self.client, case.channel, "case", case.id, thread_ts=case.ts)
+        if ts is not None:
+            self.update_card(replace(case, card_ts=ts))  # it shows the state of its own time
+        else:
+            ts = self.client.chat_postMessage(
+                channel=case.channel,
+                thread_ts=case.ts,
+                text=blocks.card_text(case),
+                blocks=blocks.card_blocks(case, self.clock.now()),
+                unfurl_links=False,
+                metadata=card_metadata("case", case.id),
+            )["ts"]
         try:
             permalink = self.client.chat_getPermalink(channel=case.channel, message_ts=case.ts).get(
                 "permalink"
             )
         except SlackApiError:
             permalink = None  # the card matters; a link is a nicety
-        return CardRef(ts=response["ts"], permalink=permalink)
+        return CardRef(ts=ts, permalink=permalink)
 
     def update_card(self, case: CaseView) -> None:
         self.client.chat_update(

@@ -14,8 +14,18 @@ from store.enforcement import EnforcementRequest
 from store.escalations import Case, CaseEvent
 from store.jobs import Job
 from store.slack_events import SlackEventSeen
-from tests.conftest import ANALYST, ANALYST_2, ESCALATIONS, OUTSIDER, Vigil, eventually
-from tests.harness.enforcement_steps import actions, card, modal_values, request_row
+from tests.conftest import (
+    ANALYST,
+    ANALYST_2,
+    APPROVALS,
+    ESCALATIONS,
+    LEAD,
+    OUTSIDER,
+    Vigil,
+    VigilFactory,
+    eventually,
+)
+from tests.harness.enforcement_steps import actions, ask, card, click, modal_values, request_row
 from tests.harness.faults import failing
 
 
@@ -246,3 +256,50 @@ def _notes(vigil: Vigil, case_id: int) -> int:
             )
             or 0
         )
+
+
+# --- a card is posted once, even when Vigil fails right after posting it ---------------------------
+def _card_metadata(kind: str, card_id: int) -> dict:
+    return {"event_type": "vigil_card", "event_payload": {"kind": kind, "id": card_id}}
+
+
+def test_a_case_card_posted_just_before_a_failure_is_adopted_not_posted_again(vigil: Vigil) -> None:
+    with failing(vigil.db, "UPDATE cases SET card_ts") as fault:
+        ts = vigil.post("host acct_31 runs a fake listing")
+        case = eventually(lambda: _case(vigil, ts))
+        eventually(lambda: (job := _job(vigil, f"case-card:{case.id}")) and job.last_error)
+    assert fault.fired == 1
+    # Slack has the card; Vigil never stored where it is.
+    assert len(vigil.slack.posted(ESCALATIONS, thread_ts=ts)) == 1
+    assert eventually(lambda: _case(vigil, ts)).card_ts is None
+    vigil.clock.advance(timedelta(minutes=10))
+    vigil.ctx.jobs.wake()
+    stored = eventually(lambda: (found := _case(vigil, ts)) and found.card_ts)
+    cards = vigil.slack.posted(ESCALATIONS, thread_ts=ts)
+    assert len(cards) == 1 and cards[0]["ts"] == stored
+    assert cards[0]["metadata"] == _card_metadata("case", case.id)
+    lookups = vigil.slack.calls_of("conversations.replies")
+    assert lookups and all(c["include_all_metadata"] in ("1", "true") for c in lookups)
+
+
+def test_an_approval_card_posted_before_a_crash_is_adopted_after_a_restart(make_vigil: VigilFactory) -> None:
+    first = make_vigil()
+    with failing(first.db, "UPDATE enforcement_requests SET card_channel") as fault:
+        assert ask(first, accounts="acct_1 acct_2", reason="spam").status_code == 200
+        eventually(lambda: (job := _job(first, "enforcement-announce:1")) and job.last_error)
+    assert fault.fired == 1
+    first.stop()  # the process dies: the card is in Slack, its ts nowhere in Vigil
+    assert [m["text"].split(" ")[0] for m in first.slack.posted(APPROVALS)] == ["REQ-1"]
+    first.clock.advance(timedelta(minutes=10))
+    second = make_vigil()
+    eventually(lambda: request_row(second, 1).card_ts is not None)
+    cards = second.slack.posted(APPROVALS)
+    assert len(cards) == 1 and cards[0]["ts"] == request_row(second, 1).card_ts
+    assert cards[0]["metadata"] == _card_metadata("request", 1)
+    # The requester is told where it is, once, and approvers decide on that one card.
+    second.slack.wait_for("chat.postEphemeral", where=lambda c: "waiting for approval" in c["text"])
+    click(second, "enforcement_approve", 1, user=LEAD)
+    eventually(lambda: request_row(second, 1).status != "pending_approval")
+    assert len(second.slack.posted(APPROVALS)) == 1
+    told = [c for c in second.slack.calls_of("chat.postEphemeral") if "waiting for approval" in c["text"]]
+    assert len(told) == 1
