@@ -11,9 +11,11 @@ from slack_bolt import App, BoltResponse
 from slack_sdk import WebClient
 
 import commands
+from commands import events
 from commands.context import AppContext
 from store.slack_events import claim_event
 from workflows.config import secret
+from workflows.jobs import enqueue
 from workflows.metrics import ERRORS, SLACK_EVENTS_DUPLICATE
 
 log = logging.getLogger(__name__)
@@ -33,22 +35,32 @@ def create_bolt_app(ctx: AppContext, client: WebClient) -> App:
 
     @app.use
     def dedupe_events(body: dict[str, Any], next: Any) -> Any:
-        """A retried delivery (X-Slack-Retry-Num) or another replica's copy is dropped here."""
+        """Take an event once, durably: its id and the job that does its work commit together
+        before the ack, so a failing handler is retried from the jobs table (Slack will not
+        redeliver an acked event) and a retried delivery or another replica's copy is dropped.
+        If the commit fails, nothing is acked and Slack delivers the event again."""
         event_id = body.get("event_id")
         if body.get("type") == "event_callback" and event_id:
+            event_type = (body.get("event") or {}).get("type")
+            queued = False
             with ctx.db.transaction() as session:
-                first = claim_event(
-                    session,
-                    event_id,
-                    body.get("team_id"),
-                    (body.get("event") or {}).get("type"),
-                    ctx.clock.now(),
-                )
+                first = claim_event(session, event_id, body.get("team_id"), event_type, ctx.clock.now())
+                if first and events.handles(event_type):
+                    queued = enqueue(
+                        session,
+                        ctx.clock,
+                        events.JOB_SLACK_EVENT,
+                        events.envelope(body),
+                        key=f"slack-event:{event_id}",
+                    )
             if not first:
                 SLACK_EVENTS_DUPLICATE.inc()
                 log.info("duplicate Slack event dropped", extra={"event_id": event_id})
                 return BoltResponse(status=200, body="")
-        next()
+            if queued:
+                ctx.jobs.wake()
+                return BoltResponse(status=200, body="")
+        next()  # events nobody handles reach the catch-all below, which acks them
         return None
 
     @app.error

@@ -8,6 +8,7 @@ from commands import (
     anomalies,
     enforcement,
     escalations,
+    events,
     home,
     investigations,
     playbooks,
@@ -16,7 +17,9 @@ from commands import (
 )
 from commands.context import AppContext
 
-__all__ = ["playbooks", "register", "reports"]  # these register /vigil subcommands on import
+# playbooks and reports register /vigil subcommands on import; escalations and home register
+# the Slack events they handle (commands/events.py).
+__all__ = ["home", "playbooks", "register", "reports"]
 
 
 def register(app: App, ctx: AppContext) -> None:
@@ -25,5 +28,5 @@ def register(app: App, ctx: AppContext) -> None:
     escalations.register(app, ctx)
     anomalies.register(app, ctx)
     investigations.register(app, ctx)
-    home.register(app, ctx)
     enforcement.register(app, ctx)
+    events.register_jobs(ctx, app.client)

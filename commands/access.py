@@ -84,8 +84,21 @@ def require(roles: RoleBook, role: Role | Callable[[dict[str, Any]], Role | None
         if needed is None or roles.has(user, needed):
             next()
             return None
-        ROLE_REFUSALS.labels(role=needed.name).inc()
-        log.info("refused for lack of role", extra={"user": user, "role": needed.name})
-        return refuse(client, body, refusal_text(needed))
+        return _refused(client, body, user, needed)
 
     return require_role
+
+
+def permits(roles: RoleBook, client: WebClient, body: dict[str, Any], needed: Role | None) -> bool:
+    """The same check for work that runs outside a Bolt listener (events, from the jobs table)."""
+    user = user_of(body)
+    if needed is None or roles.has(user, needed):
+        return True
+    _refused(client, body, user, needed)
+    return False
+
+
+def _refused(client: WebClient, body: dict[str, Any], user: str | None, needed: Role) -> BoltResponse:
+    ROLE_REFUSALS.labels(role=needed.name).inc()
+    log.info("refused for lack of role", extra={"user": user, "role": needed.name})
+    return refuse(client, body, refusal_text(needed))

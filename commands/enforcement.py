@@ -17,12 +17,14 @@ from slack_sdk.errors import SlackApiError
 
 from commands.access import require
 from commands.blocks import enforcement as blocks
-from commands.blocks.common import section
+from commands.blocks.common import clip, section, slack_len
+from commands.cards import card_metadata, find_card
 from commands.context import AppContext
 from commands.listeners import timed
 from commands.vigil import VigilCall, subcommand
 from workflows.config import Channels
 from workflows.config import Enforcement as EnforcementConfig
+from workflows.drafts import Drafts
 from workflows.enforcement import (
     ACTIONS,
     Draft,
@@ -43,6 +45,8 @@ log = logging.getLogger(__name__)
 MAX_FILE_BYTES = 5 * 1024 * 1024
 FILES_URL = "https://files.slack.com/"  # the only origin the bot token goes to for a download
 BYTES_PER_ID = 100  # generous for an id and a few extra CSV columns
+DRAFT_KIND = "enforcement_request"
+DRAFT_GONE = "This form expired or was already submitted. Run /suspend or /reinstate again."
 _URL = re.compile(r"^https?://", re.IGNORECASE)
 _CASE = re.compile(r"^CASE-\d+$", re.IGNORECASE)
 
@@ -55,9 +59,20 @@ class SlackEnforcementNotifier:
         self.channels = channels
 
     def post_card(self, request: RequestView) -> MessageRef:
+        """Post the card, or adopt the one an attempt that failed before storing it posted."""
         text, card = blocks.card(request)
+        channel = self.channels.approvals
+        found = find_card(self.client, channel, "request", request.id)
+        if found is not None:
+            self.client.chat_update(channel=channel, ts=found, text=text, blocks=card)
+            return MessageRef(channel, found)
         response = self.client.chat_postMessage(
-            channel=self.channels.approvals, text=text, blocks=card, unfurl_links=False, unfurl_media=False
+            channel=channel,
+            text=text,
+            blocks=card,
+            unfurl_links=False,
+            unfurl_media=False,
+            metadata=card_metadata("request", request.id),
         )
         return MessageRef(response["channel"], response["ts"])
 
@@ -103,10 +118,15 @@ class SlackEnforcementNotifier:
 
     def progress(self, request: RequestView) -> str | None:
         text = blocks.progress_text(request)
-        if request.progress_ts and request.card is not None:
-            self.client.chat_update(channel=request.card.channel, ts=request.progress_ts, text=text)
-            return request.progress_ts
-        return self._thread(request, text)
+        progress_ts = request.progress_ts
+        if not progress_ts and request.card is not None:  # posted, but its ts was never stored?
+            progress_ts = find_card(
+                self.client, request.card.channel, "progress", request.id, thread_ts=request.card.ts
+            )
+        if progress_ts and request.card is not None:
+            self.client.chat_update(channel=request.card.channel, ts=progress_ts, text=text)
+            return progress_ts
+        return self._thread(request, text, metadata=card_metadata("progress", request.id))
 
     def summary(self, summary: Summary) -> None:
         request = summary.request
@@ -156,7 +176,48 @@ def prefill(text: str, config: EnforcementConfig) -> dict[str, Any]:
             evidence.append(word)
         else:
             accounts.append(word)
-    return {"accounts": "\n".join(accounts), "reason": reason, "evidence": "\n".join(evidence)}
+    return {"accounts": accounts, "reason": reason, "evidence": "\n".join(evidence)}
+
+
+def request_view(
+    action: str,
+    config: EnforcementConfig,
+    drafts: Drafts,
+    user: str,
+    channel: str | None,
+    *,
+    accounts: list[str],
+    reason: str | None,
+    evidence: str,
+) -> dict[str, Any]:
+    """The modal, prefilled. What does not fit its inputs (more ids than 3,000 characters, a
+    longer evidence) is kept whole in a draft: the ids are shown as a count and submitted
+    all; the evidence is shown clipped and submitted whole unless the person edits it."""
+    listed = "\n".join(accounts)
+    ids_fit = slack_len(listed) <= blocks.INPUT_MAX
+    if ids_fit and slack_len(evidence) <= blocks.INPUT_MAX:
+        return blocks.request_modal(
+            action, config, accounts=listed, reason=reason, evidence=evidence, channel=channel
+        )
+    kept, left_out = [], []
+    if not ids_fit:
+        pattern = config.account_id_regex()
+        for word in accounts:
+            (kept if pattern.match(word) else left_out).append(word)
+    shown = clip(evidence, blocks.INPUT_MAX)
+    payload = {"accounts": kept, "evidence": evidence if shown != evidence else "", "evidence_shown": shown}
+    draft = drafts.keep(DRAFT_KIND, user, payload)
+    return blocks.request_modal(
+        action,
+        config,
+        accounts="" if not ids_fit else listed,
+        reason=reason,
+        evidence=evidence,
+        channel=channel,
+        kept=kept or None,
+        left_out=left_out,
+        draft=draft,
+    )
 
 
 class FileProblem(Exception):
@@ -241,10 +302,13 @@ def draft_from_view(
     view: dict[str, Any],
     user: str,
     client: WebClient,
+    kept: dict[str, Any] | None = None,
     *,
     files_url: str = FILES_URL,
     max_bytes: int = MAX_FILE_BYTES,
 ) -> tuple[Draft | None, dict[str, str]]:
+    """What the modal asks for; ``kept`` is its server-side draft (the command's ids that did
+    not fit the input, and an evidence longer than it)."""
     meta = json.loads(view.get("private_metadata") or "{}")
     action = meta.get("action")
     if action not in ACTIONS:
@@ -260,13 +324,19 @@ def draft_from_view(
             errors["file"] = str(exc)
     reason = (_value(values, "reason").get("selected_option") or {}).get("value")
     checklist = [o.get("value") for o in _value(values, "checklist").get("selected_options") or []]
+    accounts_text = _value(values, "accounts").get("value") or ""
+    evidence = _value(values, "evidence").get("value") or ""
+    if kept is not None:
+        accounts_text = "\n".join([*kept.get("accounts", []), accounts_text])
+        if kept.get("evidence") and evidence == kept.get("evidence_shown"):
+            evidence = kept["evidence"]  # shown clipped, left as it was: the whole of it
     draft = Draft(
         action=action,
         requester=user,
-        accounts_text=_value(values, "accounts").get("value") or "",
+        accounts_text=accounts_text,
         file_ids=file_ids,
         reason_code=reason,
-        evidence=_value(values, "evidence").get("value") or "",
+        evidence=evidence,
         note=_value(values, "note").get("value") or "",
         checklist=[c for c in checklist if c],
         root_cause=_value(values, "root_cause").get("value") or "",
@@ -339,14 +409,15 @@ def register(app: App, ctx: AppContext) -> None:
     enforcer = ctx.enforcer
     files_url, max_bytes = ctx.settings.slack_files_url, max_file_bytes(config.bulk_max)
 
+    drafts = Drafts(ctx.db, ctx.clock)
+
     def opener(action: str) -> Any:
         def open_modal(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
             ack()  # then open at once: the trigger_id lives three seconds; nothing is looked up first
+            fields = prefill(body.get("text", ""), config)
             client.views_open(
                 trigger_id=body["trigger_id"],
-                view=blocks.request_modal(
-                    action, config, channel=body.get("channel_id"), **prefill(body.get("text", ""), config)
-                ),
+                view=request_view(action, config, drafts, body["user_id"], body.get("channel_id"), **fields),
             )
 
         return open_modal
@@ -357,20 +428,33 @@ def register(app: App, ctx: AppContext) -> None:
     @app.view(blocks.REQUEST_CALLBACK, middleware=[analyst])
     @timed("view:enforcement_request")
     def submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
-        draft, errors = draft_from_view(
-            view, body["user"]["id"], client, files_url=files_url, max_bytes=max_bytes
-        )
+        user = body["user"]["id"]
+        draft_id = json.loads(view.get("private_metadata") or "{}").get("draft")
+        kept = drafts.read(str(draft_id), DRAFT_KIND, user) if draft_id else None
+        if draft_id and kept is None:
+            ack(response_action="errors", errors={"accounts": DRAFT_GONE})
+            return
+        draft, errors = draft_from_view(view, user, client, kept, files_url=files_url, max_bytes=max_bytes)
         checked = check_draft(draft, config) if draft is not None else None
         if checked is not None:
             errors = {**checked.errors, **errors}
         if errors or checked is None:
             ack(response_action="errors", errors=errors)
             return
+        if draft_id and not drafts.use(str(draft_id)):  # submitted twice at once: one request
+            ack(response_action="errors", errors={"accounts": DRAFT_GONE})
+            return
         try:
             enforcer.create(checked)  # written (and its card queued) before the modal closes
         except OpenRequestConflict as exc:
+            if draft_id:
+                drafts.give_back(str(draft_id))
             ack(response_action="errors", errors=conflict_errors(client, checked.draft, exc))
             return
+        except Exception:
+            if draft_id:
+                drafts.give_back(str(draft_id))
+            raise
         ack()
 
     @app.action(blocks.APPROVE_ACTION, middleware=[approver])

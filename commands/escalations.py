@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from dataclasses import replace
 from typing import Any
 
 from slack_bolt import Ack, App
@@ -14,12 +15,15 @@ from slack_sdk.errors import SlackApiError
 
 from commands.access import require
 from commands.blocks import escalations as blocks
+from commands.cards import card_metadata, find_card
 from commands.context import AppContext
+from commands.events import EventCall, on_event
 from commands.listeners import tell, timed
 from commands.vigil import VigilCall, subcommand
 from store.escalations import parse_case_ref
 from workflows.clock import Clock
 from workflows.config import VigilConfig
+from workflows.drafts import Drafts
 from workflows.escalations import (
     CardRef,
     CaseNotifier,
@@ -33,6 +37,8 @@ from workflows.roles import Role
 log = logging.getLogger(__name__)
 
 CASE_SUBTYPES = {None, "bot_message", "file_share", "thread_broadcast"}
+DRAFT_KIND = "case_shortcut"
+DRAFT_GONE = "This form expired or was already used. Use the shortcut on the message again."
 
 
 class SlackCaseNotifier(CaseNotifier):
@@ -42,20 +48,26 @@ class SlackCaseNotifier(CaseNotifier):
         self.clock = clock
 
     def post_card(self, case: CaseView) -> CardRef:
-        response = self.client.chat_postMessage(
-            channel=case.channel,
-            thread_ts=case.ts,
-            text=blocks.card_text(case),
-            blocks=blocks.card_blocks(case, self.clock.now()),
-            unfurl_links=False,
-        )
+        """Post the card, or adopt the one an attempt that failed before storing it posted."""
+        ts = find_card(self.client, case.channel, "case", case.id, thread_ts=case.ts)
+        if ts is not None:
+            self.update_card(replace(case, card_ts=ts))  # it shows the state of its own time
+        else:
+            ts = self.client.chat_postMessage(
+                channel=case.channel,
+                thread_ts=case.ts,
+                text=blocks.card_text(case),
+                blocks=blocks.card_blocks(case, self.clock.now()),
+                unfurl_links=False,
+                metadata=card_metadata("case", case.id),
+            )["ts"]
         try:
             permalink = self.client.chat_getPermalink(channel=case.channel, message_ts=case.ts).get(
                 "permalink"
             )
         except SlackApiError:
             permalink = None  # the card matters; a link is a nicety
-        return CardRef(ts=response["ts"], permalink=permalink)
+        return CardRef(ts=ts, permalink=permalink)
 
     def update_card(self, case: CaseView) -> None:
         self.client.chat_update(
@@ -94,78 +106,92 @@ def _reaction(name: str) -> str:
     return name.split("::", 1)[0]  # skin tones: "eyes::skin-tone-2"
 
 
+def _our_reactions(config: VigilConfig) -> set[str]:
+    return {config.reactions.claim, config.reactions.resolve, config.reactions.escalate}
+
+
+def _reaction_role(call: EventCall) -> Role | None:
+    """Our reactions on a case (or in an escalation channel) need an analyst; others nobody."""
+    event, config = call.event, call.ctx.config
+    item = event.get("item") or {}
+    if _reaction(event.get("reaction", "")) not in _our_reactions(config) or item.get("type") != "message":
+        return None
+    if item.get("channel") in config.channels.escalations:
+        return Role.analyst
+    found = call.ctx.escalations.by_source(item.get("channel", ""), item.get("ts", ""))
+    return Role.analyst if found else None
+
+
+@on_event("message")
+@timed("event:message")
+def on_message(call: EventCall) -> None:
+    event, escalations = call.event, call.ctx.escalations
+    subtype = event.get("subtype")
+    channel = event.get("channel", "")
+    if subtype == "message_changed":
+        new, old = event.get("message") or {}, event.get("previous_message") or {}
+        if new.get("text") != old.get("text"):
+            escalations.record_edit(
+                channel, new.get("ts", ""), new.get("text", ""), old.get("text"), new.get("user")
+            )
+        return
+    if subtype == "message_deleted":
+        escalations.record_deletion(
+            channel, event.get("deleted_ts", ""), (event.get("previous_message") or {}).get("text")
+        )
+        return
+    if subtype not in CASE_SUBTYPES or "ts" not in event:
+        return  # joins, topic changes, …
+    thread_ts = event.get("thread_ts")
+    if thread_ts and thread_ts != event["ts"]:
+        escalations.add_note(channel, thread_ts, message_of(event))
+    elif channel in call.ctx.config.channels.escalations:
+        escalations.open_case(message_of(event))  # keyed by channel and ts: a retry finds it
+
+
+@on_event("reaction_added")
+@timed("event:reaction_added")
+def on_reaction_added(call: EventCall) -> None:
+    if not call.permits(_reaction_role(call)):
+        return
+    event, client, escalations = call.event, call.client, call.ctx.escalations
+    reactions = call.ctx.config.reactions
+    item, user, name = event.get("item") or {}, event["user"], _reaction(event.get("reaction", ""))
+    ours = _our_reactions(call.ctx.config)
+    case = escalations.by_source(item.get("channel", ""), item.get("ts", "")) if name in ours else None
+    if case is None:
+        return
+    if name == reactions.claim:
+        _reply(client, item["channel"], user, escalations.claim(case.id, user), "claim_reaction")
+    elif name == reactions.escalate:
+        _reply(client, item["channel"], user, escalations.escalate(case.id, user), "escalate")
+    elif name == reactions.resolve:
+        if not case.is_open:
+            _reply(client, item["channel"], user, CaseResult("already_resolved", case), "resolve")
+            return
+        client.chat_postEphemeral(
+            channel=item["channel"],
+            user=user,
+            text=f"How did {case.ref} end?",
+            blocks=blocks.outcome_prompt(case),
+        )
+
+
+@on_event("reaction_removed")
+@timed("event:reaction_removed")
+def on_reaction_removed(call: EventCall) -> None:
+    event, escalations = call.event, call.ctx.escalations
+    item = event.get("item") or {}
+    if _reaction(event.get("reaction", "")) != call.ctx.config.reactions.claim:
+        return
+    case = escalations.by_source(item.get("channel", ""), item.get("ts", ""))
+    if case is not None and case.claimed_by == event.get("user"):
+        escalations.release(case.id, event["user"])
+
+
 def register(app: App, ctx: AppContext) -> None:
     escalations = ctx.escalations
-    reactions = ctx.config.reactions
-    ours = {reactions.claim, reactions.resolve, reactions.escalate}
-
-    def reaction_role(body: dict[str, Any]) -> Role | None:
-        """Our reactions on a case (or in an escalation channel) need an analyst; others nobody."""
-        event = body.get("event") or {}
-        item = event.get("item") or {}
-        if _reaction(event.get("reaction", "")) not in ours or item.get("type") != "message":
-            return None
-        if item.get("channel") in ctx.config.channels.escalations:
-            return Role.analyst
-        return Role.analyst if escalations.by_source(item.get("channel", ""), item.get("ts", "")) else None
-
-    @app.event("message")
-    @timed("event:message")
-    def on_message(event: dict[str, Any]) -> None:
-        subtype = event.get("subtype")
-        channel = event.get("channel", "")
-        if subtype == "message_changed":
-            new, old = event.get("message") or {}, event.get("previous_message") or {}
-            if new.get("text") != old.get("text"):
-                escalations.record_edit(
-                    channel, new.get("ts", ""), new.get("text", ""), old.get("text"), new.get("user")
-                )
-            return
-        if subtype == "message_deleted":
-            escalations.record_deletion(
-                channel, event.get("deleted_ts", ""), (event.get("previous_message") or {}).get("text")
-            )
-            return
-        if subtype not in CASE_SUBTYPES or "ts" not in event:
-            return  # joins, topic changes, …
-        thread_ts = event.get("thread_ts")
-        if thread_ts and thread_ts != event["ts"]:
-            escalations.add_note(channel, thread_ts, message_of(event))
-        elif channel in ctx.config.channels.escalations:
-            escalations.open_case(message_of(event))
-
-    @app.event("reaction_added", middleware=[require(ctx.roles, reaction_role)])
-    @timed("event:reaction_added")
-    def on_reaction_added(event: dict[str, Any], client: WebClient) -> None:
-        item, user, name = event.get("item") or {}, event["user"], _reaction(event.get("reaction", ""))
-        case = escalations.by_source(item.get("channel", ""), item.get("ts", "")) if name in ours else None
-        if case is None:
-            return
-        if name == reactions.claim:
-            _reply(client, item["channel"], user, escalations.claim(case.id, user), "claim_reaction")
-        elif name == reactions.escalate:
-            _reply(client, item["channel"], user, escalations.escalate(case.id, user), "escalate")
-        elif name == reactions.resolve:
-            if not case.is_open:
-                _reply(client, item["channel"], user, CaseResult("already_resolved", case), "resolve")
-                return
-            client.chat_postEphemeral(
-                channel=item["channel"],
-                user=user,
-                text=f"How did {case.ref} end?",
-                blocks=blocks.outcome_prompt(case),
-            )
-
-    @app.event("reaction_removed")
-    @timed("event:reaction_removed")
-    def on_reaction_removed(event: dict[str, Any]) -> None:
-        item = event.get("item") or {}
-        if _reaction(event.get("reaction", "")) != reactions.claim:
-            return
-        case = escalations.by_source(item.get("channel", ""), item.get("ts", ""))
-        if case is not None and case.claimed_by == event.get("user"):
-            escalations.release(case.id, event["user"])
-
+    drafts = Drafts(ctx.db, ctx.clock)
     analyst = [require(ctx.roles, Role.analyst)]
 
     @app.action("case_claim", middleware=analyst)
@@ -239,53 +265,52 @@ def register(app: App, ctx: AppContext) -> None:
             return
         text = message.get("text") or ""
         triage = escalations.triager.triage(text, [])
-        metadata = {
-            "channel": channel,
-            "ts": message.get("ts"),
-            "user": message.get("user") or message.get("bot_id"),
-            "is_bot": bool(message.get("bot_id")),
-            "text": text[:1500],
-            "truncated": len(text) > 1500,
-        }
+        # The message itself stays server-side: Slack caps private_metadata at 3,000 characters,
+        # which 480 Cyrillic letters or 240 emoji exceed once JSON-escaped.
+        draft = drafts.keep(
+            DRAFT_KIND,
+            body["user"]["id"],
+            {
+                "channel": channel,
+                "ts": message.get("ts"),
+                "user": message.get("user") or message.get("bot_id"),
+                "is_bot": bool(message.get("bot_id")),
+                "text": text,
+            },
+        )
         client.views_open(
             trigger_id=body["trigger_id"],
-            view=blocks.create_modal(metadata, triage.category, triage.priority, text),
+            view=blocks.create_modal({"draft": draft}, triage.category, triage.priority, text),
         )
 
     @app.view("case_create", middleware=analyst)
     @timed("view:case_create")
     def create_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
+        draft_id = str(json.loads(view.get("private_metadata") or "{}").get("draft") or "")
+        kept = drafts.read(draft_id, DRAFT_KIND, body["user"]["id"]) if draft_id else None
+        if kept is None:
+            ack(response_action="errors", errors={"category": DRAFT_GONE})
+            return
         ack()
-        meta = json.loads(view.get("private_metadata") or "{}")
         values = view["state"]["values"]
         overrides = CaseOverrides(
             category=values["category"]["category"]["selected_option"]["value"],
             priority=values["priority"]["priority"]["selected_option"]["value"],
         )
-        text = meta.get("text") or ""
-        if meta.get("truncated"):
-            text = _full_text(client, meta["channel"], meta["ts"]) or text
         message = IncomingMessage(
-            channel=meta["channel"],
-            ts=meta["ts"],
-            user=meta.get("user"),
-            is_bot=bool(meta.get("is_bot")),
-            text=text,
+            channel=kept["channel"],
+            ts=kept["ts"],
+            user=kept.get("user"),
+            is_bot=bool(kept.get("is_bot")),
+            text=kept.get("text") or "",
         )
+        # Cases are keyed by channel and ts: a second submit finds the first case.
         result = escalations.open_case(
             message, source="shortcut", actor=body["user"]["id"], overrides=overrides
         )
+        drafts.use(draft_id)
         if result.outcome == "exists" and result.case:
-            tell(client, meta["channel"], body["user"]["id"], f"That message is already {result.case.ref}.")
-
-
-def _full_text(client: WebClient, channel: str, ts: str) -> str | None:
-    try:
-        history = client.conversations_history(channel=channel, latest=ts, inclusive=True, limit=1)
-    except SlackApiError:
-        return None
-    messages = history.get("messages") or []
-    return messages[0].get("text") if messages and messages[0].get("ts") == ts else None
+            tell(client, kept["channel"], body["user"]["id"], f"That message is already {result.case.ref}.")
 
 
 def _channel(body: dict[str, Any]) -> str:

@@ -3,6 +3,7 @@
 from store import (  # noqa: F401
     anomalies,
     audit,
+    drafts,
     enforcement,
     escalations,
     installation,

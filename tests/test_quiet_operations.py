@@ -19,6 +19,7 @@ from sqlalchemy import select
 from bot.app import create_bolt_app
 from bot.cli import main
 from bot.logging import configure_logging
+from bot.runtime import build_context
 from bot.slack_client import make_client
 from store.db import Database
 from store.escalations import Case
@@ -83,7 +84,11 @@ def test_building_the_slack_app_warns_about_nothing(
     monkeypatch.setenv("SLACK_BOT_TOKEN", BOT_TOKEN)
     configure_logging("json", "INFO")
     capsys.readouterr()
-    create_bolt_app(vigil.ctx, make_client(BOT_TOKEN, vigil.slack.api_url))
+    client = make_client(BOT_TOKEN, vigil.slack.api_url)
+    ctx, client = build_context(
+        vigil.ctx.settings, vigil.ctx.config, db=vigil.db, clock=vigil.clock, client=client
+    )
+    create_bolt_app(ctx, client)
     err = capsys.readouterr().err
     assert "will be unused" not in err
     assert not [line for line in log_lines(err) if line["level"] in ("warning", "error")]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import regex
 from slack_sdk.models.blocks import ContextBlock, DividerBlock, HeaderBlock, MarkdownTextObject, SectionBlock
 from slack_sdk.models.views import View
 
@@ -16,20 +17,46 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+ELLIPSIS = "…"
+# What a cut must keep whole: a Slack entity (<@U1>, <#C1|name>, <!here>, <!date^…|…>,
+# <https://…|label>), an escaped character (&amp;), a bare link (a cut one points elsewhere),
+# and a grapheme cluster (é as e + accent, 👍🏽, 👨‍👩‍👧, a flag): \X is Unicode's definition.
+_ATOM = regex.compile(r"<[^<>\n]*>|&(?:amp|lt|gt|#\d+);|https?://[^\s<>]+|\X", regex.IGNORECASE)
+
+
+def slack_len(text: str) -> int:
+    """Length as Slack's limits count it. Slack's clients count UTF-16 code units (an emoji is
+    two), which is never less than Python's len(): text within this fits either way."""
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
+
+
+def clip(text: str, limit: int) -> str:
+    """``text`` if it fits ``limit``, else as much of it as fits with "…" appended, cut only
+    between entities, links and grapheme clusters (see _ATOM). The one way Vigil shortens
+    text for Slack: a cut never leaves half a mention, a broken ``&amp;`` or half an emoji."""
+    if slack_len(text) <= limit:
+        return text
+    room = limit - slack_len(ELLIPSIS)
+    if room < 0:
+        return ""
+    kept, used = [], 0
+    for atom in _ATOM.finditer(text):
+        size = slack_len(atom.group(0))
+        if used + size > room:
+            break
+        kept.append(atom.group(0))
+        used += size
+    return "".join(kept) + ELLIPSIS
+
+
 def truncate(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    """Vigil's own markdown cut to ``limit`` (see clip)."""
+    return clip(text, limit)
 
 
 def user_text(text: str, limit: int = SECTION_TEXT_MAX) -> str:
-    """Escape first, then cut, so the cut never splits an entity like ``&amp;`` into ``&am``."""
-    escaped = escape(text)
-    if len(escaped) <= limit:
-        return escaped
-    cut = escaped[: limit - 1]
-    amp = cut.rfind("&")
-    if amp != -1 and ";" not in cut[amp:]:
-        cut = cut[:amp]
-    return cut + "…"
+    """Someone's text, escaped (so it cannot ping or link) and then clipped."""
+    return clip(escape(text), limit)
 
 
 def section(markdown: str) -> SectionBlock:

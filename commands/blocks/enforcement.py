@@ -24,12 +24,14 @@ from slack_sdk.models.views import View
 
 from commands.blocks.common import (
     as_dicts,
+    clip,
     context,
     divider,
     escape,
     header,
     mention,
     section,
+    slack_len,
     truncate,
     user_text,
 )
@@ -59,6 +61,7 @@ REJECT_ACTION = "enforcement_reject"
 RETRY_ACTION = "enforcement_retry"
 MANUAL_DONE_ACTION = "enforcement_manual_done"
 VALUE = "value"  # the action_id of every input element in the modal
+INPUT_MAX = 3000  # Slack's cap on a plain-text input (and the modal's accounts and evidence)
 
 VERB = {"suspend": "Suspend", "reinstate": "Reinstate"}
 PAST = {"suspend": "suspended", "reinstate": "reinstated"}
@@ -83,7 +86,9 @@ ACTION_LABEL = {
 }
 
 
-def _plain_input(placeholder: str, initial: str = "", multiline: bool = True, max_length: int = 3000) -> Any:
+def _plain_input(
+    placeholder: str, initial: str = "", multiline: bool = True, max_length: int = INPUT_MAX
+) -> Any:
     return PlainTextInputElement(
         action_id=VALUE,
         placeholder=placeholder,
@@ -101,16 +106,24 @@ def request_modal(
     reason: str | None = None,
     evidence: str = "",
     channel: str | None = None,
+    kept: list[str] | None = None,
+    left_out: list[str] | None = None,
+    draft: str | None = None,
 ) -> dict[str, Any]:
+    """The /suspend and /reinstate modal. ``kept`` are the command's ids held in the server-side
+    ``draft`` because the input cannot hold them all: a person never sees a cut list."""
+    if slack_len(accounts) > INPUT_MAX:
+        raise ValueError("too many ids for the accounts input: keep them in a draft")
     options = [Option(value=code, text=code.replace("_", " ")) for code in config.reason_codes]
     initial = next((o for o in options if o.value == reason), None)
-    blocks: list[Any] = [
+    blocks: list[Any] = [section(kept_text(kept, left_out or []))] if kept else []
+    blocks += [
         InputBlock(
             block_id="accounts",
-            label="Accounts",
+            label="More accounts" if kept else "Accounts",
             optional=True,
             hint="Account ids separated by spaces, commas or new lines. Or upload a file below.",
-            element=_plain_input("acct_123 acct_456", truncate(accounts, 3000)),
+            element=_plain_input("acct_123 acct_456", accounts),
         ),
         InputBlock(
             block_id="file",
@@ -132,7 +145,7 @@ def request_modal(
             label="Evidence",
             optional=True,
             hint="Links, the case id (CASE-12), what you saw.",
-            element=_plain_input("https://… CASE-12", evidence),
+            element=_plain_input("https://… CASE-12", clip(evidence, INPUT_MAX)),
         ),
         InputBlock(
             block_id="note",
@@ -165,10 +178,32 @@ def request_modal(
         title=f"{VERB[action]} accounts",
         submit="Ask for approval",
         close="Cancel",
-        private_metadata=json.dumps({"action": action, "channel": channel}),
+        private_metadata=json.dumps(
+            {"action": action, "channel": channel, **({"draft": draft} if draft else {})}
+        ),
         blocks=blocks,
     )
     return view.to_dict()
+
+
+def kept_text(kept: list[str], left_out: list[str]) -> str:
+    """What the command's ids are, without listing them all: the count, the first and the last."""
+    distinct = list(dict.fromkeys(kept))
+    shown = [f"`{escape(a)}`" for a in distinct[:3]]
+    if len(distinct) > 4:
+        shown.append(f"… `{escape(distinct[-1])}`")
+    elif len(distinct) == 4:
+        shown.append(f"`{escape(distinct[-1])}`")
+    text = (
+        f":clipboard: *{len(distinct):,} accounts from your command* ({', '.join(shown)}) will be submitted."
+    )
+    if len(kept) > len(distinct):
+        text += f" {len(kept) - len(distinct):,} duplicate(s) are counted once."
+    if left_out:
+        names = ", ".join(f"`{escape(w)}`" for w in left_out[:5])
+        more = f" and {len(left_out) - 5:,} more" if len(left_out) > 5 else ""
+        text += f"\n:warning: {len(left_out):,} word(s) are not account ids and are left out: {names}{more}."
+    return text
 
 
 def reject_modal(request_id: int, ref: str, channel: str | None) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from slack_sdk.models.views import View
 
 from commands.blocks.common import (
     as_dicts,
+    clip,
     context,
     divider,
     escape,
@@ -58,7 +59,7 @@ def profile_text(dossier: Dossier) -> str:
         lines = []
         for key, value in list(profile.data.items())[:PROFILE_FIELDS]:
             if isinstance(value, dict | list):
-                value = json.dumps(value)[:80]
+                value = clip(json.dumps(value), 80)
             lines.append(f"• {escape(str(key))}: {user_text(str(value), 200)}")
         return "*Profile*\n" + _lines(lines, "_(empty profile)_")
     if profile.status == "unknown":

@@ -7,7 +7,7 @@ from typing import Any
 
 from slack_sdk.models.blocks import Block
 
-from commands.blocks.common import as_dicts, context, escape, header, section, sections
+from commands.blocks.common import as_dicts, context, escape, header, section, sections, user_text
 from workflows.playbooks import RuleSet
 
 MODE_EMOJI = {"live": ":large_green_circle:", "shadow": ":new_moon_with_face:", "off": ":white_circle:"}
@@ -28,7 +28,7 @@ def rules_blocks(
         hits = f"{live} live" + (f", {shadow} shadow" if shadow else "")
         lines.append(
             f"{MODE_EMOJI[rule.mode]} `{escape(rule.id)}` {rule.trigger} · {rule.mode} · *{hits}* in 7d — "
-            f"{escape(rule.description)[:120]}"
+            f"{user_text(rule.description, 120)}"
         )
     blocks += sections(lines)
     note = f"Version `{rules.version}` from {', '.join(rules.files) or 'no files'}."

@@ -18,6 +18,7 @@ from bot.slack_scopes import REQUIRED_SCOPES
 
 JSON_FIELDS = {"blocks", "attachments", "view", "metadata", "files", "channel_id"}
 BOT_USER = "U0VIGIL01"
+BOT_ID = "B0VIGIL01"
 TEAM = "T0TEAM001"
 SCOPES = ",".join(sorted(REQUIRED_SCOPES))  # an app installed from manifest.yml
 
@@ -55,6 +56,9 @@ class FakeSlack:
         self.redirects: dict[str, str] = {}  # a file name served as a 302 to this URL
         self.file_infos: dict[str, dict[str, Any]] = {}
         self.uploads: dict[str, bytes] = {}  # bytes posted to an upload_url, by file id
+        # What Vigil posted, by channel in posting order, as conversations.history and
+        # conversations.replies give it back (metadata only when include_all_metadata is set).
+        self.messages: dict[str, list[dict[str, Any]]] = {}
         self.scopes = SCOPES
         self._failures: dict[str, list[Failure]] = {}
         self._handlers: dict[str, Callable[[dict[str, Any]], dict[str, Any] | bytes]] = {}
@@ -142,6 +146,59 @@ class FakeSlack:
         with self._lock:
             self.calls.clear()
 
+    def posted(self, channel: str, thread_ts: str | None = None) -> list[dict[str, Any]]:
+        """Messages Vigil posted in a channel (top level) or in one thread, oldest first."""
+        with self._lock:
+            if thread_ts is None:
+                return [dict(m) for m in self.messages.get(channel, []) if "thread_ts" not in m]
+            return [dict(m) for m in self.messages.get(channel, []) if m.get("thread_ts") == thread_ts]
+
+    # --- the messages Vigil posted ---------------------------------------------------------
+    def _store_post(self, args: dict[str, Any], ts: str) -> None:
+        message: dict[str, Any] = {
+            "type": "message",
+            "ts": ts,
+            "text": args.get("text"),
+            "blocks": args.get("blocks"),
+            "user": BOT_USER,
+            "bot_id": BOT_ID,
+            "app_id": "A0VIGIL01",
+        }
+        if args.get("thread_ts"):
+            message["thread_ts"] = args["thread_ts"]
+        if args.get("metadata"):
+            message["metadata"] = args["metadata"]
+        with self._lock:
+            self.messages.setdefault(str(args.get("channel")), []).append(message)
+
+    def _store_update(self, args: dict[str, Any]) -> None:
+        with self._lock:
+            for message in self.messages.get(str(args.get("channel")), []):
+                if message["ts"] == args.get("ts"):
+                    message.update({k: args[k] for k in ("text", "blocks") if k in args})
+                    if args.get("metadata"):  # Slack keeps the metadata an update leaves out
+                        message["metadata"] = args["metadata"]
+
+    def _read(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
+        channel, limit = str(args.get("channel")), int(args.get("limit") or 100)
+        with_metadata = str(args.get("include_all_metadata", "")).lower() in ("1", "true")
+        with self._lock:
+            stored = [dict(m) for m in self.messages.get(channel, [])]
+        if method == "conversations.replies":
+            thread = str(args.get("ts"))
+            found = [m for m in stored if m["ts"] == thread or m.get("thread_ts") == thread][:limit]
+        else:  # history: top-level messages, newest first
+            found = [m for m in reversed(stored) if "thread_ts" not in m]
+            if args.get("latest"):
+                found = [m for m in found if float(m["ts"]) <= float(args["latest"])]
+            if args.get("oldest"):
+                found = [m for m in found if float(m["ts"]) >= float(args["oldest"])]
+            found = found[:limit]
+        if not with_metadata:
+            for m in found:
+                m.pop("metadata", None)
+        return {"ok": True, "messages": found, "has_more": False}
+
     # --- serving ---------------------------------------------------------------------------
     def _record(self, call: Call) -> None:
         with self._lock:
@@ -170,10 +227,14 @@ class FakeSlack:
                 "user": "vigil",
                 "team_id": TEAM,
                 "user_id": BOT_USER,
-                "bot_id": "B0VIGIL01",
+                "bot_id": BOT_ID,
             }
         if method in ("chat.postMessage", "chat.update"):
             ts = args.get("ts") or f"1764000000.{next(self._ts):06d}"
+            if method == "chat.postMessage":
+                self._store_post(args, ts)
+            else:
+                self._store_update(args)
             return {
                 "ok": True,
                 "channel": args.get("channel"),
@@ -204,6 +265,8 @@ class FakeSlack:
                 "ok": True,
                 "files": [{"id": f.get("id"), "title": f.get("title")} for f in files if isinstance(f, dict)],
             }
+        if method in ("conversations.history", "conversations.replies"):
+            return self._read(method, args)
         if method == "usergroups.users.list":
             group = args.get("usergroup")
             if group not in self.usergroups:
@@ -281,7 +344,25 @@ class FakeSlack:
                     self.end_headers()
                     self.wfile.write(content)
                     return
+                if self.path.startswith("/api/"):
+                    method, _, query = self.path.removeprefix("/api/").partition("?")
+                    self._api(method, {k: v[0] for k, v in parse_qs(query, keep_blank_values=True).items()})
+                    return
                 self._send(404, {"ok": False, "error": "unknown_path"})
+
+            def _api(self, method: str, args: dict[str, Any]) -> None:
+                call = Call(method, args, self.headers.get("Authorization"))
+                failure = fake._next_failure(method)
+                if failure is not None:
+                    call.response = failure.body
+                    fake._record(call)
+                    self._send(failure.status, failure.body, failure.headers)
+                    return
+                fake._record(call)  # before answering: a test may hold the answer back
+                answer = fake._answer(method, args)
+                call.response = answer if isinstance(answer, dict) else None
+                headers = {"x-oauth-scopes": fake.scopes} if method == "auth.test" else None
+                self._send(200, answer, headers)
 
             def do_POST(self) -> None:
                 token = self.headers.get("Authorization")
@@ -301,18 +382,6 @@ class FakeSlack:
                     fake._record(Call("response_url", args, token))
                     self._send(200, {"ok": True})
                     return
-                method = self.path.removeprefix("/api/").split("?")[0]
-                call = Call(method, args, token)
-                failure = fake._next_failure(method)
-                if failure is not None:
-                    call.response = failure.body
-                    fake._record(call)
-                    self._send(failure.status, failure.body, failure.headers)
-                    return
-                fake._record(call)  # before answering: a test may hold the answer back
-                answer = fake._answer(method, args)
-                call.response = answer if isinstance(answer, dict) else None
-                headers = {"x-oauth-scopes": fake.scopes} if method == "auth.test" else None
-                self._send(200, answer, headers)
+                self._api(self.path.removeprefix("/api/").split("?")[0], args)
 
         return Handler
