@@ -2,21 +2,36 @@
 
 One attempt per ``execute``; the worker (workflows/enforcement.py) owns retries and backoff.
 Classification follows the contract in DESIGN.md: 2xx done (a replay for a repeated key
-too), 409 already in that state, 404 and 400/422 permanent, 429/5xx/timeouts transient.
+too), 409 already in that state, 404 and 400/422 permanent, 429/5xx/timeouts transient. A 409
+whose body says ``{"error": "idempotency_key_in_use"}`` is the platform saying the first call
+with this key is still being processed (as in the IETF Idempotency-Key draft): transient, the
+account is done only when the platform says so.
+
+Every call has an overall deadline. httpx's timeouts bound each read, so a response that
+trickles in a byte at a time outlives them; the call runs on an event loop under
+``asyncio.timeout``, which cancels it (and closes its connection) when the deadline passes.
 """
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import email.utils
 import logging
+import threading
 import time
+from collections.abc import Coroutine
 from datetime import UTC
+from typing import Any, TypeVar
 
 import httpx
 
 from workflows.enforcement import ActionCall, Outcome
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+KEY_IN_USE = "idempotency_key_in_use"
 
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
@@ -36,28 +51,71 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     return max(0.0, when.timestamp() - current)
 
 
-def _detail(response: httpx.Response) -> str:
+def _error(response: httpx.Response) -> tuple[str, str]:
+    """The body's error code (its ``error`` field, exactly) and a short detail for people."""
     try:
         body = response.json()
     except ValueError:
-        return response.text[:200]
+        return "", response.text[:200]
     if isinstance(body, dict):
-        return str(body.get("error") or body.get("message") or "")[:200]
-    return ""
+        code = body.get("error")
+        return (code if isinstance(code, str) else ""), str(code or body.get("message") or "")[:200]
+    return "", ""
+
+
+class DeadlineExceeded(Exception):
+    """The call did not finish within its overall deadline."""
 
 
 class HttpEnforcementGateway:
     def __init__(self, base_url: str, token: str | None, *, timeout: float = 10.0, connections: int = 16):
         headers = {"Authorization": f"Bearer {token}"} if token else {}
-        self.client = httpx.Client(
+        self.deadline = timeout
+        self.client = httpx.AsyncClient(
             base_url=base_url.rstrip("/"),
             headers=headers,
             timeout=timeout,
             limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections),
         )
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def _event_loop(self) -> asyncio.AbstractEventLoop:
+        """One loop thread per gateway, started on first use (the CLI mostly never calls)."""
+        with self._lock:
+            if self._loop is None:
+                loop = asyncio.new_event_loop()
+                thread = threading.Thread(target=loop.run_forever, name="vigil-enforcement-http", daemon=True)
+                thread.start()
+                self._loop, self._thread = loop, thread
+            return self._loop
+
+    def _within_deadline(self, request: Coroutine[Any, Any, T]) -> T:
+        async def bounded() -> T:
+            try:
+                async with asyncio.timeout(self.deadline):
+                    return await request
+            except TimeoutError as exc:
+                raise DeadlineExceeded from exc
+
+        future = asyncio.run_coroutine_threadsafe(bounded(), self._event_loop())
+        try:
+            # The loop enforces the deadline; this wait only guards against a stuck loop.
+            return future.result(timeout=self.deadline + 5)
+        except concurrent.futures.TimeoutError as exc:
+            future.cancel()
+            raise DeadlineExceeded from exc
 
     def close(self) -> None:
-        self.client.close()
+        with self._lock:
+            loop, thread, self._loop, self._thread = self._loop, self._thread, None, None
+        if loop is None or thread is None:
+            return
+        asyncio.run_coroutine_threadsafe(self.client.aclose(), loop).result(timeout=5)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(5)
+        loop.close()
 
     def execute(self, call: ActionCall) -> Outcome:
         body = {
@@ -68,36 +126,41 @@ class HttpEnforcementGateway:
             "approved_by": call.approved_by,
         }
         try:
-            response = self.client.post(
-                f"/accounts/{call.account_id}/{call.action}",
-                json=body,
-                headers={"Idempotency-Key": call.idempotency_key},
+            response = self._within_deadline(
+                self.client.post(
+                    f"/accounts/{call.account_id}/{call.action}",
+                    json=body,
+                    headers={"Idempotency-Key": call.idempotency_key},
+                )
             )
-        except httpx.TimeoutException:
+        except (httpx.TimeoutException, DeadlineExceeded):
             return Outcome("transient", None, "timed out")
         except httpx.HTTPError as exc:
             return Outcome("transient", None, f"{type(exc).__name__}")
         status = response.status_code
+        code, detail = _error(response)
+        retry_after = parse_retry_after(response.headers.get("Retry-After"))
         if 200 <= status < 300:
             return Outcome("done", status)
+        if status == 409 and code == KEY_IN_USE:
+            # The first call with this key is still open at the platform: not done yet.
+            return Outcome("transient", status, "idempotency key in use (a call is still open)", retry_after)
         if status == 409:
-            return Outcome("already", status, _detail(response))
+            return Outcome("already", status, detail)
         if status == 404:
-            return Outcome("permanent", status, _detail(response) or "unknown account")
+            return Outcome("permanent", status, detail or "unknown account")
         if status in (400, 422):
-            return Outcome("permanent", status, _detail(response) or "rejected")
+            return Outcome("permanent", status, detail or "rejected")
         if status == 429 or status >= 500:
-            return Outcome(
-                "transient", status, _detail(response), parse_retry_after(response.headers.get("Retry-After"))
-            )
+            return Outcome("transient", status, detail, retry_after)
         # 401/403 and anything unexpected: a configuration problem someone must fix, then retry.
         log.warning("enforcement API answered unexpectedly", extra={"status": status})
-        return Outcome("transient", status, _detail(response) or f"HTTP {status}")
+        return Outcome("transient", status, detail or f"HTTP {status}")
 
     def lookup(self, account_id: str) -> str | None:
         try:
-            response = self.client.get(f"/accounts/{account_id}")
-        except httpx.HTTPError:
+            response = self._within_deadline(self.client.get(f"/accounts/{account_id}"))
+        except (httpx.HTTPError, DeadlineExceeded):
             return None
         if response.status_code == 404:
             return "unknown"

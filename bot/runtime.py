@@ -96,11 +96,15 @@ def build_context(
     client: WebClient | None = None,
     announce_reload_errors: bool = False,
     enforcer_options: EnforcerOptions | None = None,
+    lease_clock: Clock | None = None,
 ) -> tuple[AppContext, WebClient]:
+    """``clock`` is the business clock (SLA, digests, backoff); ``lease_clock`` the wall time
+    that leases of background work are written in (tests inject both, separately)."""
     client = client or make_client(secret(settings.slack_bot_token), settings.slack_api_url)
     db = db or Database(settings.vigil_database_url)
     clock = clock or SystemClock()
-    jobs = JobRunner(db, clock)
+    lease_clock = lease_clock or SystemClock()
+    jobs = JobRunner(db, clock, lease_clock=lease_clock)
     notifier = SlackNotifier(client)
     playbooks = Playbooks(
         config.playbooks, SlackPlaybookAlerts(client, config) if announce_reload_errors else None
@@ -131,6 +135,7 @@ def build_context(
         enforcer_options,
         rules=RequestRules(playbooks, features, clock, config),
         jobs=jobs,
+        lease_clock=lease_clock,
     )
     # Playbooks run report.received / signal.ingested / anomaly.detected; investigations read
     # the enforcement ledger and the rule hits of the account.

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import logging
+import signal
 import threading
+from collections.abc import Callable
+from types import FrameType
 
 import uvicorn
 from slack_bolt import App
@@ -76,8 +79,37 @@ def build_apps(ctx: AppContext, client: WebClient, socket_mode: bool) -> tuple[A
     return bolt, create_http_app(ctx, None if socket_mode else bolt)
 
 
+class _Server(uvicorn.Server):
+    """uvicorn's server, telling the background workers the moment SIGTERM (or SIGINT) comes."""
+
+    def __init__(self, config: uvicorn.Config, on_exit: Callable[[], None]) -> None:
+        super().__init__(config)
+        self._on_exit = on_exit
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        self._on_exit()
+        super().handle_exit(sig, frame)
+
+
+def _on_sigterm(ctx: AppContext) -> tuple[threading.Event, Callable[[], None]]:
+    """SIGTERM gives back, at once, the leases of work not started yet (any replica takes it
+    now, not after the lease); calls in flight keep their heartbeat until they end or their
+    deadline passes, and are recorded before the process exits. uvicorn re-raises the signal
+    once it has stopped serving: this handler is what it finds, so the process stops cleanly."""
+    stopping = threading.Event()
+
+    def stop() -> None:  # sets flags only: the workers' own threads release and record
+        stopping.set()
+        ctx.enforcer.request_stop()
+        ctx.jobs.request_stop()
+
+    signal.signal(signal.SIGTERM, lambda signum, frame: stop())
+    return stopping, stop
+
+
 def serve(ctx: AppContext, client: WebClient, host: str, port: int, socket_mode: bool) -> None:
     preflight(ctx, client, socket_mode)
+    stopping, stop = _on_sigterm(ctx)
     try:
         bolt, http = build_apps(ctx, client, socket_mode)
     except BoltError as exc:  # Slack changed its mind between the preflight and here
@@ -101,10 +133,10 @@ def serve(ctx: AppContext, client: WebClient, host: str, port: int, socket_mode:
                 kwargs={"host": host, "port": port, "log_config": None},
                 daemon=True,
             ).start()
-            threading.Event().wait()
-        else:
+            stopping.wait()
+        elif not stopping.is_set():
             log.info("Vigil listening", extra={"host": host, "port": port})
-            uvicorn.run(
+            config = uvicorn.Config(
                 http,
                 host=host,
                 port=port,
@@ -112,6 +144,7 @@ def serve(ctx: AppContext, client: WebClient, host: str, port: int, socket_mode:
                 proxy_headers=True,
                 timeout_graceful_shutdown=10,
             )
+            _Server(config, on_exit=stop).run()
     finally:
         scheduler.shutdown(wait=False)
         ctx.enforcer.stop()

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Integer, String, select, text
+from sqlalchemy import BigInteger, Integer, String, Text, select, text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from store.base import Base, JSONType, UTCDateTime
@@ -28,6 +28,11 @@ class AuditEntry(Base):
     data: Mapped[dict[str, Any]] = mapped_column(JSONType)
     prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # How ``hash`` was made (workflows/audit.py). NULL: version 1, rows written before
+    # versions existed (recomputed from the columns). 2: the SHA-256 of ``canonical``, the
+    # exact text hashed, kept as text so no database's JSON number formatting touches it.
+    hash_version: Mapped[int | None] = mapped_column(Integer)
+    canonical: Mapped[str | None] = mapped_column(Text)
 
 
 def lock_chain(session: Session) -> None:

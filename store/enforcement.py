@@ -3,11 +3,13 @@ timeline of every change.
 
 Action rows are written when the request is made (status ``awaiting_approval``) so the
 idempotency key is fixed before anyone approves; approval flips them to ``pending`` in one
-UPDATE and the worker claims due rows under a lease (FOR UPDATE SKIP LOCKED on PostgreSQL).
+UPDATE and the worker claims due rows under a lease (store/leases.py) that its heartbeat
+renews while the call is in flight.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -24,10 +26,10 @@ from sqlalchemy import (
     or_,
     select,
     text,
-    update,
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from store import leases
 from store.base import Base, JSONType, UTCDateTime
 
 # Request statuses.
@@ -156,67 +158,61 @@ class EnforcementEvent(Base):
     data: Mapped[dict[str, Any]] = mapped_column(JSONType)
 
 
-def _due(now: datetime) -> Any:
-    """Pending actions whose time has come, and running ones whose worker's lease ran out."""
-    return or_(
-        and_(
-            EnforcementAction.status == PENDING,
-            or_(EnforcementAction.next_attempt_at.is_(None), EnforcementAction.next_attempt_at <= now),
-        ),
-        and_(EnforcementAction.status == RUNNING, EnforcementAction.lease_until < now),
+def _pending_due(now: datetime) -> Any:
+    """Pending actions whose time (backoff, by the business clock) has come."""
+    return and_(
+        EnforcementAction.status == PENDING,
+        or_(EnforcementAction.next_attempt_at.is_(None), EnforcementAction.next_attempt_at <= now),
     )
 
 
-def due_exists(session: Session, now: datetime) -> bool:
-    return session.scalar(select(EnforcementAction.id).where(_due(now)).limit(1)) is not None
-
-
-def claim_due(session: Session, worker_id: str, now: datetime, lease: timedelta, limit: int) -> list[int]:
-    """Lease up to ``limit`` due actions (a dead worker's included). Returns their ids."""
-    due = (
-        select(EnforcementAction.id)
-        .where(_due(now))
-        .order_by(EnforcementAction.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
+def due_exists(session: Session, now: datetime, lease_now: datetime, exclude: Collection[int] = ()) -> bool:
+    query = select(EnforcementAction.id).where(
+        leases.claimable(EnforcementAction, _pending_due(now), lease_now)
     )
-    ids = list(session.scalars(due))
-    if ids:
-        session.execute(
-            update(EnforcementAction)
-            .where(EnforcementAction.id.in_(ids))
-            .values(
-                status=RUNNING,
-                locked_by=worker_id,
-                lease_until=now + lease,
-                attempts=EnforcementAction.attempts + 1,
-                first_attempt_at=func.coalesce(EnforcementAction.first_attempt_at, now),
-                updated_at=now,
-            )
-        )
-    return ids
+    if exclude:
+        query = query.where(EnforcementAction.id.not_in(list(exclude)))
+    return session.scalar(query.limit(1)) is not None
 
 
-def release(session: Session, ids: list[int], worker_id: str, now: datetime) -> int:
+def claim_due(
+    session: Session,
+    worker_id: str,
+    now: datetime,
+    lease_now: datetime,
+    lease: timedelta,
+    limit: int,
+    exclude: Collection[int] = (),
+) -> list[int]:
+    """Lease up to ``limit`` due actions, a dead worker's included (``lease_now`` is the lease
+    clock's wall time, ``now`` the business clock's). Returns their ids."""
+    return leases.claim(
+        session,
+        EnforcementAction,
+        due=_pending_due(now),
+        worker_id=worker_id,
+        lease_now=lease_now,
+        lease=lease,
+        limit=limit,
+        order_by=(EnforcementAction.id,),
+        exclude=exclude,
+        values={
+            "attempts": EnforcementAction.attempts + 1,
+            "first_attempt_at": func.coalesce(EnforcementAction.first_attempt_at, now),
+            "updated_at": now,
+        },
+    )
+
+
+def release(session: Session, ids: Collection[int], worker_id: str, now: datetime) -> int:
     """Give back leased rows this worker never started (a graceful stop)."""
-    if not ids:
-        return 0
-    result = session.execute(
-        update(EnforcementAction)
-        .where(
-            EnforcementAction.id.in_(ids),
-            EnforcementAction.locked_by == worker_id,
-            EnforcementAction.status == RUNNING,
-        )
-        .values(
-            status=PENDING,
-            locked_by=None,
-            lease_until=None,
-            attempts=EnforcementAction.attempts - 1,
-            updated_at=now,
-        )
+    return leases.release(
+        session,
+        EnforcementAction,
+        worker_id,
+        ids,
+        {"attempts": EnforcementAction.attempts - 1, "updated_at": now},
     )
-    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 def status_counts(session: Session, request_id: int) -> dict[str, int]:

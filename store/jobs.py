@@ -1,21 +1,23 @@
-"""Background work as rows: any replica's worker claims due rows under a lease.
+"""Background work as rows: any replica's worker claims due rows under a lease
+(store/leases.py, renewed by the worker's heartbeat while a job runs).
 
-PostgreSQL claims with FOR UPDATE SKIP LOCKED so replicas never wait on each other;
-SQLite serialises writers (BEGIN IMMEDIATE) so the same statements are safe there.
 A worker that dies leaves its rows leased; when the lease runs out they are due again.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Index, Integer, String, Text, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from store import leases
 from store.base import Base, JSONType, UTCDateTime, insert_ignore
+from store.leases import PENDING, RUNNING
 
-PENDING, RUNNING, DONE, FAILED = "pending", "running", "done", "failed"
+DONE, FAILED = "done", "failed"
 
 
 class Job(Base):
@@ -67,33 +69,35 @@ def claim(
     session: Session,
     worker_id: str,
     now: datetime,
+    lease_now: datetime,
     lease: timedelta,
     limit: int,
     kinds: list[str],
-    exclude: set[int] | frozenset[int] = frozenset(),
+    exclude: Collection[int] = (),
 ) -> list[Job]:
-    """Due rows, or rows whose lease ran out; ``exclude`` are rows this process is still
-    running (its own lease may look expired to a clock that jumped, but the work is alive)."""
-    due = (
-        select(Job)
-        .where(Job.kind.in_(kinds))
-        .where(
-            ((Job.status == PENDING) & (Job.run_at <= now))
-            | ((Job.status == RUNNING) & (Job.lease_until < now))
-        )
-        .where(Job.id.not_in(exclude) if exclude else True)
-        .order_by(Job.run_at, Job.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
+    """Due rows (``run_at`` by the business clock ``now``), or rows whose lease ran out (by the
+    lease clock ``lease_now``); ``exclude`` are rows this worker is still running."""
+    ids = leases.claim(
+        session,
+        Job,
+        due=(Job.status == PENDING) & (Job.run_at <= now),
+        scope=Job.kind.in_(kinds),
+        worker_id=worker_id,
+        lease_now=lease_now,
+        lease=lease,
+        limit=limit,
+        order_by=(Job.run_at, Job.id),
+        exclude=exclude,
+        values={"attempts": Job.attempts + 1},
     )
-    jobs = list(session.scalars(due))
-    for job in jobs:
-        job.status = RUNNING
-        job.locked_by = worker_id
-        job.lease_until = now + lease
-        job.attempts += 1
-    session.flush()
-    return jobs
+    if not ids:
+        return []
+    return list(session.scalars(select(Job).where(Job.id.in_(ids)).order_by(Job.run_at, Job.id)))
+
+
+def release(session: Session, ids: Collection[int], worker_id: str) -> int:
+    """Give back jobs this worker claimed and never started (a graceful stop)."""
+    return leases.release(session, Job, worker_id, ids, {"attempts": Job.attempts - 1})
 
 
 def finish(session: Session, job_id: int, worker_id: str, now: datetime) -> bool:

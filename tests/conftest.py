@@ -181,6 +181,13 @@ def clock() -> FixedClock:
 
 
 @pytest.fixture
+def lease_clock() -> FixedClock:
+    """The wall time leases are written in: separate from the business clock, as in
+    production, and moved only by the tests about leases."""
+    return FixedClock(MONDAY)
+
+
+@pytest.fixture
 def config() -> VigilConfig:
     return parse_config(config_data())
 
@@ -210,6 +217,7 @@ class Vigil:
     slack: FakeSlack
     send: SlackSender
     server: ServerThread
+    lease_clock: FixedClock
     stopped: bool = field(default=False)
 
     @property
@@ -284,7 +292,12 @@ def eventually(check: Callable[[], Any], timeout: float = 5.0, interval: float =
 
 @pytest.fixture
 def make_vigil(
-    settings: Settings, config: VigilConfig, db: Database, clock: FixedClock, fake_slack: FakeSlack
+    settings: Settings,
+    config: VigilConfig,
+    db: Database,
+    clock: FixedClock,
+    lease_clock: FixedClock,
+    fake_slack: FakeSlack,
 ) -> Iterator[VigilFactory]:
     """Start a Vigil (a fresh runtime on the same database each call, like a restart).
 
@@ -308,14 +321,20 @@ def make_vigil(
             )
         client = make_client(BOT_TOKEN, fake_slack.api_url)
         ctx, client = build_context(
-            run_settings, config, db=db, clock=clock, client=client, enforcer_options=options
+            run_settings,
+            config,
+            db=db,
+            clock=clock,
+            client=client,
+            enforcer_options=options,
+            lease_clock=lease_clock,
         )
         bolt = create_bolt_app(ctx, client)
         server = ServerThread(create_http_app(ctx, bolt)).start()
         sender = SlackSender(server.url, SIGNING_SECRET, fake_slack.response_url())
         ctx.jobs.poll_seconds = 0.05  # the worker runs as in production, just polls faster
         ctx.jobs.start()
-        app = Vigil(ctx=ctx, slack=fake_slack, send=sender, server=server)
+        app = Vigil(ctx=ctx, slack=fake_slack, send=sender, server=server, lease_clock=lease_clock)
         started.append(app)
         return app
 

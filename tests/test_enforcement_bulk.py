@@ -91,10 +91,13 @@ def test_a_worker_that_died_holding_a_lease_is_taken_over_with_the_same_key(
     click(enforcing, "enforcement_approve", user=LEAD)
     in_thread(enforcing, "approved REQ-1")
     with enforcing.db.transaction() as session:  # another replica claimed them, then died
-        claimed = ledger.claim_due(session, "dead-replica", enforcing.clock.now(), timedelta(minutes=2), 10)
+        lease_now = enforcing.lease_clock.now()
+        claimed = ledger.claim_due(
+            session, "dead-replica", enforcing.clock.now(), lease_now, timedelta(seconds=30), 10
+        )
     assert len(claimed) == 2
     assert enforcing.enforce() == 0  # its lease still holds
-    enforcing.clock.advance(timedelta(minutes=3))
+    enforcing.lease_clock.advance(timedelta(seconds=31))
     assert enforcing.enforce() == 2
     for account in ("acct_1", "acct_2"):
         (call,) = fake_enforcement.calls_for(account)

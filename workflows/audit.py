@@ -1,7 +1,16 @@
 """The audit trail: every enforcement decision and configuration change, hash-chained.
 
 Each row's hash covers its own content and the previous row's hash, so changing or
-deleting any row breaks the chain from that point on. ``verify`` walks it.
+deleting any row breaks the chain from that point on. ``verify`` walks it, checking each row
+by its own hash version:
+
+- version 1 (rows without a version, written before versions existed): the hash of a JSON
+  text rebuilt from the columns. On PostgreSQL the data comes back from JSONB, which formats
+  numbers its own way (1e20 comes back as 100000000000000000000, -0.0 as 0.0), so such a row
+  may look changed when it is not; the method is kept so head hashes operators kept stay valid.
+- version 2: the SHA-256 of a canonical text (JSON, sorted keys, no whitespace, floats in
+  repr form, UTF-8 unescaped) stored as is in ``canonical``. ``verify`` hashes that text, then
+  checks the row's columns say the same as the text (numbers compared by value).
 """
 
 from __future__ import annotations
@@ -9,12 +18,50 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from store.audit import GENESIS, AuditEntry, iter_entries, last_entry, lock_chain
+from store.base import clean_json, clean_text
+
+HASH_VERSION = 2
+_COLUMNS = ("seq", "actor", "action", "subject_type", "subject_id", "prev_hash")
+
+
+def canonical_text(
+    seq: int,
+    at: datetime,
+    actor: str,
+    action: str,
+    subject_type: str,
+    subject_id: str,
+    data: dict[str, Any],
+    prev_hash: str,
+) -> str:
+    """What a version 2 hash covers, exactly: ``data`` must be JSON already (no NaN)."""
+    return json.dumps(
+        {
+            "seq": seq,
+            "at": at.isoformat(timespec="microseconds"),
+            "actor": actor,
+            "action": action,
+            "subject_type": subject_type,
+            "subject_id": subject_id,
+            "data": data,
+            "prev_hash": prev_hash,
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+        allow_nan=False,
+    )
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def _digest(
@@ -43,7 +90,7 @@ def _digest(
         ensure_ascii=False,
         default=str,
     )
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    return _sha256(canonical)
 
 
 def record(
@@ -74,12 +121,14 @@ def record_many(session: Session, entries: list[dict[str, Any]]) -> list[AuditEn
     prev = last.hash if last else GENESIS
     rows = []
     for entry in entries:
-        # JSON round trip first: what we hash must be exactly what the database gives back.
-        payload = json.loads(json.dumps(entry.get("data") or {}, default=str))
+        # Plain JSON, cleaned as the columns will store it: the text hashed is the text kept.
+        payload = clean_json(json.loads(json.dumps(entry.get("data") or {}, default=str)))
         seq += 1
-        at, actor, action = entry["at"], entry["actor"], entry["action"]
-        subject_type, subject_id = entry["subject_type"], entry["subject_id"]
-        digest = _digest(seq, at, actor, action, subject_type, subject_id, payload, prev)
+        at = entry["at"].astimezone(UTC)  # as the column gives it back
+        actor, action = clean_text(entry["actor"]), clean_text(entry["action"])
+        subject_type, subject_id = clean_text(entry["subject_type"]), clean_text(entry["subject_id"])
+        canonical = canonical_text(seq, at, actor, action, subject_type, subject_id, payload, prev)
+        digest = _sha256(canonical)
         rows.append(
             AuditEntry(
                 seq=seq,
@@ -91,6 +140,8 @@ def record_many(session: Session, entries: list[dict[str, Any]]) -> list[AuditEn
                 data=payload,
                 prev_hash=prev,
                 hash=digest,
+                hash_version=HASH_VERSION,
+                canonical=canonical,
             )
         )
         prev = digest
@@ -121,6 +172,20 @@ def verify(session: Session, max_problems: int = 20) -> Verification:
             )
         if entry.prev_hash != prev_hash:
             result.problems.append(f"seq {entry.seq}: prev_hash does not match the previous row's hash")
+        problem = _check(entry)
+        if problem:
+            result.problems.append(f"seq {entry.seq}: {problem}")
+        prev_hash, expected_seq = entry.hash, entry.seq + 1
+        if len(result.problems) >= max_problems:
+            result.problems.append("… stopping after too many problems")
+            break
+    result.head = prev_hash
+    return result
+
+
+def _check(entry: AuditEntry) -> str | None:
+    """What is wrong with one row, by its own hash version; None if nothing."""
+    if entry.hash_version is None:
         recomputed = _digest(
             entry.seq,
             entry.at,
@@ -131,11 +196,41 @@ def verify(session: Session, max_problems: int = 20) -> Verification:
             entry.data,
             entry.prev_hash,
         )
-        if recomputed != entry.hash:
-            result.problems.append(f"seq {entry.seq}: content changed (hash mismatch, {entry.action})")
-        prev_hash, expected_seq = entry.hash, entry.seq + 1
-        if len(result.problems) >= max_problems:
-            result.problems.append("… stopping after too many problems")
-            break
-    result.head = prev_hash
-    return result
+        return None if recomputed == entry.hash else f"content changed (hash mismatch, {entry.action})"
+    if entry.hash_version != HASH_VERSION:
+        return f"unknown hash version {entry.hash_version} (a newer Vigil wrote it?)"
+    if entry.canonical is None or _sha256(entry.canonical) != entry.hash:
+        return f"content changed (hash mismatch, {entry.action})"
+    try:
+        hashed = json.loads(entry.canonical)
+    except ValueError:
+        return f"content changed (hashed text is not JSON, {entry.action})"
+    columns: dict[str, Any] = {name: getattr(entry, name) for name in _COLUMNS}
+    columns["at"] = entry.at.isoformat(timespec="microseconds")
+    for name, value in columns.items():
+        if hashed.get(name) != value:
+            return f"content changed ({name} differs from the hashed text, {entry.action})"
+    if not _same_json(hashed.get("data"), entry.data):
+        return f"content changed (data differs from the hashed text, {entry.action})"
+    return None
+
+
+def _same_json(hashed: Any, stored: Any) -> bool:
+    """Equal as JSON values, numbers by their decimal value: JSONB gives back 1e20 as
+    100000000000000000000 and -0.0 as 0.0, and that is not tampering."""
+    if isinstance(hashed, bool) or isinstance(stored, bool):
+        return type(hashed) is type(stored) and hashed == stored
+    if isinstance(hashed, int | float) and isinstance(stored, int | float):
+        return _decimal(hashed) == _decimal(stored)
+    if isinstance(hashed, dict) and isinstance(stored, dict):
+        return hashed.keys() == stored.keys() and all(_same_json(hashed[k], stored[k]) for k in hashed)
+    if isinstance(hashed, list) and isinstance(stored, list):
+        return len(hashed) == len(stored) and all(
+            _same_json(h, s) for h, s in zip(hashed, stored, strict=True)
+        )
+    return type(hashed) is type(stored) and hashed == stored
+
+
+def _decimal(number: int | float) -> Decimal:
+    # repr is the shortest text that round-trips, the one json.dumps wrote and JSONB parsed.
+    return Decimal(repr(number)) if isinstance(number, float) else Decimal(number)

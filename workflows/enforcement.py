@@ -60,10 +60,11 @@ from store.enforcement import (
 )
 from store.escalations import Case, CaseEvent, parse_case_ref
 from workflows import audit
-from workflows.clock import Clock
+from workflows.clock import Clock, SystemClock
 from workflows.config import Enforcement as EnforcementConfig
 from workflows.config import format_duration
 from workflows.jobs import JobRunner, PermanentJobError, enqueue
+from workflows.leases import LeaseKeeper
 from workflows.metrics import (
     ENFORCEMENT_ACTIONS,
     ENFORCEMENT_CALL_SECONDS,
@@ -1298,13 +1299,16 @@ class EnforcerOptions:
     """Timings, injectable so tests never wait for real backoff."""
 
     retry: RetryPolicy = field(default_factory=RetryPolicy)
-    lease: timedelta = timedelta(minutes=2)
+    # Short, because a heartbeat renews it every lease/3 while the call is in flight: a dead
+    # process's actions are taken over within one lease of a restart.
+    lease: timedelta = timedelta(seconds=30)
+    heartbeat_every: float | None = None  # seconds; None: lease / 3
     poll_seconds: float = 1.0
     progress_every: float = 5.0  # seconds between progress message updates (bulk)
     flush_every: float = 0.2  # seconds between result writes while calls are in flight
     flush_batch: int = 64
     backlog_factor: int = 4  # calls handed to the pool at once, per unit of concurrency
-    call_timeout: float = 10.0  # the HTTP gateway's per-call timeout
+    call_timeout: float = 10.0  # the overall deadline of one call to the enforcement API
     monotonic: Callable[[], float] = time.monotonic
 
 
@@ -1353,7 +1357,7 @@ class _Claimed:
 @dataclass
 class _Result:
     claimed: _Claimed
-    outcome: Outcome
+    outcome: Outcome | None  # None: not called, its lease may have run out (someone else's now)
 
 
 class ReversedSuspensionLabels:
@@ -1409,6 +1413,7 @@ class Enforcer:
         options: EnforcerOptions | None = None,
         rules: RequestRules | None = None,
         jobs: JobRunner | None = None,
+        lease_clock: Clock | None = None,
     ) -> None:
         self.db = db
         self.clock = clock
@@ -1427,6 +1432,19 @@ class Enforcer:
         self.gateway = gateway
         self.options = options or EnforcerOptions()
         self.worker_id = f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        # A call is never started with less than its deadline left on its lease, so even with
+        # no heartbeat reaching the database it ends before anyone else may take the row.
+        self.leases = LeaseKeeper(
+            db,
+            EnforcementAction,
+            self.worker_id,
+            self.options.lease,
+            lease_clock or SystemClock(),
+            every=self.options.heartbeat_every,
+            margin=self.options.call_timeout,
+            monotonic=self.options.monotonic,
+            name="enforcement",
+        )
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -1693,20 +1711,28 @@ class Enforcer:
         if self.manual or self._thread is not None:
             return
         self._stop.clear()
+        self.leases.start_heartbeat()
         self._thread = threading.Thread(target=self._loop, name="vigil-enforcement", daemon=True)
         self._thread.start()
 
-    def stop(self, timeout: float = 30.0) -> None:
-        """Stop claiming; finish and record the calls in flight; give back the rest."""
+    def request_stop(self) -> None:
+        """Stop claiming and give back the calls not started yet, now; the calls in flight
+        keep their leases until they end (safe in a signal handler: it only sets flags)."""
         self._stop.set()
         self._wake.set()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Stop claiming; finish and record the calls in flight; give back the rest."""
+        self.request_stop()
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None
+            self.leases.stop_heartbeat()
 
     def run_until_idle(self) -> int:
         """Run in this thread until nothing is due (tests, the CLI); returns calls made."""
-        return self._drain(until_idle=True)
+        with self.leases.beating():
+            return self._drain(until_idle=True)
 
     def _loop(self) -> None:
         while not self._stop.is_set():
@@ -1729,43 +1755,52 @@ class Enforcer:
         results: list[_Result] = []
         calls = 0
         last_flush = self.options.monotonic()
-        with ThreadPoolExecutor(concurrency, thread_name_prefix="vigil-enforce") as pool:
-            while True:
-                if self._stop.is_set():
-                    # Stop: calls not started yet are given back; the ones under way finish below.
-                    not_started = [c for c in in_flight if c.future is not None and c.future.cancel()]
-                    if not_started:
-                        self._release(not_started)
-                        gone = {id(c) for c in not_started}
-                        in_flight = [c for c in in_flight if id(c) not in gone]
-                        calls -= len(not_started)
-                elif len(in_flight) <= backlog - concurrency:
-                    for claimed in self._claim(backlog - len(in_flight)):
-                        claimed.future = pool.submit(self._call, gateway, claimed.call)
-                        in_flight.append(claimed)
-                        calls += 1
-                if not in_flight:
-                    self._flush(results)
-                    results = []
-                    if until_idle and not self._stop.is_set() and self._has_due():
-                        continue
-                    return calls
-                futures = [c.future for c in in_flight if c.future is not None]
-                wait(futures, timeout=self.options.flush_every, return_when=FIRST_COMPLETED)
-                pending = []
-                for claimed in in_flight:
-                    if claimed.future is not None and claimed.future.done():
-                        results.append(_Result(claimed, claimed.future.result()))
-                    else:
-                        pending.append(claimed)
-                in_flight = pending
-                now = self.options.monotonic()
-                if len(results) >= self.options.flush_batch or now - last_flush >= self.options.flush_every:
-                    self._flush(results)
-                    results = []
-                    last_flush = now
+        try:
+            with ThreadPoolExecutor(concurrency, thread_name_prefix="vigil-enforce") as pool:
+                while True:
+                    if self._stop.is_set():
+                        # Stop: calls not started yet are given back; the ones under way finish below.
+                        not_started = [c for c in in_flight if c.future is not None and c.future.cancel()]
+                        if not_started:
+                            self._release(not_started)
+                            gone = {id(c) for c in not_started}
+                            in_flight = [c for c in in_flight if id(c) not in gone]
+                            calls -= len(not_started)
+                    elif len(in_flight) <= backlog - concurrency:
+                        for claimed in self._claim(backlog - len(in_flight)):
+                            claimed.future = pool.submit(self._call, gateway, claimed)
+                            in_flight.append(claimed)
+                            calls += 1
+                    if not in_flight:
+                        self._flush(results)
+                        results = []
+                        if until_idle and not self._stop.is_set() and self._has_due():
+                            continue
+                        return calls
+                    futures = [c.future for c in in_flight if c.future is not None]
+                    wait(futures, timeout=self.options.flush_every, return_when=FIRST_COMPLETED)
+                    pending = []
+                    for claimed in in_flight:
+                        if claimed.future is not None and claimed.future.done():
+                            results.append(_Result(claimed, claimed.future.result()))
+                        else:
+                            pending.append(claimed)
+                    in_flight = pending
+                    now = self.options.monotonic()
+                    due = now - last_flush >= self.options.flush_every
+                    if len(results) >= self.options.flush_batch or due:
+                        self._flush(results)
+                        results = []
+                        last_flush = now
+        finally:
+            # A round that failed (the database, mostly) stops renewing what it could not record:
+            # those leases run out and the actions are retried, with the same keys.
+            self.leases.forget([c.action_id for c in in_flight] + [r.claimed.action_id for r in results])
 
-    def _call(self, gateway: EnforcementGateway, call: ActionCall) -> Outcome:
+    def _call(self, gateway: EnforcementGateway, claimed: _Claimed) -> Outcome | None:
+        if not self.leases.start(claimed.action_id):
+            return None
+        call = claimed.call
         started = time.perf_counter()
         try:
             return gateway.execute(call)
@@ -1777,14 +1812,17 @@ class Enforcer:
 
     def _has_due(self) -> bool:
         with self.db.read() as session:
-            return ledger.due_exists(session, self.clock.now())
+            return ledger.due_exists(session, self.clock.now(), self.leases.clock.now(), self.leases.held())
 
     def _claim(self, limit: int) -> list[_Claimed]:
         if limit <= 0:
             return []
         now = self.clock.now()
-        with self.db.transaction() as session:
-            ids = ledger.claim_due(session, self.worker_id, now, self.options.lease, limit)
+        with self.leases.claiming() as claim, self.db.transaction() as session:
+            ids = ledger.claim_due(
+                session, self.worker_id, now, claim.lease_now, self.leases.lease, limit, claim.exclude
+            )
+            claim.ids = ids
             if not ids:
                 return []
             rows = session.execute(
@@ -1840,15 +1878,23 @@ class Enforcer:
         return info
 
     def _release(self, claimed: list[_Claimed]) -> None:
+        ids = [c.action_id for c in claimed]
         with self.db.transaction() as session:
-            ledger.release(session, [c.action_id for c in claimed], self.worker_id, self.clock.now())
+            ledger.release(session, ids, self.worker_id, self.clock.now())
+        self.leases.forget(ids)
 
     def _flush(self, results: list[_Result]) -> None:
         """Record outcomes (ledger, timeline, audit) in one unit of work, then report them."""
         if not results:
             return
+        self._record_all(results)
+        self.leases.forget([r.claimed.action_id for r in results])
+
+    def _record_all(self, results: list[_Result]) -> None:
         now = self.clock.now()
-        outcomes = {r.claimed.action_id: r.outcome for r in results}
+        outcomes = {r.claimed.action_id: r.outcome for r in results if r.outcome is not None}
+        if not outcomes:
+            return
         recorded: dict[int, list[ActionView]] = {}
         completed: list[int] = []
         with self.db.transaction() as session:

@@ -2,8 +2,10 @@
 
 Handlers are registered per kind and receive the job's JSON payload. A handler that
 raises is retried with exponential backoff until ``max_attempts``; a handler that raises
-``PermanentJobError`` fails at once. Handlers must be idempotent: a lease that runs out
-while a handler is still working hands the row to another worker.
+``PermanentJobError`` fails at once. Jobs are claimed under a short lease that a heartbeat
+renews while the handler runs (workflows/leases.py): a dead process's jobs are taken over
+within one lease, a slow handler keeps its job. Handlers must still be idempotent: a process
+cut off from the database for longer than a lease loses its jobs to another worker.
 """
 
 from __future__ import annotations
@@ -21,7 +23,9 @@ from typing import Any
 
 from store import jobs as job_store
 from store.db import Database
-from workflows.clock import Clock
+from store.jobs import Job
+from workflows.clock import Clock, SystemClock
+from workflows.leases import LeaseKeeper
 
 log = logging.getLogger(__name__)
 
@@ -42,17 +46,24 @@ class JobRunner:
         self,
         db: Database,
         clock: Clock,
-        lease: timedelta = timedelta(minutes=5),
+        lease: timedelta = timedelta(seconds=30),
         poll_seconds: float = 1.0,
         batch: int = 10,
         workers: int = 4,
+        *,
+        lease_clock: Clock | None = None,
+        heartbeat_every: float | None = None,
     ) -> None:
         self.db = db
         self.clock = clock
-        self.lease = lease
         self.poll_seconds = poll_seconds
         self.batch = batch
         self.worker_id = f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        # Leases are wall time (lease_clock), never the business clock: a demo clock running a
+        # week an hour must not hand a running job to another worker.
+        self.leases = LeaseKeeper(
+            db, Job, self.worker_id, lease, lease_clock or SystemClock(), every=heartbeat_every, name="jobs"
+        )
         self._handlers: dict[str, Handler] = {}
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -60,10 +71,13 @@ class JobRunner:
         # A few jobs at once in the background, so one long job (a 10,000-account pre-check)
         # does not hold up a case card behind it.
         self.workers = workers
-        self._inflight: set[Future[None]] = set()
-        self._running: set[int] = set()  # job ids this process is running right now
+        self._inflight: dict[Future[None], int] = {}  # job id of each job handed to the pool
         self._inflight_lock = threading.Lock()
         self._pool: ThreadPoolExecutor | None = None
+
+    @property
+    def lease(self) -> timedelta:
+        return self.leases.lease
 
     def register(self, kind: str, handler: Handler) -> None:
         if kind in self._handlers:
@@ -79,26 +93,28 @@ class JobRunner:
         self._wake.set()
 
     def _claim(self, limit: int) -> list[tuple[int, str, dict[str, Any], int, int]]:
-        with self._inflight_lock:
-            running = set(self._running)
-        with self.db.transaction() as session:
-            claimed = [
-                (job.id, job.kind, dict(job.payload), job.attempts, job.max_attempts)
-                for job in job_store.claim(
-                    session, self.worker_id, self.clock.now(), self.lease, limit, self.kinds, running
-                )
-            ]
-        with self._inflight_lock:
-            self._running.update(job[0] for job in claimed)
-        return claimed
+        with self.leases.claiming() as claim, self.db.transaction() as session:
+            jobs = job_store.claim(
+                session,
+                self.worker_id,
+                self.clock.now(),
+                claim.lease_now,
+                self.leases.lease,
+                limit,
+                self.kinds,
+                claim.exclude,
+            )
+            claim.ids = [job.id for job in jobs]
+            return [(job.id, job.kind, dict(job.payload), job.attempts, job.max_attempts) for job in jobs]
 
     def run_once(self) -> int:
         """Claim and run one batch of due jobs here, one after the other; returns how many ran."""
         if not self._handlers:
             return 0
-        claimed = self._claim(self.batch)
-        for job in claimed:
-            self._run(*job)
+        with self.leases.beating():
+            claimed = self._claim(self.batch)
+            for job in claimed:
+                self._run(*job)
         return len(claimed)
 
     def run_until_idle(self, max_rounds: int = 1000) -> int:
@@ -111,11 +127,12 @@ class JobRunner:
         return total
 
     def _run(self, job_id: int, kind: str, payload: dict[str, Any], attempts: int, max_attempts: int) -> None:
+        if not self.leases.start(job_id):
+            return  # its lease may have run out meanwhile: whoever claims it next runs it
         try:
             self._execute(job_id, kind, payload, attempts, max_attempts)
         finally:
-            with self._inflight_lock:
-                self._running.discard(job_id)
+            self.leases.forget([job_id])
 
     def _execute(
         self, job_id: int, kind: str, payload: dict[str, Any], attempts: int, max_attempts: int
@@ -156,15 +173,33 @@ class JobRunner:
             for job in claimed:
                 future = self._pool.submit(self._run, *job)
                 with self._inflight_lock:
-                    self._inflight.add(future)
+                    self._inflight[future] = job[0]
                 future.add_done_callback(self._done)
             if not claimed:
                 self._wake.wait(self.poll_seconds)
                 self._wake.clear()
+        self._give_back_not_started()
+
+    def _give_back_not_started(self) -> None:
+        """On stop: jobs handed to the pool but not started go back at once, for any worker."""
+        with self._inflight_lock:
+            handed = list(self._inflight.items())
+        # cancel() runs the done callback, which takes the lock: never under it.
+        ids = [job_id for future, job_id in handed if future.cancel()]
+        if not ids:
+            return
+        try:
+            with self.db.transaction() as session:
+                job_store.release(session, ids, self.worker_id)
+        except Exception:  # their leases run out instead
+            log.exception("could not give back jobs on stop", extra={"jobs": len(ids)})
+        self.leases.forget(ids)
 
     def _done(self, future: Future[None]) -> None:
         with self._inflight_lock:
-            self._inflight.discard(future)
+            self._inflight.pop(future, None)
+        if future.cancelled():
+            return
         error = future.exception()
         if error is not None:  # recording the outcome failed; the lease will hand the job on
             log.error("job bookkeeping failed", exc_info=error)
@@ -173,20 +208,29 @@ class JobRunner:
     def start(self) -> None:
         if self._thread is None:
             self._stop.clear()
+            self.leases.start_heartbeat()
             self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="vigil-job")
             self._thread = threading.Thread(target=self._loop, name="vigil-jobs", daemon=True)
             self._thread.start()
 
-    def stop(self, timeout: float = 10.0) -> None:
-        """Stop claiming; let running jobs finish (their leases cover a stop that times out)."""
+    def request_stop(self) -> None:
+        """Stop claiming, and give back what has not started, now (safe in a signal handler:
+        it only sets flags; the worker thread does the rest)."""
         self._stop.set()
         self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop claiming; give back jobs not started; let running jobs finish, their leases
+        renewed until they do (a stop that times out leaves them to run out)."""
+        self.request_stop()
+        if self._thread is None:
+            return
+        self._thread.join(timeout)
+        self._thread = None
         if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=False)
+            self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+        self.leases.stop_heartbeat()
 
 
 def enqueue(

@@ -1,8 +1,13 @@
 """A local fake of the platform's enforcement API (DESIGN.md contract) over real HTTP.
 
-Accounts have a state; calls are recorded with their Idempotency-Key; faults are scripted
-per account (a list of statuses served before the real behaviour) or for everything
-(``outage``); ``latency`` slows every call, for benchmarks.
+Accounts have a state; calls are recorded with their Idempotency-Key once answered; faults
+are scripted per account (a list of statuses served before the real behaviour) or for
+everything (``outage``); ``latency`` slows every call, for benchmarks.
+
+Slow platforms, for the deadline and lease stories: ``hold()`` keeps every call open (acted
+on only when ``release()`` lets it go, like a platform stuck before it commits), ``trickle``
+acts at once but sends the answer's body a byte at a time. As the contract says, a call whose
+Idempotency-Key is still being processed gets ``409 {"error": "idempotency_key_in_use"}``.
 """
 
 from __future__ import annotations
@@ -32,6 +37,11 @@ class FakeEnforcement:
         self.calls: list[EnforcementCall] = []
         self.script: dict[str, list[tuple[int, dict[str, str]]]] = {}
         self.outage: int | None = None  # an HTTP status served to every call while set
+        self.trickle: float = 0.0  # seconds between the bytes of an answer's body
+        self.arrived: list[tuple[str, str, str | None]] = []  # (action, account, key) as calls come in
+        self._gate = threading.Event()
+        self._gate.set()
+        self._open: dict[str, int] = {}  # Idempotency-Keys being processed right now
         self._replays: dict[str, tuple[int, dict[str, Any]]] = {}
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
@@ -49,16 +59,38 @@ class FakeEnforcement:
         return self
 
     def stop(self) -> None:
+        self._gate.set()
         self._server.shutdown()
         self._server.server_close()
+
+    def hold(self) -> None:
+        """Keep every call that arrives from now on open until ``release()``."""
+        self._gate.clear()
+
+    def release(self) -> None:
+        self._gate.set()
+
+    def open_calls(self, key: str | None = None) -> int:
+        """Calls being processed right now (for one Idempotency-Key, or all)."""
+        with self._lock:
+            return self._open.get(key, 0) if key is not None else sum(self._open.values())
+
+    def arrivals(self, key: str) -> int:
+        with self._lock:
+            return sum(1 for _, _, k in self.arrived if k == key)
 
     def add(self, *account_ids: str, state: str = "active", **profile: Any) -> None:
         for account_id in account_ids:
             self.accounts[account_id] = {"id": account_id, "state": state, **profile}
 
-    def then(self, account_id: str, *statuses: int, retry_after: str | None = None) -> None:
-        """Serve these statuses to the next calls for ``account_id``, then behave normally."""
+    def then(
+        self, account_id: str, *statuses: int, retry_after: str | None = None, error: str | None = None
+    ) -> None:
+        """Serve these statuses to the next calls for ``account_id``, then behave normally;
+        ``error`` is the body's error text (default "scripted <status>")."""
         headers = {"Retry-After": retry_after} if retry_after else {}
+        if error is not None:
+            headers["X-Fake-Error"] = error
         self.script.setdefault(account_id, []).extend((s, headers) for s in statuses)
 
     def calls_for(self, account_id: str, action: str | None = None) -> list[EnforcementCall]:
@@ -76,7 +108,9 @@ class FakeEnforcement:
             scripted = self.script.get(account_id)
             if scripted:
                 status, headers = scripted.pop(0)
-                return status, {"error": f"scripted {status}"}, headers
+                headers = dict(headers)
+                error = headers.pop("X-Fake-Error", f"scripted {status}")
+                return status, {"error": error}, headers
             if key and key in self._replays:
                 status, payload = self._replays[key]
                 return status, {**payload, "replayed": True}, {}
@@ -106,7 +140,13 @@ class FakeEnforcement:
             def log_message(self, *args: Any) -> None:
                 return None
 
-            def _send(self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> None:
+            def _send(
+                self,
+                status: int,
+                body: dict[str, Any],
+                headers: dict[str, str] | None = None,
+                trickle: float = 0.0,
+            ) -> None:
                 payload = json.dumps(body).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
@@ -114,7 +154,14 @@ class FakeEnforcement:
                 for key, value in (headers or {}).items():
                     self.send_header(key, value)
                 self.end_headers()
-                self.wfile.write(payload)
+                if not trickle:
+                    self.wfile.write(payload)
+                    return
+                self.wfile.flush()
+                for i in range(len(payload)):
+                    time.sleep(trickle)
+                    self.wfile.write(payload[i : i + 1])
+                    self.wfile.flush()
 
             def _authorized(self) -> bool:
                 if self.headers.get("Authorization") != f"Bearer {fake.token}":
@@ -153,9 +200,27 @@ class FakeEnforcement:
                     self._send(400, {"error": "bad json"})
                     return
                 key = self.headers.get("Idempotency-Key")
-                status, payload, headers = fake._act(parts[2], parts[1], key, body)
                 with fake._lock:
-                    fake.calls.append(EnforcementCall(parts[2], parts[1], key, body, status))
-                self._send(status, payload, headers)
+                    fake.arrived.append((parts[2], parts[1], key))
+                    in_use = key is not None and fake._open.get(key, 0) > 0
+                    if in_use:
+                        fake.calls.append(EnforcementCall(parts[2], parts[1], key, body, 409))
+                    elif key is not None:
+                        fake._open[key] = 1
+                if in_use:
+                    self._send(409, {"error": "idempotency_key_in_use"}, {"Retry-After": "1"})
+                    return
+                status = 0
+                try:
+                    fake._gate.wait(60)
+                    status, payload, headers = fake._act(parts[2], parts[1], key, body)
+                    self._send(status, payload, headers, trickle=fake.trickle)
+                except OSError:  # Vigil hung up (its deadline passed); the platform acted anyway
+                    pass
+                finally:
+                    with fake._lock:
+                        if key is not None:
+                            fake._open.pop(key, None)
+                        fake.calls.append(EnforcementCall(parts[2], parts[1], key, body, status))
 
         return Handler
