@@ -49,7 +49,7 @@ class JobRunner:
         lease: timedelta = timedelta(seconds=30),
         poll_seconds: float = 1.0,
         batch: int = 10,
-        workers: int = 4,
+        workers: int = 8,
         *,
         lease_clock: Clock | None = None,
         heartbeat_every: float | None = None,
@@ -68,8 +68,8 @@ class JobRunner:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        # A few jobs at once in the background, so one long job (a 10,000-account pre-check)
-        # does not hold up a case card behind it.
+        # Several jobs at once, so one long job (a 10,000-account pre-check) or a slow Slack
+        # call does not hold up the intake of a new escalation (Slack events are jobs too).
         self.workers = workers
         self._inflight: dict[Future[None], int] = {}  # job id of each job handed to the pool
         self._inflight_lock = threading.Lock()

@@ -25,6 +25,7 @@ from commands.blocks.common import (
     divider,
     escape,
     header,
+    mention,
     section,
     sections,
     truncate,
@@ -183,7 +184,7 @@ def case_blocks(case: CaseView, now: datetime) -> list[dict[str, Any]]:
     blocks = [b for b in blocks if b.get("type") != "actions"]
     lines = []
     for event in case.events[-25:]:
-        who = f"<@{event.actor}> " if event.actor else ""
+        who = f"{mention(event.actor)} " if event.actor else ""
         describe = EVENT_TEXT.get(event.kind, lambda d, k=event.kind: k)
         lines.append(f"`{event.at.strftime('%m-%d %H:%M')}` {who}{describe(event.data)}")
     blocks += as_dicts([divider(), section("*Timeline*\n" + ("\n".join(lines) or "_nothing yet_"))])
