@@ -32,9 +32,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from store import migrate
+from store.cases import Case
 from store.db import Database
 from store.enforcement import EnforcementAction, EnforcementRequest
-from store.escalations import Case
 from store.playbooks import RuleHit
 from tests.conftest import PgServer
 from workflows.clock import FixedClock

@@ -144,7 +144,7 @@ def sla_check() -> None:
 
     settings, config = settings_and_config()
     ctx, _client = build_context(settings, config)
-    report = ctx.escalations.check_sla()
+    report = ctx.cases.check_sla()
     click.echo(f"nudged: {', '.join(report.nudged) or 'none'}")
     click.echo(f"breached: {', '.join(report.breached) or 'none'}")
     if settings.slack_bot_token is None:

@@ -12,18 +12,18 @@ from bot.enforcement_api import HttpEnforcementGateway
 from bot.notifier import SlackNotifier
 from bot.slack_client import SlackGroupDirectory, make_client
 from commands.anomalies import SlackAnomalyNotifier
+from commands.cases import SlackCaseNotifier
 from commands.context import AppContext
 from commands.enforcement import SlackEnforcementNotifier, suspend_modal_opener
-from commands.escalations import SlackCaseNotifier
 from commands.investigations import SlackInvestigationNotifier
 from commands.playbooks import SlackPlaybookAlerts
 from commands.reports import SlackReportNotifier
 from store.db import Database
 from workflows.anomalies import Anomalies, AnomalyWeekStats
+from workflows.cases import Cases
 from workflows.clock import Clock, SystemClock
 from workflows.config import Settings, VigilConfig, secret
 from workflows.enforcement import Enforcer, EnforcerOptions
-from workflows.escalations import Escalations
 from workflows.features import AccountFeatures
 from workflows.investigations import (
     AccountProfiles,
@@ -112,10 +112,10 @@ def build_context(
     with contextlib.suppress(PlaybookError):  # logged and told; built-in triage runs meanwhile
         playbooks.reload()
     features = AccountFeatures()
-    escalations = Escalations(
+    cases = Cases(
         db, clock, config, wake=jobs.wake, rules=CaseRules(playbooks, features, clock, config)
     )
-    escalations.register_jobs(jobs, SlackCaseNotifier(client, config, clock))
+    cases.register_jobs(jobs, SlackCaseNotifier(client, config, clock))
     register_rule_jobs(jobs, notifier)
     enforcer_options = enforcer_options or EnforcerOptions()
     gateway = None
@@ -170,7 +170,7 @@ def build_context(
         roles=RoleBook(config.roles, SlackGroupDirectory(client)),
         notifier=notifier,
         jobs=jobs,
-        escalations=escalations,
+        cases=cases,
         playbooks=playbooks,
         features=features,
         enforcer=enforcer,

@@ -35,7 +35,7 @@ def _prune_seen_events(ctx: AppContext) -> Callable[[], None]:
 
 def _sla_check(ctx: AppContext) -> Callable[[], None]:
     def run() -> None:
-        report = ctx.escalations.check_sla()
+        report = ctx.cases.check_sla()
         if report.nudged or report.breached:
             log.info("SLA check", extra={"nudged": report.nudged, "breached": report.breached})
 

@@ -6,8 +6,8 @@ from slack_bolt import App
 
 from commands import (
     anomalies,
+    cases,
     enforcement,
-    escalations,
     events,
     home,
     investigations,
@@ -17,7 +17,7 @@ from commands import (
 )
 from commands.context import AppContext
 
-# playbooks and reports register /vigil subcommands on import; escalations and home register
+# playbooks and reports register /vigil subcommands on import; cases and home register
 # the Slack events they handle (commands/events.py).
 __all__ = ["home", "playbooks", "register", "reports"]
 
@@ -25,7 +25,7 @@ __all__ = ["home", "playbooks", "register", "reports"]
 def register(app: App, ctx: AppContext) -> None:
     """Attach every listener. Order matters only for the catch-all in bot/app.py, which comes last."""
     vigil.register(app, ctx)
-    escalations.register(app, ctx)
+    cases.register(app, ctx)
     anomalies.register(app, ctx)
     investigations.register(app, ctx)
     enforcement.register(app, ctx)

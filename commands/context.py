@@ -7,10 +7,10 @@ from typing import Any
 
 from store.db import Database
 from workflows.anomalies import Anomalies
+from workflows.cases import Cases
 from workflows.clock import Clock
 from workflows.config import Settings, VigilConfig
 from workflows.enforcement import Enforcer
-from workflows.escalations import Escalations
 from workflows.features import AccountFeatures
 from workflows.investigations import EnforcementHistory, Investigations, RuleMatches
 from workflows.jobs import JobRunner
@@ -30,7 +30,7 @@ class AppContext:
     roles: RoleBook
     notifier: Notifier
     jobs: JobRunner
-    escalations: Escalations
+    cases: Cases
     playbooks: Playbooks
     features: AccountFeatures
     enforcer: Enforcer  # requests, decisions and the enforcement worker (manual mode without an API)

@@ -16,6 +16,6 @@ def home_opened(call: EventCall) -> None:
         return
     user = event["user"]
     roles = ctx.roles.roles_of(user)
-    data = ctx.escalations.home(user) if roles else None
+    data = ctx.cases.home(user) if roles else None
     mine = ctx.investigations.mine(user) if roles else []
     call.client.views_publish(user_id=user, view=home_blocks.home_view(roles, data, mine))

@@ -8,8 +8,8 @@ from slack_sdk import WebClient
 from commands.blocks import reports as blocks
 from commands.blocks.common import escape
 from commands.vigil import VigilCall, subcommand
+from workflows.cases import CATEGORIES
 from workflows.config import VigilConfig
-from workflows.escalations import CATEGORIES
 from workflows.periods import Period, PeriodError, current_month, current_week, last_full_week, parse_period
 from workflows.ports import MessageRef
 from workflows.reports import Chart, Report, ReportNotifier

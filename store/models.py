@@ -3,9 +3,9 @@
 from store import (  # noqa: F401
     anomalies,
     audit,
+    cases,
     drafts,
     enforcement,
-    escalations,
     installation,
     investigations,
     jobs,

@@ -32,8 +32,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from store.base import Base, JSONType, UTCDateTime, insert_ignore
+from store.cases import Case
 from store.enforcement import DONE, EXECUTED, FAILED, MANUAL, RETRYABLE, EnforcementAction, EnforcementRequest
-from store.escalations import Case
 from store.playbooks import RuleHit
 
 # Run statuses. "posting" is the short window around the Slack call: a run found there

@@ -13,7 +13,7 @@ import pytest
 import yaml
 from sqlalchemy import select
 
-from store.escalations import Case, CaseEvent
+from store.cases import Case, CaseEvent
 from tests.conftest import ANALYST, LEAD, LEAD_2, Vigil, VigilFactory, config_data, eventually
 from tests.harness.enforcement_steps import approve_and_wait, ask, card, click, in_thread, request_row
 from tests.harness.fake_enforcement import FakeEnforcement
@@ -130,7 +130,7 @@ def test_a_reversed_suspension_counts_against_the_rule_in_a_backtest(
     approve_and_wait(vigil)
     vigil.enforce()
     eventually(lambda: request_row(vigil).status == "completed")
-    vigil.ctx.escalations.resolve(case.id, ANALYST, "actioned")
+    vigil.ctx.cases.resolve(case.id, ANALYST, "actioned")
     candidate = tmp_path / "candidate"
     candidate.mkdir()
     (candidate / "p.yaml").write_text(

@@ -118,7 +118,7 @@ def test_investigate_posts_the_whole_picture(vigil: Vigil, fake_enforcement: Fak
     fake_enforcement.add("acct_host_7", state="active", created_at="2026-11-01T00:00:00Z", country="NG")
     history(vigil)
     case_ts = vigil.post("host acct_host_7 is scamming guests")
-    eventually(lambda: vigil.ctx.escalations.by_source(ESCALATIONS, case_ts))
+    eventually(lambda: vigil.ctx.cases.by_source(ESCALATIONS, case_ts))
     vigil.run_jobs()
     response = vigil.send.command("/vigil", "investigate acct_host_7", user=ANALYST, channel=INVESTIGATIONS)
     assert response.status_code == 200

@@ -16,14 +16,14 @@ from sqlalchemy import select
 
 from bot.cli import main
 from commands.playbooks import SlackPlaybookAlerts
+from store.cases import Case
 from store.db import Database
-from store.escalations import Case
 from store.jobs import Job
 from store.playbooks import RuleHit
 from tests.conftest import ADMIN, ALERTS, ANALYST, ENGINEERING, Vigil, config_data, eventually
+from workflows.cases import Cases, IncomingMessage
 from workflows.clock import FixedClock
 from workflows.config import VigilConfig, parse_config
-from workflows.escalations import Escalations, IncomingMessage
 from workflows.features import AccountFeatures
 from workflows.playbooks import CaseRules, PlaybookError, Playbooks, backtest, load_rules, run_examples
 
@@ -287,7 +287,7 @@ def test_guardrails_cap_actions_per_day_and_expired_or_off_rules_never_run(vigil
 def test_case_updated_rules_run_on_changes(vigil: Vigil) -> None:
     ts = vigil.post("user acct_3 spam")
     case = case_at(vigil, ts)
-    vigil.ctx.escalations.resolve(case.id, ANALYST, "actioned")
+    vigil.ctx.cases.resolve(case.id, ANALYST, "actioned")
     with vigil.db.read() as session:
         assert session.get(Case, case.id).labels == ["closed_actioned"]
     vigil.send.command("/vigil", f"case {case.ref}", user=ANALYST)
@@ -347,7 +347,7 @@ def history(db: Database, clock: FixedClock, tmp_path: Path) -> Iterator[tuple[D
     config = parse_config({**config_data(), "playbooks": str(live_dir)})
     playbooks = Playbooks(live_dir)
     playbooks.reload()
-    escalations = Escalations(db, clock, config, rules=CaseRules(playbooks, AccountFeatures(), clock, config))
+    escalations = Cases(db, clock, config, rules=CaseRules(playbooks, AccountFeatures(), clock, config))
     script = [
         ("scam by acct_1", "actioned"),
         ("another scam acct_2", "actioned"),
@@ -422,7 +422,7 @@ def test_backtest_from_the_command_line_writes_csv(history, monkeypatch, tmp_pat
 
 
 def test_features_count_only_what_came_before(db: Database, clock: FixedClock, config: VigilConfig) -> None:
-    escalations = Escalations(db, clock, config)
+    escalations = Cases(db, clock, config)
     for _ in range(3):
         clock.advance(timedelta(minutes=30))
         escalations.open_case(

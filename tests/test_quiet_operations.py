@@ -21,8 +21,8 @@ from bot.cli import main
 from bot.logging import configure_logging
 from bot.runtime import build_context
 from bot.slack_client import make_client
+from store.cases import Case
 from store.db import Database
-from store.escalations import Case
 from store.jobs import Job
 from tests.conftest import BOT_TOKEN, Vigil
 from tests.harness.report_data import add_case

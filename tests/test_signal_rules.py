@@ -74,7 +74,7 @@ def hits(vigil: Vigil, rule: str) -> list[RuleHit]:
 
 def test_a_scam_report_labels_its_case_and_is_routed(vigil: Vigil) -> None:
     ts = vigil.post("host acct_31 asked a guest to pay by wire transfer")
-    eventually(lambda: vigil.ctx.escalations.by_source("C0ESC0001", ts))
+    eventually(lambda: vigil.ctx.cases.by_source("C0ESC0001", ts))
     report = {
         "id": "r-1",
         "type": "report",
@@ -86,7 +86,7 @@ def test_a_scam_report_labels_its_case_and_is_routed(vigil: Vigil) -> None:
     assert send(vigil, [report, other]).status_code == 200
     hit = eventually(lambda: hits(vigil, "scam-report"))[0]
     assert hit.account_id == "acct_31" and hit.subject_id.startswith("report:") and hit.mode == "live"
-    case = vigil.ctx.escalations.by_source("C0ESC0001", ts)
+    case = vigil.ctx.cases.by_source("C0ESC0001", ts)
     assert case is not None and case.labels == ["scam_reported"]
     routed = vigil.slack.wait_for("chat.postMessage", where=lambda c: c["channel"] == ALERTS)[0]
     assert "matched playbook rule scam-report" in routed["text"]

@@ -16,7 +16,7 @@ from pydantic import SecretStr
 from sqlalchemy import func, select
 
 from bot.cli import main
-from store.escalations import CaseEvent
+from store.cases import CaseEvent
 from store.signals import Report, Signal, SignalLink, SignalRollup
 from tests.conftest import ESCALATIONS, MONDAY, Vigil, config_data, eventually
 from workflows.config import Settings, parse_config
@@ -149,8 +149,8 @@ def test_the_endpoint_is_off_until_a_token_is_set(vigil: Vigil) -> None:
 def test_a_report_joins_the_newest_open_case_about_its_account(vigil: Vigil) -> None:
     vigil.post("host acct_77 is running a giveaway scam")
     case_ts = vigil.post("again: host acct_77 asks guests to pay off-platform")
-    eventually(lambda: vigil.ctx.escalations.by_source(ESCALATIONS, case_ts))
-    newest = vigil.ctx.escalations.by_source(ESCALATIONS, case_ts)
+    eventually(lambda: vigil.ctx.cases.by_source(ESCALATIONS, case_ts))
+    newest = vigil.ctx.cases.by_source(ESCALATIONS, case_ts)
     assert newest is not None
     reports = [
         {

@@ -10,8 +10,8 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from commands.blocks.common import slack_len
+from store.cases import Case, CaseEvent
 from store.enforcement import EnforcementRequest
-from store.escalations import Case, CaseEvent
 from store.jobs import Job
 from store.slack_events import SlackEventSeen
 from tests.conftest import (

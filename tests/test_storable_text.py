@@ -8,7 +8,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from store.base import clean_json, clean_text
-from store.escalations import Case, CaseEvent
+from store.cases import Case, CaseEvent
 from tests.conftest import ESCALATIONS, Vigil, eventually
 from tests.harness.enforcement_steps import actions, approve_and_wait, ask, in_thread
 from tests.harness.fake_enforcement import FakeEnforcement

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from workflows.cases import CaseView, DefaultTriage, find_accounts, sla_state
 from workflows.config import Enforcement
-from workflows.escalations import CaseView, DefaultTriage, find_accounts, sla_state
 
 PATTERN = Enforcement().account_id_regex()
 

@@ -12,7 +12,7 @@ matplotlib.use("Agg")
 
 from matplotlib.figure import Figure
 
-from workflows.escalations import CATEGORIES
+from workflows.cases import CATEGORIES
 from workflows.periods import Period
 from workflows.reports import CHART_NAMES, Chart, ChartData
 

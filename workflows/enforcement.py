@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session, aliased
 
 from store import enforcement as ledger
 from store.base import insert_ignore
+from store.cases import Case, CaseEvent, parse_case_ref
 from store.db import Database
 from store.enforcement import (
     ALREADY,
@@ -58,7 +59,6 @@ from store.enforcement import (
     EnforcementEvent,
     EnforcementRequest,
 )
-from store.escalations import Case, CaseEvent, parse_case_ref
 from workflows import audit
 from workflows.clock import Clock, SystemClock
 from workflows.config import Enforcement as EnforcementConfig

@@ -10,8 +10,8 @@ from typing import Any, Protocol
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
+from store.cases import Case, CaseAccount
 from store.enforcement import EXECUTED, EnforcementAction
-from store.escalations import Case, CaseAccount
 from store.signals import Report, Signal
 
 WINDOWS: dict[str, timedelta] = {

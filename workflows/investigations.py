@@ -21,8 +21,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, aliased
 
 from store.base import insert_ignore
+from store.cases import Case, CaseAccount
 from store.db import Database
-from store.escalations import Case, CaseAccount
 from store.investigations import Investigation, InvestigationEvent
 from store.investigations import timeline as event_rows
 from store.signals import Report, Signal, SignalLink

@@ -35,8 +35,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from store.playbooks import RuleHit
+from workflows.cases import CATEGORIES
 from workflows.config import check_channel_id
-from workflows.escalations import CATEGORIES
 from workflows.metrics import RULE_ERRORS, RULE_HITS
 
 log = logging.getLogger(__name__)
@@ -869,7 +869,7 @@ class CaseRules(RuleRunner):
     """case.created / case.updated."""
 
     def apply(self, session: Session, case: Any, trigger: str, change: str | None = None) -> Evaluation:
-        from store.escalations import CaseEvent, accounts_of
+        from store.cases import CaseEvent, accounts_of
 
         now = self.clock.now()
         accounts = accounts_of(session, case.id)
@@ -995,7 +995,7 @@ class SignalRules(RuleRunner):
         links = self.linker.reports_received(reports)
         if not reports or not self._wanted("report.received"):
             return links
-        from store.escalations import Case
+        from store.cases import Case
 
         with self.db.transaction() as session:
             cache: dict[str, dict[str, Any]] = {}
@@ -1175,7 +1175,7 @@ def backtest(
 ) -> list[RuleBacktest]:
     """Replay stored cases through ``rules`` as they stood when each case was opened, and
     compare with what live rules did and with the outcomes recorded since."""
-    from store.escalations import Case, CaseEvent, accounts_of
+    from store.cases import Case, CaseEvent, accounts_of
 
     labels = labels or CaseOutcomeLabels()
     selected = [r for r in rules.rules if rule_id is None or r.id == rule_id]

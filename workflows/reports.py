@@ -34,9 +34,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from store import reports as store
+from store.cases import Case
 from store.db import Database
 from store.enforcement import EnforcementAction, EnforcementRequest
-from store.escalations import Case
 from store.reports import (
     CLAIMED,
     FAILED_RUN,
@@ -49,9 +49,9 @@ from store.reports import (
     QueueNow,
     Reversals,
 )
+from workflows.cases import CATEGORIES, NUDGE_AT, PRIORITIES
 from workflows.clock import Clock
 from workflows.config import VigilConfig
-from workflows.escalations import CATEGORIES, NUDGE_AT, PRIORITIES
 from workflows.installation import first_start
 from workflows.jobs import JobRunner, PermanentJobError, enqueue
 from workflows.metrics import DIGESTS_FAILED, DIGESTS_POSTED

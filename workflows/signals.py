@@ -24,8 +24,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from store.cases import Case, CaseAccount, CaseEvent
 from store.db import Database
-from store.escalations import Case, CaseAccount, CaseEvent
 from store.signals import Report, Signal
 from workflows import json_input
 from workflows.clock import Clock

@@ -6,8 +6,8 @@ from typing import Any
 
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement
 
+from commands.blocks.cases import slack_date
 from commands.blocks.common import as_dicts, context, escape, section
-from commands.blocks.escalations import slack_date
 from workflows.anomalies import FEEDBACK, AnomalyView, FeedbackResult
 
 KIND_EMOJI = {"spike": ":chart_with_upwards_trend:", "drop": ":chart_with_downwards_trend:"}

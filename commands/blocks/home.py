@@ -7,10 +7,10 @@ from typing import Any
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
+from commands.blocks.cases import queue_line
 from commands.blocks.common import context, divider, header, section
-from commands.blocks.escalations import queue_line
 from commands.blocks.investigations import home_line
-from workflows.escalations import CaseView, HomeData
+from workflows.cases import CaseView, HomeData
 from workflows.investigations import InvestigationView
 from workflows.roles import Role
 

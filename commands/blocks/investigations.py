@@ -16,6 +16,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from commands.blocks.cases import slack_date
 from commands.blocks.common import (
     as_dicts,
     clip,
@@ -28,7 +29,6 @@ from commands.blocks.common import (
     truncate,
     user_text,
 )
-from commands.blocks.escalations import slack_date
 from workflows.investigations import (
     OUTCOMES,
     Dossier,

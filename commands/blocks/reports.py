@@ -24,7 +24,7 @@ from commands.blocks.common import (
     user_text,
 )
 from store.reports import Backlog
-from workflows.escalations import CATEGORIES
+from workflows.cases import CATEGORIES
 from workflows.reports import (
     INVESTIGATION_OUTCOMES,
     AbusePattern,

@@ -9,8 +9,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from store.cases import Case
 from store.enforcement import EnforcementAction, EnforcementRequest
-from store.escalations import Case
 from store.playbooks import RuleHit
 from workflows.config import VigilConfig
 

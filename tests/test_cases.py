@@ -10,7 +10,7 @@ from datetime import timedelta
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from store.escalations import Case, CaseEvent
+from store.cases import Case, CaseEvent
 from store.jobs import Job
 from tests.conftest import (
     ALERTS,
@@ -23,7 +23,7 @@ from tests.conftest import (
     eventually,
 )
 from tests.harness.fake_slack import Call
-from workflows.escalations import Escalations
+from workflows.cases import Cases
 
 
 def case_for(vigil: Vigil, ts: str, channel: str = ESCALATIONS) -> Case:
@@ -325,17 +325,17 @@ def test_sla_nudge_at_75_percent_and_breach_at_100_each_posted_once(vigil: Vigil
     case = case_for(vigil, ts)
     assert case.priority == "P1"
     card_for(vigil, ts)
-    replica = Escalations(vigil.db, vigil.clock, vigil.ctx.config)  # a second replica's scheduler
+    replica = Cases(vigil.db, vigil.clock, vigil.ctx.config)  # a second replica's scheduler
     vigil.clock.advance(timedelta(minutes=44))
-    assert vigil.ctx.escalations.check_sla().nudged == []
+    assert vigil.ctx.cases.check_sla().nudged == []
     vigil.clock.advance(timedelta(minutes=2))
-    assert vigil.ctx.escalations.check_sla().nudged == ["CASE-1"]
+    assert vigil.ctx.cases.check_sla().nudged == ["CASE-1"]
     assert replica.check_sla().nudged == []
     nudge = vigil.slack.wait_for("chat.postMessage", where=lambda c: "75%" in (c.get("text") or ""))[0]
     assert nudge["thread_ts"] == ts and "Nobody has claimed it yet" in nudge["text"]
     vigil.clock.advance(timedelta(minutes=15))
-    assert vigil.ctx.escalations.check_sla().breached == ["CASE-1"]
-    assert replica.check_sla().breached == [] and vigil.ctx.escalations.check_sla().breached == []
+    assert vigil.ctx.cases.check_sla().breached == ["CASE-1"]
+    assert replica.check_sla().breached == [] and vigil.ctx.cases.check_sla().breached == []
     breach = vigil.slack.wait_for("chat.postMessage", where=lambda c: c["channel"] == ALERTS)[0]
     assert "CASE-1 (P1) breached its SLA" in breach["text"]
     vigil.run_jobs()
@@ -347,9 +347,9 @@ def test_sla_nudge_at_75_percent_and_breach_at_100_each_posted_once(vigil: Vigil
 def test_resolved_cases_are_never_nudged(vigil: Vigil) -> None:
     ts = vigil.post("urgent: threat against host acct_2")
     case = case_for(vigil, ts)
-    vigil.ctx.escalations.resolve(case.id, ANALYST, "no_action")
+    vigil.ctx.cases.resolve(case.id, ANALYST, "no_action")
     vigil.clock.advance(timedelta(hours=3))
-    report = vigil.ctx.escalations.check_sla()
+    report = vigil.ctx.cases.check_sla()
     assert report.nudged == [] and report.breached == []
 
 
@@ -361,7 +361,7 @@ def test_the_queue_puts_the_most_urgent_first(vigil: Vigil) -> None:
     done = vigil.post("phishing link from host acct_4")
     for ts in (low, normal, urgent, done):
         case_for(vigil, ts)
-    vigil.ctx.escalations.resolve(case_for(vigil, done).id, ANALYST, "actioned")
+    vigil.ctx.cases.resolve(case_for(vigil, done).id, ANALYST, "actioned")
     vigil.send.command("/vigil", "queue", user=ANALYST)
     reply = vigil.slack.wait_for("response_url")[0]
     text = json.dumps(reply["blocks"])

@@ -14,17 +14,14 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from commands.access import require
-from commands.blocks import escalations as blocks
+from commands.blocks import cases as blocks
 from commands.cards import card_metadata, find_card
 from commands.context import AppContext
 from commands.events import EventCall, on_event
 from commands.listeners import tell, timed
 from commands.vigil import VigilCall, subcommand
-from store.escalations import parse_case_ref
-from workflows.clock import Clock
-from workflows.config import VigilConfig
-from workflows.drafts import Drafts
-from workflows.escalations import (
+from store.cases import parse_case_ref
+from workflows.cases import (
     CardRef,
     CaseNotifier,
     CaseOverrides,
@@ -32,6 +29,9 @@ from workflows.escalations import (
     CaseView,
     IncomingMessage,
 )
+from workflows.clock import Clock
+from workflows.config import VigilConfig
+from workflows.drafts import Drafts
 from workflows.roles import Role
 
 log = logging.getLogger(__name__)
@@ -118,25 +118,25 @@ def _reaction_role(call: EventCall) -> Role | None:
         return None
     if item.get("channel") in config.channels.escalations:
         return Role.analyst
-    found = call.ctx.escalations.by_source(item.get("channel", ""), item.get("ts", ""))
+    found = call.ctx.cases.by_source(item.get("channel", ""), item.get("ts", ""))
     return Role.analyst if found else None
 
 
 @on_event("message")
 @timed("event:message")
 def on_message(call: EventCall) -> None:
-    event, escalations = call.event, call.ctx.escalations
+    event, service = call.event, call.ctx.cases
     subtype = event.get("subtype")
     channel = event.get("channel", "")
     if subtype == "message_changed":
         new, old = event.get("message") or {}, event.get("previous_message") or {}
         if new.get("text") != old.get("text"):
-            escalations.record_edit(
+            service.record_edit(
                 channel, new.get("ts", ""), new.get("text", ""), old.get("text"), new.get("user")
             )
         return
     if subtype == "message_deleted":
-        escalations.record_deletion(
+        service.record_deletion(
             channel, event.get("deleted_ts", ""), (event.get("previous_message") or {}).get("text")
         )
         return
@@ -144,9 +144,9 @@ def on_message(call: EventCall) -> None:
         return  # joins, topic changes, …
     thread_ts = event.get("thread_ts")
     if thread_ts and thread_ts != event["ts"]:
-        escalations.add_note(channel, thread_ts, message_of(event))
+        service.add_note(channel, thread_ts, message_of(event))
     elif channel in call.ctx.config.channels.escalations:
-        escalations.open_case(message_of(event))  # keyed by channel and ts: a retry finds it
+        service.open_case(message_of(event))  # keyed by channel and ts: a retry finds it
 
 
 @on_event("reaction_added")
@@ -154,17 +154,17 @@ def on_message(call: EventCall) -> None:
 def on_reaction_added(call: EventCall) -> None:
     if not call.permits(_reaction_role(call)):
         return
-    event, client, escalations = call.event, call.client, call.ctx.escalations
+    event, client, service = call.event, call.client, call.ctx.cases
     reactions = call.ctx.config.reactions
     item, user, name = event.get("item") or {}, event["user"], _reaction(event.get("reaction", ""))
     ours = _our_reactions(call.ctx.config)
-    case = escalations.by_source(item.get("channel", ""), item.get("ts", "")) if name in ours else None
+    case = service.by_source(item.get("channel", ""), item.get("ts", "")) if name in ours else None
     if case is None:
         return
     if name == reactions.claim:
-        _reply(client, item["channel"], user, escalations.claim(case.id, user), "claim_reaction")
+        _reply(client, item["channel"], user, service.claim(case.id, user), "claim_reaction")
     elif name == reactions.escalate:
-        _reply(client, item["channel"], user, escalations.escalate(case.id, user), "escalate")
+        _reply(client, item["channel"], user, service.escalate(case.id, user), "escalate")
     elif name == reactions.resolve:
         if not case.is_open:
             _reply(client, item["channel"], user, CaseResult("already_resolved", case), "resolve")
@@ -180,17 +180,17 @@ def on_reaction_added(call: EventCall) -> None:
 @on_event("reaction_removed")
 @timed("event:reaction_removed")
 def on_reaction_removed(call: EventCall) -> None:
-    event, escalations = call.event, call.ctx.escalations
+    event, service = call.event, call.ctx.cases
     item = event.get("item") or {}
     if _reaction(event.get("reaction", "")) != call.ctx.config.reactions.claim:
         return
-    case = escalations.by_source(item.get("channel", ""), item.get("ts", ""))
+    case = service.by_source(item.get("channel", ""), item.get("ts", ""))
     if case is not None and case.claimed_by == event.get("user"):
-        escalations.release(case.id, event["user"])
+        service.release(case.id, event["user"])
 
 
 def register(app: App, ctx: AppContext) -> None:
-    escalations = ctx.escalations
+    service = ctx.cases
     drafts = Drafts(ctx.db, ctx.clock)
     analyst = [require(ctx.roles, Role.analyst)]
 
@@ -199,20 +199,20 @@ def register(app: App, ctx: AppContext) -> None:
     def claim_button(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
         ack()
         user = body["user"]["id"]
-        _reply(client, _channel(body), user, escalations.claim(int(action["value"]), user), "claim_button")
+        _reply(client, _channel(body), user, service.claim(int(action["value"]), user), "claim_button")
 
     @app.action("case_escalate", middleware=analyst)
     @timed("action:case_escalate")
     def escalate_button(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
         ack()
         user = body["user"]["id"]
-        _reply(client, _channel(body), user, escalations.escalate(int(action["value"]), user), "escalate")
+        _reply(client, _channel(body), user, service.escalate(int(action["value"]), user), "escalate")
 
     @app.action("case_resolve", middleware=analyst)
     @timed("action:case_resolve")
     def resolve_button(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
         ack()
-        case = escalations.get(int(action["value"]), with_events=False)
+        case = service.get(int(action["value"]), with_events=False)
         if case is None or not case.is_open:
             _reply(
                 client,
@@ -231,7 +231,7 @@ def register(app: App, ctx: AppContext) -> None:
     ) -> None:
         ack()
         case_id, outcome = action["value"].split(":", 1)
-        result = escalations.resolve(int(case_id), body["user"]["id"], outcome)
+        result = service.resolve(int(case_id), body["user"]["id"], outcome)
         respond(
             text=blocks.reply_for(result, "resolve") or "Done.",
             replace_original=True,
@@ -249,7 +249,7 @@ def register(app: App, ctx: AppContext) -> None:
         ack()
         meta = json.loads(view.get("private_metadata") or "{}")
         note = ((values.get("note") or {}).get("note") or {}).get("value")
-        result = escalations.resolve(int(meta["case_id"]), body["user"]["id"], outcome["value"], note)
+        result = service.resolve(int(meta["case_id"]), body["user"]["id"], outcome["value"], note)
         if result.outcome != "resolved" and meta.get("channel"):
             _reply(client, meta["channel"], body["user"]["id"], result, "resolve")
 
@@ -259,12 +259,12 @@ def register(app: App, ctx: AppContext) -> None:
         ack()
         message = body.get("message") or {}
         channel = (body.get("channel") or {}).get("id", "")
-        existing = escalations.by_source(channel, message.get("ts", ""))
+        existing = service.by_source(channel, message.get("ts", ""))
         if existing is not None:
             tell(client, channel, body["user"]["id"], f"That message is already {existing.ref}.")
             return
         text = message.get("text") or ""
-        triage = escalations.triager.triage(text, [])
+        triage = service.triager.triage(text, [])
         # The message itself stays server-side: Slack caps private_metadata at 3,000 characters,
         # which 480 Cyrillic letters or 240 emoji exceed once JSON-escaped.
         draft = drafts.keep(
@@ -305,7 +305,7 @@ def register(app: App, ctx: AppContext) -> None:
             text=kept.get("text") or "",
         )
         # Cases are keyed by channel and ts: a second submit finds the first case.
-        result = escalations.open_case(
+        result = service.open_case(
             message, source="shortcut", actor=body["user"]["id"], overrides=overrides
         )
         drafts.use(draft_id)
@@ -325,7 +325,7 @@ def _reply(client: WebClient, channel: str, user: str, result: CaseResult, actio
 
 @subcommand("queue", "/vigil queue", "open cases by priority, with age and SLA", role=Role.analyst)
 def _queue(call: VigilCall) -> None:
-    cases, total = call.ctx.escalations.queue()
+    cases, total = call.ctx.cases.queue()
     call.respond(
         blocks=blocks.queue_blocks(cases, total, call.ctx.clock.now()),
         text=f"{total} open cases",
@@ -336,7 +336,7 @@ def _queue(call: VigilCall) -> None:
 @subcommand("case", "/vigil case CASE-ID", "a case with its timeline", role=Role.analyst)
 def _case(call: VigilCall) -> None:
     case_id = parse_case_ref(call.args[0]) if call.args else None
-    case = call.ctx.escalations.get(case_id) if case_id is not None else None
+    case = call.ctx.cases.get(case_id) if case_id is not None else None
     if case is None:
         wanted = blocks.escape(call.args[0]) if call.args else "nothing"
         call.respond(text=f"No case {wanted}. Usage: `/vigil case CASE-12`.", response_type="ephemeral")

@@ -1,4 +1,4 @@
-"""Escalations become cases: intake, triage, claim, escalate, resolve, notes, SLA.
+"""Cases become cases: intake, triage, claim, escalate, resolve, notes, SLA.
 
 Every state change is one conditional UPDATE (never read-then-write), written with its
 case_events row in the same transaction; Slack side effects (card, nudges, alerts) are
@@ -17,10 +17,10 @@ from pydantic import BaseModel
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from store import escalations as store
+from store import cases as store
 from store.base import insert_ignore
+from store.cases import Case, CaseAccount, CaseEvent
 from store.db import Database
-from store.escalations import Case, CaseAccount, CaseEvent
 from store.playbooks import hits_for
 from workflows.clock import Clock
 from workflows.config import VigilConfig
@@ -341,7 +341,7 @@ JOB_THREAD = "case.thread"
 JOB_ALERT = "case.alert"
 
 
-class Escalations:
+class Cases:
     def __init__(
         self,
         db: Database,

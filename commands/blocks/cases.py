@@ -31,7 +31,7 @@ from commands.blocks.common import (
     truncate,
     user_text,
 )
-from workflows.escalations import CATEGORIES, OUTCOMES, PRIORITIES, CaseResult, CaseView, SlaState, sla_state
+from workflows.cases import CATEGORIES, OUTCOMES, PRIORITIES, CaseResult, CaseView, SlaState, sla_state
 
 STATUS_EMOJI = {"new": ":new:", "claimed": ":eyes:", "resolved": ":white_check_mark:"}
 PRIORITY_EMOJI = {
