@@ -7,16 +7,11 @@ VIGIL_TEST_DB=sqlite (default) or postgresql. PostgreSQL runs create their own d
 
 from __future__ import annotations
 
-import itertools
 import os
 import shutil
-import time
 import uuid
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from pydantic import SecretStr
@@ -26,7 +21,6 @@ from bot.app import create_bolt_app
 from bot.http import create_http_app
 from bot.runtime import build_context
 from bot.slack_client import make_client
-from commands.context import AppContext
 from store import migrate
 from store.base import Base
 from store.db import Database
@@ -34,53 +28,11 @@ from tests.harness.fake_enforcement import FakeEnforcement
 from tests.harness.fake_slack import FakeSlack
 from tests.harness.server import ServerThread
 from tests.harness.slack_sender import SlackSender
+from tests.harness.vigil import TEST_ENFORCER, Vigil, VigilFactory
+from tests.harness.world import BOT_TOKEN, GROUP_ANALYST, MONDAY, SIGNING_SECRET, config_data
 from workflows.clock import FixedClock
 from workflows.config import Settings, VigilConfig, parse_config
 from workflows.enforcement import EnforcerOptions
-
-SIGNING_SECRET = "test-signing-secret"
-BOT_TOKEN = "xoxb-test-token"
-# Monday 23 November 2026, 10:00 UTC: the start of an ordinary T&S week.
-MONDAY = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
-
-ANALYST, ANALYST_2 = "U0ANA0001", "U0ANA0002"
-LEAD, LEAD_2 = "U0LEAD001", "U0LEAD002"
-ADMIN = "U0ADM0001"
-GROUP_ANALYST = "U0GRP0001"  # an analyst only through the S0TNS0001 user group
-OUTSIDER = "U0CX00001"  # a CX agent: posts escalations, holds no Vigil role
-ENGINEER = "U0ENG0001"  # a platform engineer: records manual hand-offs (roles.engineers)
-ESCALATIONS, APPROVALS, DIGEST, ALERTS, ENGINEERING = (
-    "C0ESC0001",
-    "C0APR0001",
-    "C0DIG0001",
-    "C0ALR0001",
-    "C0ENG0001",
-)
-
-
-def config_data() -> dict[str, Any]:
-    return {
-        "timezone": "UTC",
-        "channels": {
-            "escalations": [ESCALATIONS],
-            "approvals": APPROVALS,
-            "digest": DIGEST,
-            "alerts": ALERTS,
-            "engineering": ENGINEERING,
-        },
-        "roles": {
-            "analysts": [ANALYST, ANALYST_2, "S0TNS0001"],
-            "approvers": [LEAD, LEAD_2],
-            "admins": [ADMIN],
-            "engineers": [ENGINEER],
-        },
-        "reactions": {"claim": "eyes", "resolve": "white_check_mark", "escalate": "rotating_light"},
-        "sla": {"P1": "1h", "P2": "4h", "P3": "24h", "P4": "72h"},
-        "digest": {"weekday": "mon", "time": "09:00"},
-        "playbooks": "playbooks/",
-        "enforcement": {"bulk_max": 10000, "concurrency": 8, "second_approval_over": 1000},
-    }
-
 
 # --- databases ------------------------------------------------------------------------------
 BACKEND = os.environ.get("VIGIL_TEST_DB", "sqlite").lower()
@@ -202,92 +154,6 @@ def settings(fake_slack: FakeSlack) -> Settings:
         vigil_database_url="sqlite:///unused.db",
         vigil_enforcement_url=None,
     )
-
-
-# Tests never wait for real backoff: the clock is a FixedClock that tests move, so only the
-# per-call timeout and the worker's polling are real time, and both are short here.
-TEST_ENFORCER = EnforcerOptions(call_timeout=5.0, poll_seconds=0.05, flush_every=0.05, progress_every=0.0)
-
-
-@dataclass
-class Vigil:
-    """The app under test, and the people around it."""
-
-    ctx: AppContext
-    slack: FakeSlack
-    send: SlackSender
-    server: ServerThread
-    lease_clock: FixedClock
-    stopped: bool = field(default=False)
-
-    @property
-    def db(self) -> Database:
-        return self.ctx.db
-
-    @property
-    def clock(self) -> FixedClock:
-        assert isinstance(self.ctx.clock, FixedClock)
-        return self.ctx.clock
-
-    def run_jobs(self) -> int:
-        return self.ctx.jobs.run_until_idle()
-
-    def enforce(self) -> int:
-        """Let the enforcement worker run until nothing is due; returns API calls made."""
-        return self.ctx.enforcer.run_until_idle()
-
-    def stop(self) -> None:
-        if self.stopped:
-            return
-        self.stopped = True
-        self.ctx.jobs.stop()
-        self.ctx.enforcer.stop()
-        self.send.close()
-        self.server.stop()
-
-    def post(self, text: str, *, user: str = OUTSIDER, channel: str = ESCALATIONS, **extra: Any) -> str:
-        """Someone posts a message in a channel; returns its ts."""
-        ts = f"1764{next(_message_ts):06d}.000100"
-        event = {
-            "type": "message",
-            "channel": channel,
-            "user": user,
-            "text": text,
-            "ts": ts,
-            "channel_type": "channel",
-            **extra,
-        }
-        assert self.send.event(event).status_code == 200
-        return ts
-
-    def react(
-        self, ts: str, reaction: str, *, user: str, channel: str = ESCALATIONS, removed: bool = False
-    ) -> None:
-        event = {
-            "type": "reaction_removed" if removed else "reaction_added",
-            "user": user,
-            "reaction": reaction,
-            "item": {"type": "message", "channel": channel, "ts": ts},
-            "event_ts": "1764000000.1",
-        }
-        assert self.send.event(event).status_code == 200
-
-
-VigilFactory = Callable[..., Vigil]
-
-_message_ts = itertools.count(1)
-
-
-def eventually(check: Callable[[], Any], timeout: float = 5.0, interval: float = 0.02) -> Any:
-    """Wait until ``check()`` returns something truthy (Slack listeners run after the ack)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout}s: {check}")
-        time.sleep(interval)
 
 
 @pytest.fixture

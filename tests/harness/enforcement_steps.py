@@ -15,8 +15,9 @@ from sqlalchemy import func, select
 
 from store.audit import AuditEntry
 from store.enforcement import EnforcementAction, EnforcementRequest
-from tests.conftest import ANALYST, APPROVALS, BOT_TOKEN, ESCALATIONS, LEAD, Vigil, config_data
 from tests.harness.fake_slack import Call
+from tests.harness.vigil import Vigil
+from tests.harness.world import ANALYST, APPROVALS, BOT_TOKEN, ESCALATIONS, LEAD, config_data
 
 ENGINEER = "U0ENG0001"  # a platform engineer in the engineering channel: roles.engineers only
 
