@@ -75,6 +75,21 @@ class CaseAccount(Base):
     account_id: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
 
 
+def add_event(
+    session: Session, case_id: int, at: datetime, actor: str | None, kind: str, data: dict[str, Any]
+) -> None:
+    """Append to a case's timeline, in the caller's transaction."""
+    session.add(CaseEvent(case_id=case_id, at=at, actor=actor, kind=kind, data=data))
+
+
+def existing_case_id(session: Session, ref: str) -> int | None:
+    """The id of the case ``ref`` (``CASE-12``) names, if that case exists."""
+    case_id = parse_case_ref(ref)
+    if case_id is None:
+        return None
+    return session.scalar(select(Case.id).where(Case.id == case_id))
+
+
 def parse_case_ref(ref: str) -> int | None:
     text = ref.strip().upper()
     if text.startswith(CASE_PREFIX):

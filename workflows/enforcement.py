@@ -35,7 +35,6 @@ from sqlalchemy.orm import Session, aliased
 
 from store import enforcement as ledger
 from store.base import insert_ignore
-from store.cases import Case, CaseEvent, parse_case_ref
 from store.db import Database
 from store.enforcement import (
     ALREADY,
@@ -60,6 +59,7 @@ from store.enforcement import (
     EnforcementRequest,
 )
 from workflows import audit
+from workflows.cases import timeline
 from workflows.clock import Clock, SystemClock
 from workflows.config import Enforcement as EnforcementConfig
 from workflows.config import format_duration
@@ -387,17 +387,14 @@ def _timeline(
         )
     )
     if request.case_ref and account_id is None:
-        case_id = parse_case_ref(request.case_ref)
-        if case_id is not None and session.get(Case, case_id) is not None:
-            session.add(
-                CaseEvent(
-                    case_id=case_id,
-                    at=at,
-                    actor=actor,
-                    kind=f"enforcement.{kind}",
-                    data={"request": request.ref, "action": request.action, **_brief(data or {})},
-                )
-            )
+        timeline.note(
+            session,
+            request.case_ref,
+            f"enforcement.{kind}",
+            {"request": request.ref, "action": request.action, **_brief(data or {})},
+            at=at,
+            actor=actor,
+        )
 
 
 def _brief(data: dict[str, Any]) -> dict[str, Any]:

@@ -35,7 +35,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from store.playbooks import RuleHit
-from workflows.cases import CATEGORIES
+from workflows.cases import CATEGORIES, timeline
 from workflows.config import check_channel_id
 from workflows.metrics import RULE_ERRORS, RULE_HITS
 
@@ -869,7 +869,7 @@ class CaseRules(RuleRunner):
     """case.created / case.updated."""
 
     def apply(self, session: Session, case: Any, trigger: str, change: str | None = None) -> Evaluation:
-        from store.cases import CaseEvent, accounts_of
+        from store.cases import accounts_of
 
         now = self.clock.now()
         accounts = accounts_of(session, case.id)
@@ -878,15 +878,8 @@ class CaseRules(RuleRunner):
         evaluation, changes = self.run(session, trigger, case, case.ref, context)
         if evaluation.matches:
             rules = evaluation.summary()
-            session.add(
-                CaseEvent(
-                    case_id=case.id,
-                    at=now,
-                    actor=None,
-                    kind="rules_matched",
-                    data={"trigger": trigger, "rules": rules, "changes": changes},
-                )
-            )
+            data = {"trigger": trigger, "rules": rules, "changes": changes}
+            timeline.note(session, case.id, "rules_matched", data, at=now)
         return evaluation
 
     def _own(

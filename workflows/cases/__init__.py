@@ -22,6 +22,7 @@ from store.base import insert_ignore
 from store.cases import Case, CaseAccount, CaseEvent
 from store.db import Database
 from store.playbooks import hits_for
+from workflows.cases import timeline
 from workflows.clock import Clock
 from workflows.config import VigilConfig
 from workflows.jobs import JobRunner, PermanentJobError, enqueue
@@ -706,7 +707,7 @@ class Cases:
     def _event(
         self, session: Session, case: Case, actor: str | None, kind: str, data: dict[str, Any]
     ) -> None:
-        session.add(CaseEvent(case_id=case.id, at=self.clock.now(), actor=actor, kind=kind, data=data))
+        timeline.note(session, case.id, kind, data, at=self.clock.now(), actor=actor)
 
     def _changed(self, session: Session, case: Case, outcome: Outcome) -> CaseResult:
         if self.rules is not None:
@@ -729,15 +730,7 @@ class Cases:
                     .where(Case.id == case.id, Case.card_ts.is_(None))
                     .values(card_ts=ref.ts, permalink=ref.permalink)
                 )
-                session.add(
-                    CaseEvent(
-                        case_id=case.id,
-                        at=self.clock.now(),
-                        actor=None,
-                        kind="card_posted",
-                        data={"ts": ref.ts},
-                    )
-                )
+                timeline.note(session, case.id, "card_posted", {"ts": ref.ts}, at=self.clock.now())
             # Jobs run side by side: a change that landed while the card was being posted
             # found no card to update and left it to us. Catch up once, now that it exists.
             latest = self._job_case(payload)
