@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -11,13 +10,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
 
-
-def normalize_url(url: str) -> str:
-    """Accept the URLs operators paste (postgres://, postgresql://) and use psycopg 3."""
-    parsed = make_url(url)
-    if parsed.drivername in ("postgres", "postgresql"):
-        parsed = parsed.set(drivername="postgresql+psycopg")
-    return parsed.render_as_string(hide_password=False)
+from store.urls import normalize_url
 
 
 def _sqlite_engine(url: str, immediate: bool) -> Engine:
@@ -68,7 +61,6 @@ class Database:
             self._read_engine = self.engine
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._read_sessions = sessionmaker(self._read_engine, expire_on_commit=False)
-        self._lock = threading.Lock()
 
     @property
     def is_postgres(self) -> bool:
@@ -90,6 +82,8 @@ class Database:
             conn.execute(text("SELECT 1"))
 
     def schema_status(self) -> SchemaStatus:
+        # Alembic loads only when someone asks (serve's preflight, `vigil db current`): a CLI
+        # command that never looks at the schema should not pay for it.
         from store.migrate import current_revision, head_revision
 
         with self._read_engine.connect() as conn:

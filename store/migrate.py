@@ -12,7 +12,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection
 
 import migrations
-from store.db import normalize_url
+from store.urls import normalize_url
 
 SCRIPT_LOCATION = str(Path(migrations.__file__).resolve().parent)
 

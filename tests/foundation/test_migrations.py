@@ -14,7 +14,8 @@ import store.models  # noqa: F401
 from bot.cli import main
 from store import migrate
 from store.base import Base
-from store.db import Database, normalize_url
+from store.db import Database
+from store.urls import normalize_url
 
 
 def _tables(url: str) -> set[str]:
