@@ -148,7 +148,9 @@ def test_the_endpoint_is_off_until_a_token_is_set(vigil: Vigil) -> None:
 
 
 def test_a_report_joins_the_newest_open_case_about_its_account(vigil: Vigil) -> None:
-    vigil.post("host acct_77 is running a giveaway scam")
+    first_ts = vigil.post("host acct_77 is running a giveaway scam")
+    # Slack events are handled side by side: the second case is the newer one once the first exists.
+    eventually(lambda: vigil.ctx.cases.by_source(ESCALATIONS, first_ts))
     case_ts = vigil.post("again: host acct_77 asks guests to pay off-platform")
     eventually(lambda: vigil.ctx.cases.by_source(ESCALATIONS, case_ts))
     newest = vigil.ctx.cases.by_source(ESCALATIONS, case_ts)
