@@ -112,10 +112,8 @@ def build_context(
     with contextlib.suppress(PlaybookError):  # logged and told; built-in triage runs meanwhile
         playbooks.reload()
     features = AccountFeatures()
-    cases = Cases(
-        db, clock, config, wake=jobs.wake, rules=CaseRules(playbooks, features, clock, config)
-    )
-    cases.register_jobs(jobs, SlackCaseNotifier(client, config, clock))
+    cases = Cases(db, clock, config, jobs, rules=CaseRules(playbooks, features, clock, config))
+    cases.register_jobs(SlackCaseNotifier(client, config, clock))
     register_rule_jobs(jobs, notifier)
     enforcer_options = enforcer_options or EnforcerOptions()
     gateway = None

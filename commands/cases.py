@@ -20,14 +20,15 @@ from commands.context import AppContext
 from commands.events import EventCall, on_event
 from commands.listeners import tell, timed
 from commands.vigil import VigilCall, subcommand
-from store.cases import parse_case_ref
 from workflows.cases import (
     CardRef,
+    CaseNotice,
     CaseNotifier,
     CaseOverrides,
     CaseResult,
     CaseView,
     IncomingMessage,
+    parse_case_ref,
 )
 from workflows.clock import Clock
 from workflows.config import VigilConfig
@@ -77,14 +78,17 @@ class SlackCaseNotifier(CaseNotifier):
             blocks=blocks.card_blocks(case, self.clock.now()),
         )
 
-    def post_in_thread(self, case: CaseView, text: str) -> None:
-        # Workflow texts are built from ids and refs only, never user text: mentions stay live.
+    def post_in_thread(self, case: CaseView, notice: CaseNotice) -> None:
+        # Notices are built from ids and refs only, never user text: mentions stay live.
+        text = blocks.notice_text(case, notice)
         self.client.chat_postMessage(channel=case.channel, thread_ts=case.ts, text=text, unfurl_links=False)
 
-    def post_alert(self, case: CaseView, text: str) -> None:
+    def post_alert(self, case: CaseView, notice: CaseNotice) -> None:
         link = f" <{case.permalink}|Open>" if case.permalink else ""
         self.client.chat_postMessage(
-            channel=self.config.channels.alerts, text=text + link, unfurl_links=False
+            channel=self.config.channels.alerts,
+            text=blocks.notice_text(case, notice) + link,
+            unfurl_links=False,
         )
 
 

@@ -31,7 +31,16 @@ from commands.blocks.common import (
     truncate,
     user_text,
 )
-from workflows.cases import CATEGORIES, OUTCOMES, PRIORITIES, CaseResult, CaseView, SlaState, sla_state
+from workflows.cases import (
+    CATEGORIES,
+    OUTCOMES,
+    PRIORITIES,
+    CaseNotice,
+    CaseResult,
+    CaseView,
+    SlaState,
+    sla_state,
+)
 
 STATUS_EMOJI = {"new": ":new:", "claimed": ":eyes:", "resolved": ":white_check_mark:"}
 PRIORITY_EMOJI = {
@@ -301,3 +310,23 @@ def reply_for(result: CaseResult, action: str) -> str | None:
         case "resolved":
             return f"{ref} resolved."
     return None
+
+
+def notice_text(case: CaseView, notice: CaseNotice) -> str:
+    """A case's notice in its thread or the alerts channel, from its code and fields."""
+    fields = notice.fields
+    match notice.kind:
+        case "escalated":
+            by = mention(fields.get("by"))
+            if fields.get("from") != fields.get("to"):
+                return f"{case.ref} escalated {fields.get('from')} → {fields.get('to')} by {by}"
+            return f"{case.ref} escalated again at {fields.get('to')} by {by}"
+        case "sla_breached":
+            owner = f", claimed by {mention(fields['owner'])}" if fields.get("owner") else ", unclaimed"
+            return f":rotating_light: {case.ref} ({fields.get('priority')}) breached its SLA{owner}."
+        case "sla_nudged":
+            who = mention(fields["owner"]) if fields.get("owner") else "Nobody has claimed it yet"
+            return (
+                f":hourglass_flowing_sand: {case.ref} is 75% through its {fields.get('priority')} SLA. {who}."
+            )
+    return str(fields.get("text", ""))  # queued by a version before notices had codes

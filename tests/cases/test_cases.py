@@ -15,7 +15,8 @@ from store.jobs import Job
 from tests.harness.fake_slack import Call
 from tests.harness.vigil import Vigil, eventually
 from tests.harness.world import ALERTS, ANALYST, ANALYST_2, ESCALATIONS, LEAD, OUTSIDER
-from workflows.cases import Cases
+from workflows.cases import JOB_ALERT, Cases
+from workflows.jobs import JobRunner, enqueue
 
 
 def case_for(vigil: Vigil, ts: str, channel: str = ESCALATIONS) -> Case:
@@ -243,6 +244,68 @@ def test_escalating_raises_priority_one_level_and_tells_the_alerts_channel(vigil
     vigil.slack.wait_for("chat.postMessage", where=lambda c: c["channel"] == ALERTS, count=2)
 
 
+def job_payload(vigil: Vigil, key: str) -> dict[str, object]:
+    with vigil.db.read() as session:
+        job = session.scalars(select(Job).where(Job.key == key)).one()
+        return dict(job.payload)
+
+
+def test_an_escalation_is_queued_as_what_happened_and_worded_by_slack(vigil: Vigil) -> None:
+    """The job a workflow queues says what happened (a code and its fields), never Slack text:
+    the Slack adapter words it, the same words as ever."""
+    ts = vigil.post("user acct_41 is posting spam links")
+    case = case_for(vigil, ts)
+    card_for(vigil, ts)
+    vigil.send.block_action("case_escalate", str(case.id), user=ANALYST)
+    alert = vigil.slack.wait_for("chat.postMessage", where=lambda c: c["channel"] == ALERTS)[0]
+    assert alert["text"].startswith(f"CASE-1 escalated P3 → P2 by <@{ANALYST}>")
+    payload = job_payload(vigil, f"case-escalated:{case.id}:1")
+    assert payload == {
+        "case_id": case.id,
+        "notice": "escalated",
+        "fields": {"from": "P3", "to": "P2", "by": ANALYST},
+    }
+    assert "<@" not in json.dumps(payload)
+
+
+def test_a_claimed_case_that_breaches_names_its_owner(vigil: Vigil) -> None:
+    ts = vigil.post("urgent: a guest threatens host acct_42")
+    case = case_for(vigil, ts)
+    card_for(vigil, ts)
+    vigil.react(ts, "eyes", user=ANALYST_2)
+    eventually(lambda: current(vigil, case.id).claimed_by)
+    vigil.clock.advance(timedelta(minutes=46))
+    assert vigil.ctx.cases.check_sla().nudged == ["CASE-1"]
+    nudge = vigil.slack.wait_for("chat.postMessage", where=lambda c: "75%" in (c.get("text") or ""))[0]
+    assert nudge["text"] == f":hourglass_flowing_sand: CASE-1 is 75% through its P1 SLA. <@{ANALYST_2}>."
+    vigil.clock.advance(timedelta(minutes=15))
+    assert vigil.ctx.cases.check_sla().breached == ["CASE-1"]
+    breach = vigil.slack.wait_for("chat.postMessage", where=lambda c: c["channel"] == ALERTS)[0]
+    assert breach["text"].startswith(
+        f":rotating_light: CASE-1 (P1) breached its SLA, claimed by <@{ANALYST_2}>."
+    )
+    assert job_payload(vigil, f"sla-breach:{case.id}")["fields"] == {"priority": "P1", "owner": ANALYST_2}
+
+
+def test_a_notice_queued_as_text_before_an_upgrade_is_still_posted(vigil: Vigil) -> None:
+    """Jobs outlive a deploy: one the previous version queued, its words written in it, is
+    posted as written by the version that finds it."""
+    ts = vigil.post("user acct_43 is posting spam links")
+    case = case_for(vigil, ts)
+    card_for(vigil, ts)
+    with vigil.db.transaction() as session:
+        enqueue(
+            session,
+            vigil.clock,
+            JOB_ALERT,
+            {"case_id": case.id, "text": f"CASE-1 escalated P3 → P2 by <@{ANALYST}>"},
+            key=f"case-escalated:{case.id}:1",
+        )
+    vigil.ctx.jobs.wake()
+    alert = vigil.slack.wait_for("chat.postMessage", where=lambda c: c["channel"] == ALERTS)[0]
+    assert alert["text"].startswith(f"CASE-1 escalated P3 → P2 by <@{ANALYST}>")
+
+
 def test_thread_replies_are_notes_and_edits_and_deletions_are_kept(vigil: Vigil) -> None:
     ts = vigil.post("host acct_60 asked guests to pay off-platform")
     case = case_for(vigil, ts)
@@ -317,7 +380,8 @@ def test_sla_nudge_at_75_percent_and_breach_at_100_each_posted_once(vigil: Vigil
     case = case_for(vigil, ts)
     assert case.priority == "P1"
     card_for(vigil, ts)
-    replica = Cases(vigil.db, vigil.clock, vigil.ctx.config)  # a second replica's scheduler
+    # A second replica's scheduler, with its own job runner.
+    replica = Cases(vigil.db, vigil.clock, vigil.ctx.config, JobRunner(vigil.db, vigil.clock))
     vigil.clock.advance(timedelta(minutes=44))
     assert vigil.ctx.cases.check_sla().nudged == []
     vigil.clock.advance(timedelta(minutes=2))

@@ -26,6 +26,7 @@ from workflows.cases import Cases, IncomingMessage
 from workflows.clock import FixedClock
 from workflows.config import VigilConfig, parse_config
 from workflows.features import AccountFeatures
+from workflows.jobs import JobRunner
 from workflows.playbooks import CaseRules, PlaybookError, Playbooks, backtest, load_rules, run_examples
 
 
@@ -348,7 +349,9 @@ def history(db: Database, clock: FixedClock, tmp_path: Path) -> Iterator[tuple[D
     config = parse_config({**config_data(), "playbooks": str(live_dir)})
     playbooks = Playbooks(live_dir)
     playbooks.reload()
-    escalations = Cases(db, clock, config, rules=CaseRules(playbooks, AccountFeatures(), clock, config))
+    escalations = Cases(
+        db, clock, config, JobRunner(db, clock), rules=CaseRules(playbooks, AccountFeatures(), clock, config)
+    )
     script = [
         ("scam by acct_1", "actioned"),
         ("another scam acct_2", "actioned"),
@@ -423,7 +426,7 @@ def test_backtest_from_the_command_line_writes_csv(history, monkeypatch, tmp_pat
 
 
 def test_features_count_only_what_came_before(db: Database, clock: FixedClock, config: VigilConfig) -> None:
-    escalations = Cases(db, clock, config)
+    escalations = Cases(db, clock, config, JobRunner(db, clock))
     for _ in range(3):
         clock.advance(timedelta(minutes=30))
         escalations.open_case(

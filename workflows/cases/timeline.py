@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from store import cases as store
+from workflows.cases.intake import parse_case_ref
 
 
 def note(
@@ -24,8 +25,11 @@ def note(
     actor: str | None = None,
 ) -> bool:
     """Note ``kind`` on the case (an id, or a ``CASE-n`` reference); False when no such case."""
-    case_id = case if isinstance(case, int) else store.existing_case_id(session, case)
+    case_id = case if isinstance(case, int) else parse_case_ref(case)
     if case_id is None:
+        return False
+    # An id comes from our own rows; a reference was typed by someone and may name nothing.
+    if isinstance(case, str) and not store.case_exists(session, case_id):
         return False
     store.add_event(session, case_id, at, actor, kind, data or {})
     return True
