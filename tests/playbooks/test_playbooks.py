@@ -25,8 +25,15 @@ from tests.harness.world import ADMIN, ALERTS, ANALYST, ENGINEERING, config_data
 from workflows.cases import Cases, IncomingMessage
 from workflows.clock import FixedClock
 from workflows.config import VigilConfig, parse_config
-from workflows.features import AccountFeatures
-from workflows.playbooks import CaseRules, PlaybookError, Playbooks, backtest, load_rules, run_examples
+from workflows.playbooks import (
+    AccountFeatures,
+    PlaybookCaseRules,
+    PlaybookError,
+    Playbooks,
+    backtest,
+    load_rules,
+    run_examples,
+)
 
 
 def write(folder: Path, name: str, rules: list[dict[str, Any]]) -> Path:
@@ -348,7 +355,8 @@ def history(db: Database, clock: FixedClock, tmp_path: Path) -> Iterator[tuple[D
     config = parse_config({**config_data(), "playbooks": str(live_dir)})
     playbooks = Playbooks(live_dir)
     playbooks.reload()
-    escalations = Cases(db, clock, config, rules=CaseRules(playbooks, AccountFeatures(), clock, config))
+    rules = PlaybookCaseRules(playbooks, AccountFeatures(), clock, config)
+    escalations = Cases(db, clock, config, rules=rules)
     script = [
         ("scam by acct_1", "actioned"),
         ("another scam acct_2", "actioned"),
