@@ -9,7 +9,8 @@ The rooms: ``loader`` (file format, compile, PlaybookError), ``context`` (what a
 sees, per trigger), ``features`` (the ``account.*`` counts), ``evaluate`` (matching,
 guardrails, rule_hits), ``reload`` (the live registry), ``runners`` (rules at work for
 cases, requests, reports, signals and anomalies), ``jobs`` (the posts and investigations
-actions queue), ``backtest`` and ``examples``. Queries live in store/playbooks.py.
+actions queue), ``backtest``, ``examples`` and ``views`` (what `/vigil rules` shows).
+Queries live in store/playbooks.py.
 
 What adapters and other concepts import is re-exported here.
 """
@@ -39,6 +40,7 @@ from workflows.playbooks.runners import (
     PlaybookSignalRules,
     RuleRunner,
 )
+from workflows.playbooks.views import RulesOverview, rules_overview
 
 __all__ = [
     "JOB_OPEN_INVESTIGATION",
@@ -67,6 +69,7 @@ __all__ = [
     "RuleBacktest",
     "RuleRunner",
     "RuleSet",
+    "RulesOverview",
     "Trigger",
     "backtest",
     "case_context",
@@ -77,6 +80,7 @@ __all__ = [
     "record_hits",
     "register_jobs",
     "render_notification",
+    "rules_overview",
     "run_examples",
     "with_defaults",
 ]
