@@ -22,7 +22,6 @@ from store.db import Database
 from workflows.cases import timeline
 from workflows.clock import Clock
 from workflows.config import VigilConfig
-from workflows.investigations import RuleMatch
 from workflows.jobs import enqueue
 from workflows.metrics import RULE_ERRORS
 from workflows.playbooks.context import (
@@ -56,6 +55,7 @@ from workflows.playbooks.reload import Playbooks
 if TYPE_CHECKING:
     from store.cases import Case
     from store.enforcement import EnforcementRequest
+    from workflows.investigations import RuleMatch
 
 log = logging.getLogger(__name__)
 
@@ -336,6 +336,9 @@ class PlaybookRuleMatches:
         self.db = db
 
     def for_account(self, account_id: str) -> list[RuleMatch]:
+        # Imported here: loading playbooks (`vigil rules check`) need not load investigations.
+        from workflows.investigations import RuleMatch
+
         with self.db.read() as session:
             return [
                 RuleMatch(
