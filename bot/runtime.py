@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
-from typing import Any
 
 from slack_sdk import WebClient
 
@@ -39,13 +37,12 @@ from workflows.investigations import (
 )
 from workflows.jobs import JobRunner
 from workflows.playbooks import (
-    JOB_OPEN_INVESTIGATION,
-    CaseRules,
+    PlaybookCaseRules,
     PlaybookError,
+    PlaybookRequestRules,
     PlaybookRuleMatches,
     Playbooks,
-    RequestRules,
-    SignalRules,
+    PlaybookSignalRules,
 )
 from workflows.playbooks import register_jobs as register_rule_jobs
 from workflows.reports import NoPatterns, Reports, ReportSources
@@ -112,9 +109,8 @@ def build_context(
     with contextlib.suppress(PlaybookError):  # logged and told; built-in triage runs meanwhile
         playbooks.reload()
     features = AccountFeatures()
-    cases = Cases(db, clock, config, jobs, rules=CaseRules(playbooks, features, clock, config))
+    cases = Cases(db, clock, config, jobs, rules=PlaybookCaseRules(playbooks, features, clock, config))
     cases.register_jobs(SlackCaseNotifier(client, config, clock))
-    register_rule_jobs(jobs, notifier)
     enforcer_options = enforcer_options or EnforcerOptions()
     gateway = None
     if settings.vigil_enforcement_url:  # unset: manual mode, actions are handed to Engineering
@@ -131,13 +127,13 @@ def build_context(
         SlackEnforcementNotifier(client, config.channels),
         gateway,
         enforcer_options,
-        rules=RequestRules(playbooks, features, clock, config),
+        rules=PlaybookRequestRules(playbooks, features, clock, config),
         jobs=jobs,
         lease_clock=lease_clock,
     )
     # Playbooks run report.received / signal.ingested / anomaly.detected; investigations read
     # the enforcement ledger and the rule hits of the account.
-    rule_hooks: RuleHooks = SignalRules(playbooks, features, clock, config, db, DefaultRuleHooks(db))
+    rule_hooks: RuleHooks = PlaybookSignalRules(playbooks, features, clock, config, db, DefaultRuleHooks(db))
     enforcement_history: EnforcementHistory = LedgerEnforcementHistory(db)
     rule_matches: RuleMatches = PlaybookRuleMatches(db)
     signals, anomalies, investigations = signal_services(
@@ -153,7 +149,7 @@ def build_context(
     signals.register_jobs(jobs)
     anomalies.register_jobs(jobs, SlackAnomalyNotifier(client))
     investigations.register_jobs(jobs, SlackInvestigationNotifier(client))
-    jobs.register(JOB_OPEN_INVESTIGATION, _rule_opens_investigation(investigations, config))
+    register_rule_jobs(jobs, notifier, investigations, config.channels.alerts)
     # No AI capability yet: the digest's "top abuse patterns" section says so.
     sources = ReportSources(
         investigations=InvestigationWeekStats(), anomalies=AnomalyWeekStats(), patterns=NoPatterns()
@@ -185,16 +181,3 @@ def build_context(
     )
     ctx.extras["open_suspend_modal"] = suspend_modal_opener(config.enforcement)
     return ctx, client
-
-
-def _rule_opens_investigation(
-    investigations: Investigations, config: VigilConfig
-) -> Callable[[dict[str, Any]], None]:
-    """A playbook's open_investigation action: opened in the alerts channel, by the rule."""
-
-    def run(payload: dict[str, Any]) -> None:
-        investigations.open(
-            str(payload["account_id"]), f"rule:{payload['rule']}"[:32], channel=config.channels.alerts
-        )
-
-    return run

@@ -4,7 +4,6 @@ when a playbook change was refused."""
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 from pathlib import Path
 
 from slack_sdk import WebClient
@@ -12,9 +11,8 @@ from slack_sdk.errors import SlackApiError
 
 from commands.blocks import playbooks as blocks
 from commands.vigil import VigilCall, subcommand
-from store.playbooks import hit_counts
 from workflows.config import VigilConfig
-from workflows.playbooks import PlaybookError
+from workflows.playbooks import PlaybookError, rules_overview
 from workflows.roles import Role
 
 log = logging.getLogger(__name__)
@@ -57,16 +55,12 @@ def _rules(call: VigilCall) -> None:
                 text=blocks.reload_failed_text(playbooks.folder, exc.problems), response_type="ephemeral"
             )
             return
-        call.respond(
-            text=f":white_check_mark: Playbooks reloaded: {len(rules.rules)} rules, version "
-            f"`{rules.version}`.",
-            response_type="ephemeral",
-        )
+        call.respond(text=blocks.reloaded_text(rules), response_type="ephemeral")
         return
     with call.ctx.db.read() as session:
-        counts = hit_counts(session, call.ctx.clock.now() - timedelta(days=7))
+        overview = rules_overview(session, playbooks, call.ctx.clock.now())
     call.respond(
-        blocks=blocks.rules_blocks(playbooks.rules, counts, playbooks.last_error),
+        blocks=blocks.rules_blocks(overview),
         text="Playbook rules",
         response_type="ephemeral",
     )

@@ -8,14 +8,13 @@ from typing import Any
 from slack_sdk.models.blocks import Block
 
 from commands.blocks.common import as_dicts, context, escape, header, section, sections, user_text
-from workflows.playbooks import RuleSet
+from workflows.playbooks import RuleSet, RulesOverview
 
 MODE_EMOJI = {"live": ":large_green_circle:", "shadow": ":new_moon_with_face:", "off": ":white_circle:"}
 
 
-def rules_blocks(
-    rules: RuleSet, counts: dict[tuple[str, str], int], last_error: list[str] | None
-) -> list[dict[str, Any]]:
+def rules_blocks(overview: RulesOverview) -> list[dict[str, Any]]:
+    rules, counts, last_error = overview.rules, overview.hits, overview.last_error
     blocks: list[Block] = [header(f"Playbook rules ({len(rules.rules)})")]
     if not rules.rules:
         blocks.append(
@@ -36,6 +35,10 @@ def rules_blocks(
         note += f" :warning: The last reload was refused ({len(last_error)} problems); these rules stay live."
     blocks.append(context(note))
     return as_dicts(blocks[:50])
+
+
+def reloaded_text(rules: RuleSet) -> str:
+    return f":white_check_mark: Playbooks reloaded: {len(rules.rules)} rules, version `{rules.version}`."
 
 
 def reload_failed_text(folder: Path, problems: list[str]) -> str:

@@ -25,9 +25,16 @@ from tests.harness.world import ADMIN, ALERTS, ANALYST, ENGINEERING, config_data
 from workflows.cases import Cases, IncomingMessage
 from workflows.clock import FixedClock
 from workflows.config import VigilConfig, parse_config
-from workflows.features import AccountFeatures
 from workflows.jobs import JobRunner
-from workflows.playbooks import CaseRules, PlaybookError, Playbooks, backtest, load_rules, run_examples
+from workflows.playbooks import (
+    AccountFeatures,
+    PlaybookCaseRules,
+    PlaybookError,
+    Playbooks,
+    backtest,
+    load_rules,
+    run_examples,
+)
 
 
 def write(folder: Path, name: str, rules: list[dict[str, Any]]) -> Path:
@@ -307,6 +314,27 @@ def test_vigil_rules_lists_rules_with_their_hits(vigil: Vigil) -> None:
     assert "`giveaway-shadow`" in text and "0 live, 1 shadow" in text
 
 
+def test_vigil_rules_counts_hits_of_the_last_seven_days(vigil: Vigil) -> None:
+    case_at(vigil, vigil.post("giveaway last week"))
+    vigil.clock.advance(timedelta(days=7, minutes=1))
+    vigil.send.command("/vigil", "rules", user=ANALYST)
+    text = json.dumps(vigil.slack.wait_for("response_url")[0]["blocks"])
+    assert "`giveaway` case.created" in text and "*0 live* in 7d" in text
+
+
+def test_a_notification_quotes_the_case_without_letting_it_ping_anyone(vigil: Vigil, rules_dir: Path) -> None:
+    template = "{{ case.id }} asks for a refund: {{ case.text }}"
+    notify = {"notify": {"channel": "alerts", "template": template}}
+    write(rules_dir, "live.yaml", [rule("refunds", "case.text.contains('refund')", [notify])])
+    vigil.ctx.playbooks.reload()
+    case = case_at(vigil, vigil.post("refund me now <!channel> & <@U0ADM0001>"))
+    posted = vigil.slack.wait_for("chat.postMessage", where=lambda c: c["channel"] == ALERTS)[0]
+    assert (
+        posted["text"]
+        == f"{case.ref} asks for a refund: refund me now &lt;!channel&gt; &amp; &lt;@U0ADM0001&gt;"
+    )
+
+
 def test_a_broken_file_never_replaces_the_live_rules(vigil: Vigil, rules_dir: Path) -> None:
     live = vigil.ctx.playbooks.rules.version
     # As `vigil serve` runs it: admins hear about a refused change.
@@ -349,9 +377,8 @@ def history(db: Database, clock: FixedClock, tmp_path: Path) -> Iterator[tuple[D
     config = parse_config({**config_data(), "playbooks": str(live_dir)})
     playbooks = Playbooks(live_dir)
     playbooks.reload()
-    escalations = Cases(
-        db, clock, config, JobRunner(db, clock), rules=CaseRules(playbooks, AccountFeatures(), clock, config)
-    )
+    rules = PlaybookCaseRules(playbooks, AccountFeatures(), clock, config)
+    escalations = Cases(db, clock, config, JobRunner(db, clock), rules=rules)
     script = [
         ("scam by acct_1", "actioned"),
         ("another scam acct_2", "actioned"),
