@@ -70,10 +70,6 @@ def series_snoozed(session: Session, anomaly: Anomaly, now: datetime) -> bool:
     return bool(snoozed)
 
 
-def recent(session: Session, limit: int) -> list[Anomaly]:
-    return list(session.scalars(select(Anomaly).order_by(Anomaly.id.desc()).limit(limit)))
-
-
 def give_feedback(session: Session, anomaly_id: int, values: dict[str, Any], only_if_none: bool) -> bool:
     """One conditional UPDATE; True when it changed the anomaly (False: no such anomaly, or
     ``only_if_none`` and it has feedback already)."""

@@ -141,10 +141,6 @@ class Anomalies:
             )
         return chart_of(anomaly, {at: float(count) for at, count in by_hour.items()}, hours, weeks)
 
-    def recent(self, limit: int = 20) -> list[AnomalyView]:
-        with self.db.read() as session:
-            return [view_of(a) for a in store.recent(session, limit)]
-
     # feedback ----------------------------------------
     def snooze(self, anomaly_id: int, user: str) -> FeedbackResult:
         return self._feedback(anomaly_id, user, "snoozed", snooze=True)

@@ -127,15 +127,6 @@ class Investigations:
         self.jobs.wake()
         return InvestigationResult("opened", view)
 
-    def repost(self, investigation_id: int, user: str, channel: str) -> InvestigationResult:
-        """Show an open investigation again where it was asked for (it may live elsewhere)."""
-        with self.db.transaction() as session:
-            inv = session.get(Investigation, investigation_id)
-            if inv is None:
-                return InvestigationResult("not_found")
-            self._event(session, inv, user, "shown", {"channel": channel})
-            return InvestigationResult("noted", view_of(session, inv))
-
     # the verdict ----------------------------------------
     def record_outcome(
         self, investigation_id: int, user: str, outcome: str, findings: str | None

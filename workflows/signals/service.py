@@ -32,7 +32,7 @@ from workflows.signals.intake import MAX_BATCH, RowValidator, check_size, decode
 from workflows.signals.linking import NewestOpenCaseLinker
 from workflows.signals.ports import SignalRuleHook
 from workflows.signals.velocity import hour_of, population_stats, velocity_features
-from workflows.signals.views import IngestedBatch, IngestResult, ReportView, report_view
+from workflows.signals.views import IngestedBatch, IngestResult, report_view
 
 log = logging.getLogger(__name__)
 
@@ -331,7 +331,3 @@ class Signals:
                         at=now,
                     )
         return routed
-
-    def reports_for(self, account_id: str, limit: int = 20) -> list[ReportView]:
-        with self.db.read() as session:
-            return [report_view(r) for r in store.reports_of_account(session, account_id, limit)]
