@@ -25,7 +25,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.enforcement_api import HttpEnforcementGateway
+from bot.gateways.platform import HttpPlatformGateway
 from store import migrate
 from store.db import Database
 from tests.harness.fake_enforcement import FakeEnforcement
@@ -95,7 +95,7 @@ def main() -> None:
     clock = SystemClock()
     config = Enforcement(bulk_max=max(args.accounts, 1), concurrency=args.concurrency)
     notifier = CountingNotifier()
-    gateway = HttpEnforcementGateway(url, "enf-test-token", connections=args.concurrency)
+    gateway = HttpPlatformGateway(url, "enf-test-token", connections=args.concurrency)
     enforcer = Enforcer(db, clock, config, notifier, gateway, EnforcerOptions())  # type: ignore[arg-type]
 
     draft = Draft(

@@ -30,12 +30,13 @@ from bot.slack_client import make_client
 from commands.blocks.investigations import investigation_blocks
 from store import migrate
 from store.db import Database
-from tests.conftest import config_data
 from tests.harness.fake_slack import FakeSlack
 from tests.harness.server import ServerThread
+from tests.harness.world import config_data
 from workflows.clock import FixedClock
 from workflows.config import Settings, parse_config
 from workflows.investigations import InvestigationView
+from workflows.jobs import JobRunner
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 TYPES = ["login", "model_score", "send_velocity", "undeliverable", "payment_decline", "report"]
@@ -160,7 +161,10 @@ def bench_investigation(folder: Path, account_signals: int, others: int) -> dict
     plain = plain_insert([as_tuple(r) for r in rows[:account_signals]], folder / "plain-inv.db")
     db = fresh_db(folder, "investigation.db")
     config = parse_config(config_data())
-    signals, _anomalies, investigations = signal_services(Settings(), config, db, FixedClock(NOW))
+    clock = FixedClock(NOW)
+    signals, _anomalies, investigations = signal_services(
+        Settings(), config, db, clock, jobs=JobRunner(db, clock)
+    )
     for start in range(0, len(rows), 10_000):
         signals.ingest(rows[start : start + 10_000])
     cold = time.perf_counter()
@@ -247,7 +251,8 @@ def bench_detection(folder: Path, total: int) -> dict[str, Any]:
     plain_conn.close()
     plain_path.unlink()
     config = parse_config(config_data())
-    _signals, anomalies, _inv = signal_services(Settings(), config, db, FixedClock(NOW))
+    clock = FixedClock(NOW)
+    _signals, anomalies, _inv = signal_services(Settings(), config, db, clock, jobs=JobRunner(db, clock))
     started = time.perf_counter()
     report = anomalies.detect()
     elapsed = time.perf_counter() - started

@@ -6,7 +6,7 @@ import contextlib
 
 from slack_sdk import WebClient
 
-from bot.enforcement_api import HttpEnforcementGateway
+from bot.gateways.platform import HttpPlatformGateway
 from bot.notifier import SlackNotifier
 from bot.slack_client import SlackGroupDirectory, make_client
 from commands.anomalies import SlackAnomalyNotifier
@@ -17,7 +17,7 @@ from commands.investigations import SlackInvestigationNotifier
 from commands.playbooks import SlackPlaybookAlerts
 from commands.reports import SlackReportNotifier
 from store.db import Database
-from workflows.anomalies import Anomalies, AnomalyWeekStats
+from workflows.anomalies import Anomalies, AnomalyRuleHook, AnomalyWeekStats, NoAnomalyRules
 from workflows.cases import Cases
 from workflows.clock import Clock, SystemClock
 from workflows.config import Settings, VigilConfig, secret
@@ -25,7 +25,6 @@ from workflows.enforcement import Enforcer, EnforcerOptions
 from workflows.features import AccountFeatures
 from workflows.investigations import (
     AccountProfiles,
-    EnforcementApiProfiles,
     EnforcementHistory,
     Investigations,
     InvestigationWeekStats,
@@ -47,13 +46,21 @@ from workflows.playbooks import (
 from workflows.playbooks import register_jobs as register_rule_jobs
 from workflows.reports import NoPatterns, Reports, ReportSources
 from workflows.roles import RoleBook
-from workflows.signals import DefaultRuleHooks, RuleHooks, Signals
+from workflows.signals import NewestOpenCaseLinker, SignalRuleHook, Signals
 
 
-def account_profiles(settings: Settings) -> AccountProfiles:
+def platform_gateway(
+    settings: Settings, *, timeout: float = 10.0, connections: int = 16
+) -> HttpPlatformGateway | None:
+    """The platform API, or None when it is not configured (manual mode, no profiles)."""
     if not settings.vigil_enforcement_url:
-        return NoProfiles()
-    return EnforcementApiProfiles(settings.vigil_enforcement_url, secret(settings.vigil_enforcement_token))
+        return None
+    return HttpPlatformGateway(
+        settings.vigil_enforcement_url,
+        secret(settings.vigil_enforcement_token),
+        timeout=timeout,
+        connections=connections,
+    )
 
 
 def signal_services(
@@ -63,23 +70,26 @@ def signal_services(
     clock: Clock,
     *,
     jobs: JobRunner | None = None,
-    hooks: RuleHooks | None = None,
+    hooks: SignalRuleHook | None = None,
+    anomaly_hooks: AnomalyRuleHook | None = None,
+    profiles: AccountProfiles | None = None,
     history: EnforcementHistory | None = None,
     rules: RuleMatches | None = None,
 ) -> tuple[Signals, Anomalies, Investigations]:
-    """Signals, anomalies and investigations (the CLI builds these without Slack)."""
-    wake = jobs.wake if jobs else None
-    signals = Signals(db, clock, config, hooks=hooks or DefaultRuleHooks(db), wake=wake)
-    anomalies = Anomalies(db, clock, config, signals, wake=wake)
+    """Signals, anomalies and investigations (the CLI builds these without Slack). Without
+    ``jobs`` this process runs no worker: what they queue waits for the running Vigil's."""
+    jobs = jobs or JobRunner(db, clock)
+    signals = Signals(db, clock, config, jobs=jobs, hooks=hooks or NewestOpenCaseLinker(db))
+    anomalies = Anomalies(db, clock, config, anomaly_hooks or NoAnomalyRules(), jobs=jobs)
     investigations = Investigations(
         db,
         clock,
         config,
         signals,
-        profiles=account_profiles(settings),
+        jobs=jobs,
+        profiles=profiles or platform_gateway(settings) or NoProfiles(),
         history=history or NoEnforcementHistory(),
         rules=rules or NoRuleMatches(),
-        wake=wake,
     )
     return signals, anomalies, investigations
 
@@ -112,14 +122,10 @@ def build_context(
     cases = Cases(db, clock, config, jobs, rules=PlaybookCaseRules(playbooks, features, clock, config))
     cases.register_jobs(SlackCaseNotifier(client, config, clock))
     enforcer_options = enforcer_options or EnforcerOptions()
-    gateway = None
-    if settings.vigil_enforcement_url:  # unset: manual mode, actions are handed to Engineering
-        gateway = HttpEnforcementGateway(
-            settings.vigil_enforcement_url,
-            secret(settings.vigil_enforcement_token),
-            timeout=enforcer_options.call_timeout,
-            connections=config.enforcement.concurrency,
-        )
+    # Unset: manual mode, actions are handed to Engineering and investigations show no profile.
+    gateway = platform_gateway(
+        settings, timeout=enforcer_options.call_timeout, connections=config.enforcement.concurrency
+    )
     enforcer = Enforcer(
         db,
         clock,
@@ -133,7 +139,7 @@ def build_context(
     )
     # Playbooks run report.received / signal.ingested / anomaly.detected; investigations read
     # the enforcement ledger and the rule hits of the account.
-    rule_hooks: RuleHooks = PlaybookSignalRules(playbooks, features, clock, config, db, DefaultRuleHooks(db))
+    rule_hooks = PlaybookSignalRules(playbooks, features, clock, config, db, NewestOpenCaseLinker(db))
     enforcement_history: EnforcementHistory = LedgerEnforcementHistory(db)
     rule_matches: RuleMatches = PlaybookRuleMatches(db)
     signals, anomalies, investigations = signal_services(
@@ -143,6 +149,8 @@ def build_context(
         clock,
         jobs=jobs,
         hooks=rule_hooks,
+        anomaly_hooks=rule_hooks,
+        profiles=gateway or NoProfiles(),
         history=enforcement_history,
         rules=rule_matches,
     )

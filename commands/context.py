@@ -18,7 +18,7 @@ from workflows.playbooks import Playbooks
 from workflows.ports import Notifier
 from workflows.reports import AnomalyStats, InvestigationStats, PatternSource, Reports
 from workflows.roles import RoleBook
-from workflows.signals import RuleHooks, Signals
+from workflows.signals import SignalRuleHook, Signals
 
 
 @dataclass
@@ -39,7 +39,7 @@ class AppContext:
     investigations: Investigations
     # Ports the playbook and enforcement capabilities fill in (bot/runtime.py builds them
     # before the services that use them); the defaults do nothing / know nothing.
-    rule_hooks: RuleHooks
+    rule_hooks: SignalRuleHook
     enforcement_history: EnforcementHistory
     rule_matches: RuleMatches
     reports: Reports  # digests, reviews, shift summaries, /vigil report, exports

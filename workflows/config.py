@@ -214,7 +214,7 @@ def _keys(value: list[str]) -> list[str]:
     return value
 
 
-class Anomalies(_Strict):
+class AnomalySettings(_Strict):
     """How loud a change must be before Vigil posts it (see README, "Anomalies")."""
 
     baseline_weeks: int = Field(default=4, ge=1, le=12)  # same hour of the week, this many weeks back
@@ -226,13 +226,13 @@ class Anomalies(_Strict):
     top_n: int = Field(default=3, ge=1, le=20)  # "top" means among the N biggest values
 
     @model_validator(mode="after")
-    def _weeks(self) -> Anomalies:
+    def _weeks(self) -> AnomalySettings:
         if self.min_weeks > self.baseline_weeks:
             raise ValueError("min_weeks cannot exceed baseline_weeks")
         return self
 
 
-class Signals(_Strict):
+class SignalSettings(_Strict):
     types: list[str] = Field(
         default_factory=lambda: [
             "report",
@@ -247,7 +247,7 @@ class Signals(_Strict):
     dimensions: list[str] = Field(default_factory=lambda: ["country", "reason"])
     link_keys: list[str] = Field(default_factory=lambda: ["payment_fingerprint", "device_id"])
     max_attribute_bytes: int = Field(default=8192, ge=256, le=1_048_576)
-    anomalies: Anomalies = Field(default_factory=Anomalies)
+    anomalies: AnomalySettings = Field(default_factory=AnomalySettings)
 
     @field_validator("types")
     @classmethod
@@ -274,7 +274,7 @@ class VigilConfig(_Strict):
     digest: Digest = Field(default_factory=Digest)
     playbooks: Path = Path("playbooks/")
     enforcement: Enforcement = Field(default_factory=Enforcement)
-    signals: Signals = Field(default_factory=Signals)
+    signals: SignalSettings = Field(default_factory=SignalSettings)
 
     @field_validator("timezone")
     @classmethod

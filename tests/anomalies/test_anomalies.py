@@ -71,7 +71,9 @@ def test_a_scam_wave_alerts_once_with_a_chart_and_buttons(vigil: Vigil) -> None:
     eventually(lambda: all(a.chart_file_id and a.message_ts for a in stored(vigil)))
 
     # The scheduler on a second replica, and the same replica a minute later: nothing new.
-    replica = Anomalies(vigil.db, vigil.clock, vigil.ctx.config, vigil.ctx.signals)
+    replica = Anomalies(
+        vigil.db, vigil.clock, vigil.ctx.config, vigil.ctx.anomalies.hooks, jobs=vigil.ctx.jobs
+    )
     again = replica.detect()
     assert again.found == [] and again.known == 3
     vigil.run_jobs()

@@ -16,6 +16,7 @@ from pydantic import SecretStr
 from sqlalchemy import select
 
 from bot.cli import main
+from bot.gateways.platform import HttpPlatformGateway
 from store.audit import AuditEntry
 from store.investigations import Investigation, InvestigationEvent
 from tests.harness.fake_enforcement import FakeEnforcement
@@ -219,8 +220,9 @@ def test_an_unreachable_or_unknown_profile_is_said_not_crashed(
     fake_enforcement.stop()  # the platform is down
     vigil.send.command("/vigil", "investigate acct_ghost_1", user=ANALYST, channel=INVESTIGATIONS)
     assert "enforcement API is unreachable" in dump(investigation_message(vigil)["blocks"])
-    profiles = vigil.ctx.investigations.profiles
-    vigil.ctx.investigations.profiles = type(profiles)(vigil.ctx.settings.vigil_enforcement_url, "wrong", 1)
+    url = vigil.ctx.settings.vigil_enforcement_url
+    assert url is not None
+    vigil.ctx.investigations.profiles = HttpPlatformGateway(url, "wrong", profile_timeout=1)
     assert vigil.ctx.investigations.dossier("acct_x_1").profile.status == "unreachable"
 
 

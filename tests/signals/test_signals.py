@@ -21,6 +21,7 @@ from store.signals import Report, Signal, SignalLink, SignalRollup
 from tests.harness.vigil import Vigil, eventually
 from tests.harness.world import ESCALATIONS, MONDAY, config_data
 from workflows.config import Settings, parse_config
+from workflows.jobs import JobRunner
 from workflows.signals import IngestedBatch, ReportView, Signals
 
 TOKEN = "sig-test-token"
@@ -338,6 +339,6 @@ def test_signals_config_has_defaults_and_names_bad_keys() -> None:
 
 
 def test_ingest_is_a_workflow_callable_without_http(db, clock, config) -> None:
-    signals = Signals(db, clock, config)
+    signals = Signals(db, clock, config, jobs=JobRunner(db, clock))
     result = signals.ingest([signal(1), signal(2)])
     assert (result.accepted, result.by_type) == (2, {"login": 2})

@@ -260,7 +260,7 @@ class SignalBatch(Protocol):
 
 class PlaybookSignalRules(RuleRunner):
     """report.received, signal.ingested and anomaly.detected: the hooks the signals capability
-    calls after its data is committed (workflows.signals.RuleHooks). Reports keep the default
+    calls after its data is committed (the SignalRuleHook and AnomalyRuleHook ports). Reports keep the default
     case linking; rules add to that case, route, notify or open investigations."""
 
     def __init__(

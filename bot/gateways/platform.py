@@ -1,6 +1,8 @@
-"""The enforcement gateway port, backed by the platform's HTTP API (httpx).
+"""The platform's HTTP API (httpx), the one gateway Vigil calls it through: the enforcement
+gateway port (``execute`` a suspension or reinstatement, ``lookup`` an account's state) and
+the investigations' account profiles (``profile``), all from ``{VIGIL_ENFORCEMENT_URL}``.
 
-One attempt per ``execute``; the worker (workflows/enforcement.py) owns retries and backoff.
+One attempt per ``execute``; the enforcement worker owns retries and backoff.
 Classification follows the contract in DESIGN.md: 2xx done (a replay for a repeated key
 too), 409 already in that state, 404 and 400/422 permanent, 429/5xx/timeouts transient. A 409
 whose body says ``{"error": "idempotency_key_in_use"}`` is the platform saying the first call
@@ -10,6 +12,8 @@ account is done only when the platform says so.
 Every call has an overall deadline. httpx's timeouts bound each read, so a response that
 trickles in a byte at a time outlives them; the call runs on an event loop under
 ``asyncio.timeout``, which cancels it (and closes its connection) when the deadline passes.
+A profile has its own short deadline and connections: an analyst waits for it, and an
+investigation is shown without it rather than late.
 """
 
 from __future__ import annotations
@@ -27,11 +31,14 @@ from typing import Any, TypeVar
 import httpx
 
 from workflows.enforcement import ActionCall, Outcome
+from workflows.investigations import Profile
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 KEY_IN_USE = "idempotency_key_in_use"
+PROFILE_TIMEOUT = 5.0
+PROFILE_CONNECTIONS = 4
 
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
@@ -67,15 +74,37 @@ class DeadlineExceeded(Exception):
     """The call did not finish within its overall deadline."""
 
 
-class HttpEnforcementGateway:
-    def __init__(self, base_url: str, token: str | None, *, timeout: float = 10.0, connections: int = 16):
+class HttpPlatformGateway:
+    """One connection pool to the platform, serving the enforcement worker
+    (workflows.enforcement's EnforcementGateway) and investigations (AccountProfiles)."""
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str | None,
+        *,
+        timeout: float = 10.0,
+        connections: int = 16,
+        profile_timeout: float = PROFILE_TIMEOUT,
+    ):
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         self.deadline = timeout
+        self.profile_deadline = profile_timeout
         self.client = httpx.AsyncClient(
             base_url=base_url.rstrip("/"),
             headers=headers,
             timeout=timeout,
             limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections),
+        )
+        # Profiles have connections of their own: an analyst opening an investigation never
+        # queues behind a bulk suspension that keeps every enforcement connection busy.
+        self.profile_client = httpx.AsyncClient(
+            base_url=base_url.rstrip("/"),
+            headers=headers,
+            timeout=profile_timeout,
+            limits=httpx.Limits(
+                max_connections=PROFILE_CONNECTIONS, max_keepalive_connections=PROFILE_CONNECTIONS
+            ),
         )
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -86,15 +115,17 @@ class HttpEnforcementGateway:
         with self._lock:
             if self._loop is None:
                 loop = asyncio.new_event_loop()
-                thread = threading.Thread(target=loop.run_forever, name="vigil-enforcement-http", daemon=True)
+                thread = threading.Thread(target=loop.run_forever, name="vigil-platform-http", daemon=True)
                 thread.start()
                 self._loop, self._thread = loop, thread
             return self._loop
 
-    def _within_deadline(self, request: Coroutine[Any, Any, T]) -> T:
+    def _within_deadline(self, request: Coroutine[Any, Any, T], deadline: float | None = None) -> T:
+        seconds = self.deadline if deadline is None else deadline
+
         async def bounded() -> T:
             try:
-                async with asyncio.timeout(self.deadline):
+                async with asyncio.timeout(seconds):
                     return await request
             except TimeoutError as exc:
                 raise DeadlineExceeded from exc
@@ -102,7 +133,7 @@ class HttpEnforcementGateway:
         future = asyncio.run_coroutine_threadsafe(bounded(), self._event_loop())
         try:
             # The loop enforces the deadline; this wait only guards against a stuck loop.
-            return future.result(timeout=self.deadline + 5)
+            return future.result(timeout=seconds + 5)
         except concurrent.futures.TimeoutError as exc:
             future.cancel()
             raise DeadlineExceeded from exc
@@ -112,7 +143,8 @@ class HttpEnforcementGateway:
             loop, thread, self._loop, self._thread = self._loop, self._thread, None, None
         if loop is None or thread is None:
             return
-        asyncio.run_coroutine_threadsafe(self.client.aclose(), loop).result(timeout=5)
+        for client in (self.client, self.profile_client):
+            asyncio.run_coroutine_threadsafe(client.aclose(), loop).result(timeout=5)
         loop.call_soon_threadsafe(loop.stop)
         thread.join(5)
         loop.close()
@@ -171,3 +203,27 @@ class HttpEnforcementGateway:
         except (ValueError, AttributeError):
             return None
         return str(state) if state else None
+
+    def profile(self, account_id: str) -> Profile:
+        """``GET /accounts/{id}`` for an investigation. Never raises: an investigation with an
+        unreachable profile is still an investigation."""
+        try:
+            response = self._within_deadline(
+                self.profile_client.get(f"/accounts/{account_id}"),
+                self.profile_deadline,
+            )
+        except (httpx.TimeoutException, DeadlineExceeded):
+            return Profile("unreachable", detail="timed out")
+        except httpx.HTTPError as exc:
+            return Profile("unreachable", detail=type(exc).__name__)
+        if response.status_code == 404:
+            return Profile("unknown", detail="the platform does not know this account")
+        if response.status_code != 200:
+            return Profile("unreachable", detail=f"HTTP {response.status_code}")
+        try:
+            data = response.json()
+        except ValueError:
+            return Profile("unreachable", detail="the answer was not JSON")
+        if not isinstance(data, dict):
+            return Profile("unreachable", detail="the answer was not a JSON object")
+        return Profile("found", data=data)

@@ -1,0 +1,1 @@
+"""Adapters of the outside systems Vigil calls (one module per system)."""
