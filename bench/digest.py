@@ -31,6 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bot.charts import MatplotlibChartRenderer
 from store import migrate
 from store.cases import Case
 from store.db import Database
@@ -39,6 +40,7 @@ from store.playbooks import RuleHit
 from tests.conftest import PgServer
 from workflows.clock import FixedClock
 from workflows.config import parse_config
+from workflows.jobs import JobRunner
 from workflows.periods import parse_period
 from workflows.reports import Reports
 
@@ -203,7 +205,9 @@ def run(url: str, args: argparse.Namespace) -> None:
             }
         }
     )
-    reports = Reports(db, FixedClock(NOW), config)
+    clock = FixedClock(NOW)
+    # Nothing is posted here: the runner only has to exist (nobody starts it).
+    reports = Reports(db, clock, config, jobs=JobRunner(db, clock), renderer=MatplotlibChartRenderer())
     period = parse_period("2026-W47", NOW, config.tz)
     before = rss_mib()
     if args.tracemalloc:

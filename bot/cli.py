@@ -696,11 +696,14 @@ def digest() -> None:
 
 
 def _reports(settings: Settings, config: VigilConfig) -> Reports:
+    from bot.charts import MatplotlibChartRenderer
     from store.db import Database
     from workflows.clock import SystemClock
+    from workflows.jobs import JobRunner
     from workflows.reports import Reports
 
-    return Reports(Database(settings.vigil_database_url), SystemClock(), config)
+    db, clock = Database(settings.vigil_database_url), SystemClock()
+    return Reports(db, clock, config, jobs=JobRunner(db, clock), renderer=MatplotlibChartRenderer())
 
 
 def _period_for(reports: Reports, digest_name: str, text: str | None) -> Period:

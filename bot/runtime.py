@@ -6,6 +6,7 @@ import contextlib
 
 from slack_sdk import WebClient
 
+from bot.charts import MatplotlibChartRenderer
 from bot.gateways.platform import HttpPlatformGateway
 from bot.notifier import SlackNotifier
 from bot.slack_client import SlackGroupDirectory, make_client
@@ -162,8 +163,8 @@ def build_context(
     sources = ReportSources(
         investigations=InvestigationWeekStats(), anomalies=AnomalyWeekStats(), patterns=NoPatterns()
     )
-    reports = Reports(db, clock, config, sources, wake=jobs.wake)
-    reports.register_jobs(jobs, SlackReportNotifier(client, config))
+    reports = Reports(db, clock, config, sources, jobs=jobs, renderer=MatplotlibChartRenderer())
+    reports.register_jobs(SlackReportNotifier(client, config))
     ctx = AppContext(
         settings=settings,
         config=config,

@@ -66,7 +66,7 @@ INVESTIGATIONS_CLOSED = Counter(
     "vigil_investigations_closed_total", "Investigations closed, by outcome", ["outcome"]
 )
 
-# Reports (workflows/reports.py).
+# Reports (workflows/reports/).
 DIGESTS_POSTED = Counter(
     "vigil_digests_posted_total",
     "Scheduled posts made, by digest (weekly, investigations, shift)",

@@ -23,15 +23,14 @@ from commands.blocks.common import (
     truncate,
     user_text,
 )
-from store.reports import Backlog
 from workflows.cases import CATEGORIES
 from workflows.reports import (
-    INVESTIGATION_OUTCOMES,
     AbusePattern,
     AnomalyWeek,
+    Backlog,
     Change,
     DigestReport,
-    Enforcement,
+    EnforcementFigures,
     InvestigationWeek,
     Report,
     ReviewReport,
@@ -45,6 +44,11 @@ MAX_BLOCKS = 50
 MAX_FIELDS = 10
 FIELD_TEXT_MAX = 2000
 LIST_MAX = 8  # lines per list in a section; the rest is summed up
+INVESTIGATION_OUTCOMES = {
+    "abuse_confirmed": "abuse confirmed",
+    "legitimate_outlier": "legitimate outlier",
+    "inconclusive": "inconclusive",
+}
 
 
 # --- formatting --------------------------------------------------------------------------------------
@@ -136,7 +140,7 @@ def backlog_text(backlog: Backlog, at_label: str) -> str:
     )
 
 
-def enforcement_fields(enforcement: Enforcement) -> list[MarkdownTextObject]:
+def enforcement_fields(enforcement: EnforcementFigures) -> list[MarkdownTextObject]:
     week, rev = enforcement.week, enforcement.reversals
     requests = ", ".join(f"{n:,} {a}" for a, n in sorted(week.requests.items())) or "none"
     items = [

@@ -1,5 +1,5 @@
 """A T&S history written straight into the store, at exact instants, for report figures
-whose right answers are known by hand."""
+whose right answers are known by hand; and a Reports service over it without Slack."""
 
 from __future__ import annotations
 
@@ -9,12 +9,25 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from bot.charts import MatplotlibChartRenderer
 from store.cases import Case
+from store.db import Database
 from store.enforcement import EnforcementAction, EnforcementRequest
 from store.playbooks import RuleHit
+from workflows.clock import Clock
 from workflows.config import VigilConfig
+from workflows.jobs import JobRunner
+from workflows.reports import Reports, ReportSources
 
 _ids = itertools.count(1)
+
+
+def reports_over(
+    db: Database, clock: Clock, config: VigilConfig, sources: ReportSources | None = None
+) -> Reports:
+    """The Reports service as the runtime wires it, with a job runner nobody starts: what it
+    queues stays in the jobs table."""
+    return Reports(db, clock, config, sources, jobs=JobRunner(db, clock), renderer=MatplotlibChartRenderer())
 
 
 def add_case(

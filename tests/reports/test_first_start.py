@@ -14,11 +14,12 @@ from store import migrate
 from store.db import Database
 from store.installation import Installation
 from store.reports import DigestRun
+from tests.harness.report_data import reports_over
 from tests.harness.vigil import Vigil, eventually
 from tests.harness.world import DIGEST
 from workflows.clock import FixedClock
 from workflows.installation import first_start
-from workflows.reports import REVIEW, SHIFT, WEEKLY, Reports
+from workflows.reports import REVIEW, SHIFT, WEEKLY
 
 INSTALLED = datetime(2026, 11, 25, 14, 0, tzinfo=UTC)  # Wednesday of ISO week 48
 
@@ -47,7 +48,7 @@ def test_a_first_start_posts_nothing_from_before_vigil_was_installed(vigil: Vigi
     ]
     # A restart an hour later, and the retry tick, still find nothing of theirs to post.
     vigil.clock.advance(timedelta(hours=1))
-    restarted = Reports(vigil.db, vigil.clock, vigil.ctx.config)
+    restarted = reports_over(vigil.db, vigil.clock, vigil.ctx.config)
     assert {r.outcome for r in restarted.catch_up()} == {"before_first_start"}
     vigil.run_jobs()
     assert runs(vigil) == [] and digest_channel_posts(vigil) == []

@@ -11,7 +11,7 @@ import pytest
 
 from commands.blocks.reports import as_text, digest_blocks, shift_blocks
 from store.db import Database
-from tests.harness.report_data import add_case, add_hits, add_request
+from tests.harness.report_data import add_case, add_hits, add_request, reports_over
 from tests.harness.slack_limits import assert_within_limits
 from tests.harness.world import config_data
 from workflows.clock import FixedClock
@@ -28,7 +28,6 @@ from workflows.reports import (
     AbusePattern,
     InvestigationWeek,
     OpenInvestigation,
-    Reports,
     ReportSources,
 )
 
@@ -148,7 +147,7 @@ def build_w43(db: Database, config: VigilConfig) -> None:
 
 def test_the_weekly_digest_counts_a_hand_built_week(db: Database, berlin: VigilConfig) -> None:
     build_w43(db, berlin)
-    reports = Reports(db, FixedClock(LATER), berlin)
+    reports = reports_over(db, FixedClock(LATER), berlin)
     report = reports.digest(parse_period("2026-W43", LATER, BERLIN))
 
     assert report.period.hours == 169 and report.previous.name == "2026-W42"
@@ -205,7 +204,7 @@ def test_the_digest_renders_within_slacks_limits_and_says_what_is_missing(
     db: Database, berlin: VigilConfig
 ) -> None:
     build_w43(db, berlin)
-    report = Reports(db, FixedClock(LATER), berlin).digest(parse_period("2026-W43", LATER, BERLIN))
+    report = reports_over(db, FixedClock(LATER), berlin).digest(parse_period("2026-W43", LATER, BERLIN))
     text, blocks = digest_blocks(report)
     assert "2026-W43" in text and "67%" in text
     assert_within_limits(blocks)
@@ -253,7 +252,9 @@ def test_a_huge_week_still_fits_and_user_text_cannot_ping(db: Database, berlin: 
             add_case(s, berlin, utc(2026, 10, 20, 9) + i * M, category="other")
             add_hits(s, f"rule_{i:02d}_" + "r" * 40, utc(2026, 10, 20, 9), 15 + i)
     sources = ReportSources(investigations=BusyInvestigations(), patterns=ChattyPatterns())
-    report = Reports(db, FixedClock(LATER), berlin, sources).digest(parse_period("2026-W43", LATER, BERLIN))
+    report = reports_over(db, FixedClock(LATER), berlin, sources).digest(
+        parse_period("2026-W43", LATER, BERLIN)
+    )
     _, blocks = digest_blocks(report)
     assert_within_limits(blocks)
     shown = json.dumps(blocks, ensure_ascii=False)
@@ -271,7 +272,7 @@ def test_the_shift_summary_shows_the_queue_and_yesterday(db: Database, berlin: V
         add_case(s, berlin, utc(2026, 10, 20, 22, 30), category="host_report")  # Wed 00:30 CEST: yesterday
         add_case(s, berlin, utc(2026, 10, 21, 21, 59), category="host_report")  # Wed 23:59 CEST: yesterday
         add_case(s, berlin, utc(2026, 10, 20, 21, 59), category="host_report")  # Tue 23:59 CEST
-    reports = Reports(db, FixedClock(now), berlin)
+    reports = reports_over(db, FixedClock(now), berlin)
     today = reports.due_period("shift")
     assert today.name == "2026-10-22"
     report = reports.shift(today)
@@ -290,7 +291,7 @@ def test_the_shift_summary_shows_the_queue_and_yesterday(db: Database, berlin: V
 def test_a_partial_week_and_a_category_report(db: Database, berlin: VigilConfig) -> None:
     build_w43(db, berlin)
     now = utc(2026, 10, 21, 12)  # Wednesday of W43
-    reports = Reports(db, FixedClock(now), berlin)
+    reports = reports_over(db, FixedClock(now), berlin)
     summary = reports.summary(current_week(now, BERLIN), "suspension_request")
     assert summary.period.partial and summary.enforcement is None
     assert summary.volume.total.current == 4

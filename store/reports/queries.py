@@ -1,5 +1,4 @@
-"""Digest runs (one row per digest and period: the exactly-once guard) and the aggregate
-queries reports are made of.
+"""The aggregate queries reports are made of, and the row streams of the exports.
 
 Every figure is computed by the database (GROUP BY, conditional sums, window functions),
 never by loading rows into Python: a week of 100,000 cases must stay a handful of
@@ -10,108 +9,17 @@ compares timestamps, which both SQLite and PostgreSQL do the same way.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
-from sqlalchemy import (
-    Boolean,
-    ColumnElement,
-    Integer,
-    String,
-    Text,
-    UniqueConstraint,
-    and_,
-    case,
-    func,
-    literal,
-    select,
-    update,
-)
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import ColumnElement, Row, and_, case, func, literal, select
+from sqlalchemy.orm import Session
 
-from store.base import Base, JSONType, UTCDateTime, insert_ignore
 from store.cases import Case
 from store.enforcement import DONE, EXECUTED, FAILED, MANUAL, RETRYABLE, EnforcementAction, EnforcementRequest
 from store.playbooks import RuleHit
-
-# Run statuses. "posting" is the short window around the Slack call: a run found there
-# with its lease run out was interrupted mid-post, and Vigil cannot know whether Slack got it.
-CLAIMED, POSTING, POSTED, FAILED_RUN = "claimed", "posting", "posted", "failed"
-
-
-class DigestRun(Base):
-    __tablename__ = "digest_runs"
-    __table_args__ = (
-        # The guard: whoever inserts (digest, period) first posts it; everyone else does nothing.
-        UniqueConstraint("digest", "period", name="uq_digest_runs_digest_period"),
-    )
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    digest: Mapped[str] = mapped_column(String(32))  # weekly, investigations, shift
-    period: Mapped[str] = mapped_column(String(16))  # 2026-W46, 2026-11-23
-    status: Mapped[str] = mapped_column(String(16))
-    round: Mapped[int] = mapped_column(Integer, default=1)  # bumps on every re-claim (retry, --force)
-    attempts: Mapped[int] = mapped_column(Integer, default=0)  # Slack posts tried
-    retryable: Mapped[bool] = mapped_column(Boolean, default=True)
-    forced: Mapped[bool] = mapped_column(Boolean, default=False)
-    error: Mapped[str | None] = mapped_column(Text)
-    claimed_by: Mapped[str] = mapped_column(String(64))
-    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    channel: Mapped[str | None] = mapped_column(String(32))
-    ts: Mapped[str | None] = mapped_column(String(32))
-    charts: Mapped[list[str]] = mapped_column(JSONType, default=list)  # chart names uploaded
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    posted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-
-
-def get_run(session: Session, digest: str, period: str) -> DigestRun | None:
-    return session.scalars(
-        select(DigestRun).where(DigestRun.digest == digest, DigestRun.period == period)
-    ).first()
-
-
-def insert_run(session: Session, digest: str, period: str, by: str, now: datetime, lease: datetime) -> bool:
-    return insert_ignore(
-        session,
-        DigestRun.__table__,  # type: ignore[arg-type]
-        {
-            "digest": digest,
-            "period": period,
-            "status": CLAIMED,
-            "round": 1,
-            "attempts": 0,
-            "retryable": True,
-            "forced": False,
-            "claimed_by": by,
-            "lease_until": lease,
-            "charts": [],
-            "created_at": now,
-            "updated_at": now,
-        },
-        ["digest", "period"],
-    )
-
-
-def transition(
-    session: Session, run_id: int, where: ColumnElement[bool], values: dict[str, Any]
-) -> DigestRun | None:
-    """A conditional UPDATE: the run moves only if it is still in the state the caller saw."""
-    won = session.execute(
-        update(DigestRun).where(DigestRun.id == run_id, where).values(**values).returning(DigestRun.id)
-    ).first()
-    if not won:
-        return None
-    run = session.get(DigestRun, run_id)
-    assert run is not None
-    session.refresh(run)
-    return run
-
-
-def recent_runs(session: Session, limit: int = 20) -> list[DigestRun]:
-    return list(session.scalars(select(DigestRun).order_by(DigestRun.id.desc()).limit(limit)))
 
 
 # --- time arithmetic in SQL -------------------------------------------------------------------
@@ -213,16 +121,20 @@ class Percentiles:
     p90: float | None
 
 
+Step = Literal["claim", "resolve"]
+
+
 def percentiles_by_priority(
-    session: Session, at: Any, start: datetime, end: datetime, category: str | None = None
+    session: Session, step: Step, start: datetime, end: datetime, category: str | None = None
 ) -> dict[str, Percentiles]:
-    """Median and p90 (nearest rank) of ``at - created_at`` for cases whose ``at`` is in
-    [start, end), per priority and over all (key ``"all"``).
+    """Median and p90 (nearest rank) of the time from creation to the claim or the resolution,
+    for cases claimed (resolved) in [start, end), per priority and over all (key ``"all"``).
 
     Ranks come from window functions (per priority and overall, in one sort pass), so the
     database sorts and only a few numbers per group come back. Nearest rank: the value at
     rank ceil(p·n), in integer arithmetic so both databases agree.
     """
+    at = Case.claimed_at if step == "claim" else Case.resolved_at
     seconds = seconds_between(session, at, Case.created_at)
     where = [at.is_not(None), at >= start, at < end]
     if category:
@@ -438,8 +350,7 @@ class Reversals:
 
 def reversals_between(session: Session, start: datetime, end: datetime) -> Reversals:
     """Suspensions executed in [start, end), and how many an executed reinstatement (finished
-    before ``end``) reversed: the same definition as workflows.enforcement.reversal_rate,
-    bounded so a past week's figure does not move."""
+    before ``end``) reversed; bounded by ``end`` so a past week's figure does not move."""
     suspended = (
         select(EnforcementAction.id)
         .where(
@@ -493,3 +404,31 @@ def rule_hits_between(
         RuleHitRow(rule, int(live or 0), int(shadow or 0), int(prev or 0))
         for rule, live, shadow, prev in rows
     ]
+
+
+# --- export streams (yield_per: a year of cases streams in flat memory) ------------------------------
+STREAM_BATCH = 1000
+
+
+def cases_created_between(session: Session, since: datetime, until: datetime) -> Iterator[Case]:
+    query = (
+        select(Case)
+        .where(Case.created_at >= since, Case.created_at < until)
+        .order_by(Case.id)
+        .execution_options(yield_per=STREAM_BATCH)
+    )
+    yield from session.scalars(query)
+
+
+def actions_requested_between(
+    session: Session, since: datetime, until: datetime
+) -> Iterator[Row[tuple[EnforcementAction, EnforcementRequest]]]:
+    """Each enforcement action with its request, for requests created in [since, until)."""
+    query = (
+        select(EnforcementAction, EnforcementRequest)
+        .join(EnforcementRequest, EnforcementRequest.id == EnforcementAction.request_id)
+        .where(EnforcementRequest.created_at >= since, EnforcementRequest.created_at < until)
+        .order_by(EnforcementAction.id)
+        .execution_options(yield_per=STREAM_BATCH)
+    )
+    yield from session.execute(query)  # rows unpack as (action, request)

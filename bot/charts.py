@@ -1,22 +1,34 @@
-"""The digest's charts as PNG bytes (matplotlib, Agg: no display, safe in worker threads
-when each figure is its own object and never touches pyplot's global state)."""
+"""The weekly digest's charts as PNG bytes: the reports' ChartRenderer, drawn with matplotlib.
+
+The domain hands over the figures (DigestChartData) and a chart name; the picture is made
+here. matplotlib is imported at the first drawing, not with this module: the CLI builds the
+Reports service for `digest runs` and `report export` too, which never draw, and must not
+pay for loading it. Each figure is its own object and never touches pyplot's global state,
+so chart jobs can run in worker threads; a lock covers what matplotlib shares anyway (its
+font cache and text layout).
+"""
 
 from __future__ import annotations
 
 import io
 import threading
-
-import matplotlib
-
-matplotlib.use("Agg")
-
-from matplotlib.figure import Figure
+from typing import TYPE_CHECKING
 
 from workflows.cases import CATEGORIES
 from workflows.periods import Period
-from workflows.reports import CHART_NAMES, Chart, ChartData
+from workflows.reports import CHART_NAMES, Chart, ChartName, DigestChartData
 
-_LOCK = threading.Lock()  # matplotlib's font cache and text layout are not thread-safe
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+_LOCK = threading.Lock()
+TREND_LABEL = "8 weeks"
+
+
+def _figure() -> Figure:
+    from matplotlib.figure import Figure  # the first drawing loads matplotlib (see above)
+
+    return Figure(figsize=(10, 4))
 
 
 def _png(figure: Figure) -> bytes:
@@ -25,8 +37,8 @@ def _png(figure: Figure) -> bytes:
     return buffer.getvalue()
 
 
-def daily_volume(data: ChartData, period: Period) -> Chart:
-    figure = Figure(figsize=(10, 4))
+def daily_volume(data: DigestChartData, period: Period) -> Chart:
+    figure = _figure()
     axes = figure.subplots()
     x = list(range(len(data.days)))
     bottom = [0] * len(x)
@@ -45,8 +57,8 @@ def daily_volume(data: ChartData, period: Period) -> Chart:
     return Chart("daily-volume", f"Daily volume by category, 8 weeks to {period.name}", _png(figure))
 
 
-def sla_trend(data: ChartData, period: Period) -> Chart:
-    figure = Figure(figsize=(10, 4))
+def sla_trend(data: DigestChartData, period: Period) -> Chart:
+    figure = _figure()
     axes = figure.subplots()
     x = list(range(len(data.weeks)))
     points = [(i, v * 100) for i, v in zip(x, data.sla_attainment, strict=True) if v is not None]
@@ -68,15 +80,13 @@ def sla_trend(data: ChartData, period: Period) -> Chart:
     return Chart("sla-trend", f"SLA attainment trend, 8 weeks to {period.name}", _png(figure))
 
 
-TREND_LABEL = "8 weeks"
-_RENDERERS = {"daily-volume": daily_volume, "sla-trend": sla_trend}
-assert set(_RENDERERS) == set(CHART_NAMES)
+_DRAW = {"daily-volume": daily_volume, "sla-trend": sla_trend}
+assert set(_DRAW) == set(CHART_NAMES)
 
 
-def render(name: str, data: ChartData, period: Period) -> Chart:
-    with _LOCK:
-        return _RENDERERS[name](data, period)
+class MatplotlibChartRenderer:
+    """The digest's charts drawn with matplotlib (safe to call from several worker threads)."""
 
-
-def render_charts(data: ChartData, period: Period) -> list[Chart]:
-    return [render(name, data, period) for name in CHART_NAMES]
+    def render(self, name: ChartName, data: DigestChartData, period: Period) -> Chart:
+        with _LOCK:
+            return _DRAW[name](data, period)

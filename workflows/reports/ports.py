@@ -1,0 +1,79 @@
+"""What reports need from outside: figures from capabilities that may not be installed here
+(each with a default that says "no data", so its section says so instead of disappearing),
+a notifier that posts, and a renderer that draws the digest's charts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+from sqlalchemy.orm import Session
+
+from workflows.periods import Period
+from workflows.ports import MessageRef
+from workflows.reports.views import (
+    AbusePattern,
+    AnomalyWeek,
+    Chart,
+    ChartName,
+    DigestChartData,
+    InvestigationWeek,
+    Report,
+)
+
+
+class InvestigationStats(Protocol):
+    """Investigations opened, closed and still open for [start, end); None when not tracked."""
+
+    def week(self, session: Session, start: datetime, end: datetime) -> InvestigationWeek | None: ...
+
+
+class NoInvestigationStats:
+    def week(self, session: Session, start: datetime, end: datetime) -> InvestigationWeek | None:
+        return None
+
+
+class AnomalyStats(Protocol):
+    """Anomalies raised and resolved in [start, end); None when not tracked."""
+
+    def week(self, session: Session, start: datetime, end: datetime) -> AnomalyWeek | None: ...
+
+
+class NoAnomalyStats:
+    def week(self, session: Session, start: datetime, end: datetime) -> AnomalyWeek | None:
+        return None
+
+
+class PatternSource(Protocol):
+    """Top abuse patterns for [start, end) (the AI capability); None when not configured."""
+
+    def top(
+        self, session: Session, start: datetime, end: datetime, limit: int
+    ) -> list[AbusePattern] | None: ...
+
+
+class NoPatterns:
+    def top(self, session: Session, start: datetime, end: datetime, limit: int) -> list[AbusePattern] | None:
+        return None
+
+
+@dataclass(frozen=True)
+class ReportSources:
+    investigations: InvestigationStats = field(default_factory=NoInvestigationStats)
+    anomalies: AnomalyStats = field(default_factory=NoAnomalyStats)
+    patterns: PatternSource = field(default_factory=NoPatterns)
+
+
+class ReportNotifier(Protocol):
+    """Posts a report where the team reads it, and a chart in the thread of that post."""
+
+    def post_report(self, report: Report) -> MessageRef: ...
+    def upload_chart(self, where: MessageRef, period: Period, chart: Chart) -> None: ...
+
+
+class ChartRenderer(Protocol):
+    """Draws one of the digest's charts as a PNG (the drawing library stays with the adapter).
+    Called from worker threads, side by side."""
+
+    def render(self, name: ChartName, data: DigestChartData, period: Period) -> Chart: ...

@@ -1,0 +1,194 @@
+"""What reports contain: frozen read models handed to the adapters (blocks, the CLI, the
+chart renderer), and the figures other capabilities contribute to them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Literal
+
+from store.reports import Backlog, EnforcementWeek, Percentiles, QueueNow, Reversals
+from workflows.periods import Period
+
+
+# --- what other capabilities contribute (through the sources in ports.py) ----------------------------
+@dataclass(frozen=True)
+class OpenInvestigation:
+    ref: str
+    title: str
+    owner: str | None
+    opened_at: datetime
+
+
+@dataclass(frozen=True)
+class InvestigationWeek:
+    opened: int
+    closed: int
+    outcomes: dict[str, int]  # abuse_confirmed, legitimate_outlier, … (closed in the period)
+    open_now: int
+    oldest_open: list[OpenInvestigation] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class AnomalyItem:
+    ref: str
+    title: str
+    status: str
+    opened_at: datetime
+
+
+@dataclass(frozen=True)
+class AnomalyWeek:
+    raised: int
+    resolved: int
+    open_now: int
+    by_kind: dict[str, int] = field(default_factory=dict)
+    notable: list[AnomalyItem] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class AbusePattern:
+    title: str
+    summary: str
+    cases: int
+    trend: str | None = None  # "new", "rising", "falling"
+
+
+# --- sections ------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Change:
+    """A count this period against the period before."""
+
+    current: int
+    previous: int
+
+    @property
+    def delta(self) -> int:
+        return self.current - self.previous
+
+    @property
+    def ratio(self) -> float | None:
+        """The change as a fraction of before; None when there was nothing before to compare with."""
+        return self.delta / self.previous if self.previous else None
+
+
+@dataclass(frozen=True)
+class VolumeLine:
+    key: str
+    label: str
+    change: Change
+
+
+@dataclass(frozen=True)
+class Volume:
+    total: Change
+    by_category: list[VolumeLine]
+    by_source: list[VolumeLine]
+
+
+@dataclass(frozen=True)
+class SlaLine:
+    priority: str  # P1…P4 or "all"
+    due: int
+    met: int
+    claim: Percentiles
+    resolve: Percentiles
+
+    @property
+    def attainment(self) -> float | None:
+        return self.met / self.due if self.due else None
+
+
+@dataclass(frozen=True)
+class RuleShift:
+    rule_id: str
+    previous: int
+    current: int
+
+
+@dataclass(frozen=True)
+class RuleHits:
+    top: list[tuple[str, int, int]]  # rule id, live, shadow
+    shifts: list[RuleShift]
+    total: int
+
+
+@dataclass(frozen=True)
+class EnforcementFigures:
+    week: EnforcementWeek
+    reversals: Reversals  # suspensions in the reversal window to the period's end, later reinstated
+
+
+# --- charts: the domain hands over the data, an adapter draws it ------------------------------------------
+ChartName = Literal["daily-volume", "sla-trend"]
+CHART_NAMES: tuple[ChartName, ...] = ("daily-volume", "sla-trend")
+
+
+@dataclass(frozen=True)
+class DigestChartData:
+    days: list[date]
+    daily: dict[str, list[int]]  # category → cases per day
+    weeks: list[str]
+    sla_attainment: list[float | None]  # per week, None when nothing was due
+    sla_due: list[int]
+
+
+@dataclass(frozen=True)
+class Chart:
+    name: str  # file stem: daily-volume, sla-trend
+    title: str
+    png: bytes
+
+
+# --- reports ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class DigestReport:
+    period: Period
+    previous: Period
+    generated_at: datetime
+    volume: Volume
+    sla: list[SlaLine]  # P1…P4 then "all"
+    backlog: Backlog
+    enforcement: EnforcementFigures
+    rules: RuleHits
+    investigations: InvestigationWeek | None
+    anomalies: AnomalyWeek | None
+    patterns: list[AbusePattern] | None
+    charts: DigestChartData
+
+    @property
+    def sla_overall(self) -> SlaLine:
+        return self.sla[-1]
+
+
+@dataclass(frozen=True)
+class ReviewReport:
+    period: Period
+    generated_at: datetime
+    investigations: InvestigationWeek | None
+
+
+@dataclass(frozen=True)
+class ShiftReport:
+    period: Period  # today
+    yesterday: Period
+    generated_at: datetime
+    queue: QueueNow
+    yesterday_volume: Volume
+    yesterday_sla: SlaLine
+
+
+@dataclass(frozen=True)
+class SummaryReport:
+    """/vigil report: the digest's core figures for a week or a month, optionally one category."""
+
+    period: Period
+    previous: Period
+    category: str | None
+    volume: Volume
+    sla: list[SlaLine]
+    backlog: Backlog
+    enforcement: EnforcementFigures | None  # not split by category
+
+
+Report = DigestReport | ReviewReport | ShiftReport
