@@ -27,7 +27,6 @@ from tests.harness.fake_slack import FakeSlack
 from tests.harness.vigil import Vigil
 from tests.harness.world import ANALYST, APPROVALS, BOT_TOKEN, LEAD, MONDAY, config_data
 from workflows.config import parse_config
-from workflows.enforcement import read_id_file
 
 CONFIG = parse_config(config_data()).enforcement
 
@@ -44,15 +43,6 @@ def test_a_csv_with_a_bom_a_header_and_blank_lines_is_read(enforcing: Vigil, fak
     assert set(actions(enforcing)) == {"acct_1", "acct_2", "acct_3"}
     download = fake_slack.wait_for("files.download")[0]
     assert download.token == f"Bearer {BOT_TOKEN}"  # fetched with the bot token
-
-
-def test_id_files_of_every_shape() -> None:
-    assert read_id_file(b"acct_1\nacct_2\n\n acct_3 \n") == ["acct_1", "acct_2", "acct_3"]
-    assert read_id_file(b"\xef\xbb\xbfid\nacct_1\n") == ["acct_1"]
-    assert read_id_file(b"email,account_id\nx@y,acct_9\n") == ["acct_9"]
-    assert read_id_file(b"acct_1, acct_2\nacct_3") == ["acct_1", "acct_3"]  # first column of a CSV
-    assert read_id_file(b"acct_1 acct_2\n") == ["acct_1", "acct_2"]
-    assert read_id_file(b"") == []
 
 
 def test_malformed_ids_are_named_inline(vigil: Vigil) -> None:
