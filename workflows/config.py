@@ -204,8 +204,8 @@ class EnforcementSettings(_Strict):
         return re.compile(self.account_id_pattern)
 
 
-# The model's name before issue #12, kept only for imports on other branches of that step
-# (tests/cases/test_triage.py); remove once they are merged.
+# The model's name before issue #12, kept only for the cases tests that import it (written on
+# another branch of that step: tests/cases/); remove once they use EnforcementSettings.
 Enforcement = EnforcementSettings
 
 

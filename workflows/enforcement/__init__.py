@@ -44,7 +44,6 @@ from workflows.enforcement.ports import (
     RequestRuleHook,
 )
 from workflows.enforcement.service import (
-    Decision,
     Enforcer,
     approve,
     check_can_decide,
@@ -59,6 +58,7 @@ from workflows.enforcement.views import (
     SAMPLE_SIZE,
     ActionView,
     Conflict,
+    Decision,
     HistoryEntry,
     OpenAction,
     RequestView,

@@ -8,14 +8,15 @@ owns the executor (executor.py) that runs approved actions in the background.
 
 Why a facade over two parts: the request side (units of work, then a notification) and the
 executor (threads, a pool, leases) have nothing in common but the ledger; adapters still
-see one ``ctx.enforcer``. A little over 500 lines because the facade's methods read best
-beside the units of work they run (it is their only caller).
+see one ``ctx.enforcer``.
+
+A little over 500 lines on purpose: the facade's methods read best beside the units of work
+they run (they are their only callers); apart, each half would need the other to be read.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
@@ -38,7 +39,14 @@ from workflows.enforcement.intake import (
 )
 from workflows.enforcement.jobs import EnforcementJobs, queue_announce, queue_card, queue_others, safely
 from workflows.enforcement.ports import EnforcementGateway, EnforcementNotifier, RequestRuleHook
-from workflows.enforcement.views import SAMPLE_SIZE, RequestView, actions_of, load_view, open_actions_on
+from workflows.enforcement.views import (
+    SAMPLE_SIZE,
+    Decision,
+    RequestView,
+    actions_of,
+    load_view,
+    open_actions_on,
+)
 from workflows.jobs import JobRunner
 from workflows.metrics import (
     ENFORCEMENT_ACTIONS,
@@ -132,14 +140,6 @@ def create_request(session: Session, clock: Clock, config: EnforcementSettings, 
 
 
 # --- deciding ------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Decision:
-    request_id: int
-    final: bool  # True when this decision approved or rejected the request
-    status: str
-    approvals_remaining: int
-
-
 def _request(session: Session, request_id: int) -> EnforcementRequest:
     request = ledger.get_request(session, request_id)
     if request is None:

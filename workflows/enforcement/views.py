@@ -234,6 +234,16 @@ def actions_of(session: Session, request_id: int, statuses: Iterable[str] | None
 
 
 @dataclass(frozen=True)
+class Decision:
+    """What an approval or a rejection did."""
+
+    request_id: int
+    final: bool  # True when this decision approved or rejected the request
+    status: str
+    approvals_remaining: int
+
+
+@dataclass(frozen=True)
 class Summary:
     """What the thread is told when a request finishes."""
 
