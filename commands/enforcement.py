@@ -22,8 +22,7 @@ from commands.cards import card_metadata, find_card
 from commands.context import AppContext
 from commands.listeners import timed
 from commands.vigil import VigilCall, subcommand
-from workflows.config import Channels
-from workflows.config import Enforcement as EnforcementConfig
+from workflows.config import Channels, EnforcementSettings
 from workflows.drafts import Drafts
 from workflows.enforcement import (
     ACTIONS,
@@ -52,7 +51,7 @@ _CASE = re.compile(r"^CASE-\d+$", re.IGNORECASE)
 
 
 class SlackEnforcementNotifier:
-    """The enforcement notifier port (workflows/enforcement.py), backed by Slack."""
+    """The enforcement notifier port (workflows/enforcement/ports.py), backed by Slack."""
 
     def __init__(self, client: WebClient, channels: Channels) -> None:
         self.client = client
@@ -166,7 +165,7 @@ class SlackEnforcementNotifier:
         )
 
 
-def prefill(text: str, config: EnforcementConfig) -> dict[str, Any]:
+def prefill(text: str, config: EnforcementSettings) -> dict[str, Any]:
     """``/suspend acct_1 acct_2 spam CASE-4`` → accounts, reason and evidence for the modal."""
     accounts, evidence, reason = [], [], None
     for word in split_ids(text):
@@ -181,7 +180,7 @@ def prefill(text: str, config: EnforcementConfig) -> dict[str, Any]:
 
 def request_view(
     action: str,
-    config: EnforcementConfig,
+    config: EnforcementSettings,
     drafts: Drafts,
     user: str,
     channel: str | None,
@@ -377,7 +376,7 @@ def conflict_errors(client: WebClient, draft: Draft, conflict: OpenRequestConfli
     field = (
         "accounts" if any(c.account_id in typed for c in conflict.conflicts) or not draft.file_ids else "file"
     )
-    return {field: conflict.text(links)}
+    return {field: blocks.conflict_text(conflict, links)}
 
 
 def _request_id(body: dict[str, Any]) -> int | None:
@@ -467,7 +466,7 @@ def register(app: App, ctx: AppContext) -> None:
         try:
             enforcer.approve(request_id, user, is_admin=ctx.roles.has(user, Role.admin))
         except Refused as exc:
-            _tell(client, body, str(exc))
+            _tell(client, body, blocks.refusal_text(exc))
 
     @app.action(blocks.REJECT_ACTION, middleware=[approver])
     @timed("action:enforcement_reject")
@@ -479,7 +478,7 @@ def register(app: App, ctx: AppContext) -> None:
         try:
             enforcer.check_can_decide(request_id, user)
         except Refused as exc:
-            _tell(client, body, str(exc))
+            _tell(client, body, blocks.refusal_text(exc))
             return
         channel = (body.get("channel") or {}).get("id")
         client.views_open(
@@ -498,7 +497,7 @@ def register(app: App, ctx: AppContext) -> None:
         try:
             enforcer.reject(int(meta["request_id"]), body["user"]["id"], reason)
         except Refused as exc:
-            _tell(client, body, str(exc), channel=meta.get("channel"))
+            _tell(client, body, blocks.refusal_text(exc), channel=meta.get("channel"))
 
     @app.action(blocks.MANUAL_DONE_ACTION)
     @timed("action:enforcement_manual_done")
@@ -514,7 +513,7 @@ def register(app: App, ctx: AppContext) -> None:
         try:
             count = enforcer.mark_manual_done(request_id, user, is_engineer=ctx.roles.is_engineer(user))
         except Refused as exc:
-            _tell(client, body, str(exc))
+            _tell(client, body, blocks.refusal_text(exc))
             return
         view = enforcer.view(request_id)
         message_ts = (body.get("container") or {}).get("message_ts")
@@ -533,7 +532,7 @@ def register(app: App, ctx: AppContext) -> None:
             _tell(client, body, f"REQ-{request_id} has no failed (retryable) actions. Nothing changed.")
 
 
-def suspend_modal_opener(config: EnforcementConfig) -> Callable[..., None]:
+def suspend_modal_opener(config: EnforcementSettings) -> Callable[..., None]:
     """For other capabilities (an investigation's "Request suspension"): the /suspend modal,
     prefilled with the accounts, reason and evidence they already know."""
 

@@ -159,7 +159,9 @@ class Digest(_Strict):
         return int(self.time.split(":")[1])
 
 
-class Enforcement(_Strict):
+class EnforcementSettings(_Strict):
+    """``enforcement:`` in vigil.yaml: limits, approvals, the request TTL, ids and reasons."""
+
     bulk_max: int = Field(default=10_000, ge=1, le=1_000_000)
     concurrency: int = Field(default=16, ge=1, le=512)
     second_approval_over: int = Field(default=1000, ge=1)
@@ -200,6 +202,11 @@ class Enforcement(_Strict):
 
     def account_id_regex(self) -> re.Pattern[str]:
         return re.compile(self.account_id_pattern)
+
+
+# The model's name before issue #12, kept only for the cases tests that import it (written on
+# another branch of that step: tests/cases/); remove once they use EnforcementSettings.
+Enforcement = EnforcementSettings
 
 
 _KEY = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
@@ -273,7 +280,7 @@ class VigilConfig(_Strict):
     sla: Sla = Field(default_factory=Sla)
     digest: Digest = Field(default_factory=Digest)
     playbooks: Path = Path("playbooks/")
-    enforcement: Enforcement = Field(default_factory=Enforcement)
+    enforcement: EnforcementSettings = Field(default_factory=EnforcementSettings)
     signals: SignalSettings = Field(default_factory=SignalSettings)
 
     @field_validator("timezone")

@@ -1,7 +1,7 @@
 """The leases one worker holds, kept alive by a heartbeat (the SQL is in store/leases.py).
 
 Both background workers use this: the job runner (workflows/jobs.py) and the enforcement
-executor (workflows/enforcement.py). A worker claims rows through ``claiming()``, asks
+executor (workflows/enforcement/executor.py). A worker claims rows through ``claiming()``, asks
 ``start(id)`` right before it works on one, and ``forget``s it once the result is recorded or
 the row is given back. While a row is held, a background thread renews the leases of all
 held rows in one UPDATE every ``lease / 3``, so the lease can be short (a restart takes over

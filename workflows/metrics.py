@@ -27,7 +27,7 @@ CASES_RESOLVED = Counter("vigil_cases_resolved_total", "Cases resolved, by outco
 RULE_HITS = Counter("vigil_rule_hits_total", "Playbook rule matches, by rule and mode", ["rule", "mode"])
 RULE_ERRORS = Counter("vigil_rule_errors_total", "Playbook rules that failed on a subject", ["rule"])
 
-# Enforcement (workflows/enforcement.py).
+# Enforcement (workflows/enforcement/).
 ENFORCEMENT_REQUESTS = Counter(
     "vigil_enforcement_requests_total", "Enforcement requests created, by action", ["action"]
 )

@@ -93,7 +93,7 @@ def test_a_worker_that_died_holding_a_lease_is_taken_over_with_the_same_key(
     in_thread(enforcing, "approved REQ-1")
     with enforcing.db.transaction() as session:  # another replica claimed them, then died
         lease_now = enforcing.lease_clock.now()
-        claimed = ledger.claim_due(
+        claimed = ledger.claim_due_actions(
             session, "dead-replica", enforcing.clock.now(), lease_now, timedelta(seconds=30), 10
         )
     assert len(claimed) == 2

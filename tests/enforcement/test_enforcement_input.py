@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from sqlalchemy import func, select
 
 from bot.cli import main
 from store.enforcement import EnforcementRequest
+from store.reports import reversals_between
 from tests.harness.enforcement_steps import (
     actions,
     approve_and_wait,
@@ -23,9 +25,8 @@ from tests.harness.enforcement_steps import (
 from tests.harness.fake_enforcement import FakeEnforcement
 from tests.harness.fake_slack import FakeSlack
 from tests.harness.vigil import Vigil
-from tests.harness.world import ANALYST, APPROVALS, BOT_TOKEN, LEAD, config_data
+from tests.harness.world import ANALYST, APPROVALS, BOT_TOKEN, LEAD, MONDAY, config_data
 from workflows.config import parse_config
-from workflows.enforcement import read_id_file, reversal_rate
 
 CONFIG = parse_config(config_data()).enforcement
 
@@ -42,15 +43,6 @@ def test_a_csv_with_a_bom_a_header_and_blank_lines_is_read(enforcing: Vigil, fak
     assert set(actions(enforcing)) == {"acct_1", "acct_2", "acct_3"}
     download = fake_slack.wait_for("files.download")[0]
     assert download.token == f"Bearer {BOT_TOKEN}"  # fetched with the bot token
-
-
-def test_id_files_of_every_shape() -> None:
-    assert read_id_file(b"acct_1\nacct_2\n\n acct_3 \n") == ["acct_1", "acct_2", "acct_3"]
-    assert read_id_file(b"\xef\xbb\xbfid\nacct_1\n") == ["acct_1"]
-    assert read_id_file(b"email,account_id\nx@y,acct_9\n") == ["acct_9"]
-    assert read_id_file(b"acct_1, acct_2\nacct_3") == ["acct_1", "acct_3"]  # first column of a CSV
-    assert read_id_file(b"acct_1 acct_2\n") == ["acct_1", "acct_2"]
-    assert read_id_file(b"") == []
 
 
 def test_malformed_ids_are_named_inline(vigil: Vigil) -> None:
@@ -121,8 +113,8 @@ def test_a_reinstatement_needs_the_review_and_links_the_suspension_it_reverses(
     (call,) = fake_enforcement.calls_for("acct_1", "reinstate")
     assert call.key == "vigil:REQ-2:acct_1:reinstate"
     assert fake_enforcement.accounts["acct_1"]["state"] == "active"
-    with enforcing.db.read() as session:
-        rate = reversal_rate(session)
+    with enforcing.db.read() as session:  # the digest's reversal rate, over all time so far
+        rate = reversals_between(session, MONDAY - timedelta(days=365), MONDAY + timedelta(days=365))
     assert (rate.suspended, rate.reversed, rate.rate) == (2, 1, 0.5)
 
 

@@ -28,7 +28,7 @@ from tests.harness.fake_slack import FakeSlack
 from tests.harness.vigil import Vigil
 from tests.harness.world import ANALYST, ANALYST_2, APPROVALS, LEAD, MONDAY
 from workflows import enforcement as workflow
-from workflows.enforcement import OpenRequestConflict, check_draft
+from workflows.enforcement import OpenRequestConflict, check_draft, service
 
 
 def dump(value: Any) -> str:
@@ -119,14 +119,14 @@ def test_two_requests_racing_past_the_check_cannot_both_be_written(
                                         reason_code="spam"), config)  # fmt: skip
     vigil.ctx.enforcer.create(first)
     # The second transaction read the ledger before the first committed: its check saw nothing.
-    real = workflow.open_actions_on
+    real = service.open_actions_on
     calls: list[int] = []
 
     def blind(session: Any, accounts: list[str], action: str | None = None) -> list[Any]:
         calls.append(1)
         return [] if len(calls) == 1 else real(session, accounts, action)
 
-    monkeypatch.setattr(workflow, "open_actions_on", blind)
+    monkeypatch.setattr(service, "open_actions_on", blind)
     with pytest.raises(OpenRequestConflict, match="REQ-1"):
         vigil.ctx.enforcer.create(second)  # the database's unique index refuses it
     assert requests_made(vigil) == 1

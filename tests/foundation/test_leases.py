@@ -138,7 +138,7 @@ def test_a_dead_workers_actions_are_taken_over_once_its_lease_runs_out_not_befor
     ask(enforcing, accounts="acct_1 acct_2 acct_3")
     approve_and_wait(enforcing)
     with enforcing.db.transaction() as session:  # a replica claimed two, then died
-        dead = ledger.claim_due(
+        dead = ledger.claim_due_actions(
             session, "dead-replica", enforcing.clock.now(), lease_clock.now(), timedelta(seconds=30), 2
         )
     assert enforcing.enforce() == 1  # the one nobody holds goes at once
@@ -162,12 +162,12 @@ def test_a_call_whose_lease_may_have_run_out_is_not_started(
     fake_enforcement.add("acct_1")
     ask(vigil, accounts="acct_1")
     approve_and_wait(vigil)
-    enforcer = vigil.ctx.enforcer
-    (claimed,) = enforcer._claim(1)
+    executor = vigil.ctx.enforcer.executor
+    (claimed,) = executor._claim(1)
     now[0] += 30  # a lease later on this process's monotonic clock, no heartbeat in between
-    assert enforcer._call(enforcer.gateway, claimed) is None  # type: ignore[arg-type]
+    assert executor._call(executor.gateway, claimed) is None  # type: ignore[arg-type]
     assert fake_enforcement.calls_for("acct_1") == []
-    assert claimed.action_id not in enforcer.leases.held()
+    assert claimed.action_id not in executor.leases.held()
 
 
 # --- the job runner shares the same leases ------------------------------------------------------

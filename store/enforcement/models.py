@@ -1,5 +1,5 @@
-"""The enforcement ledger: requests, their approvals, one action row per account, and the
-timeline of every change.
+"""The enforcement ledger's tables: requests, their approvals, one action row per account,
+and the timeline of every change (the queries about them are in queries.py).
 
 Action rows are written when the request is made (status ``awaiting_approval``) so the
 idempotency key is fixed before anyone approves; approval flips them to ``pending`` in one
@@ -9,8 +9,7 @@ renews while the call is in flight.
 
 from __future__ import annotations
 
-from collections.abc import Collection
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -21,15 +20,10 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
-    and_,
-    func,
-    or_,
-    select,
     text,
 )
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 
-from store import leases
 from store.base import Base, JSONType, UTCDateTime
 
 # Request statuses.
@@ -156,80 +150,3 @@ class EnforcementEvent(Base):
     actor: Mapped[str] = mapped_column(String(64))
     kind: Mapped[str] = mapped_column(String(48))
     data: Mapped[dict[str, Any]] = mapped_column(JSONType)
-
-
-def _pending_due(now: datetime) -> Any:
-    """Pending actions whose time (backoff, by the business clock) has come."""
-    return and_(
-        EnforcementAction.status == PENDING,
-        or_(EnforcementAction.next_attempt_at.is_(None), EnforcementAction.next_attempt_at <= now),
-    )
-
-
-def due_exists(session: Session, now: datetime, lease_now: datetime, exclude: Collection[int] = ()) -> bool:
-    query = select(EnforcementAction.id).where(
-        leases.claimable(EnforcementAction, _pending_due(now), lease_now)
-    )
-    if exclude:
-        query = query.where(EnforcementAction.id.not_in(list(exclude)))
-    return session.scalar(query.limit(1)) is not None
-
-
-def claim_due(
-    session: Session,
-    worker_id: str,
-    now: datetime,
-    lease_now: datetime,
-    lease: timedelta,
-    limit: int,
-    exclude: Collection[int] = (),
-) -> list[int]:
-    """Lease up to ``limit`` due actions, a dead worker's included (``lease_now`` is the lease
-    clock's wall time, ``now`` the business clock's). Returns their ids."""
-    return leases.claim(
-        session,
-        EnforcementAction,
-        due=_pending_due(now),
-        worker_id=worker_id,
-        lease_now=lease_now,
-        lease=lease,
-        limit=limit,
-        order_by=(EnforcementAction.id,),
-        exclude=exclude,
-        values={
-            "attempts": EnforcementAction.attempts + 1,
-            "first_attempt_at": func.coalesce(EnforcementAction.first_attempt_at, now),
-            "updated_at": now,
-        },
-    )
-
-
-def release(session: Session, ids: Collection[int], worker_id: str, now: datetime) -> int:
-    """Give back leased rows this worker never started (a graceful stop)."""
-    return leases.release(
-        session,
-        EnforcementAction,
-        worker_id,
-        ids,
-        {"attempts": EnforcementAction.attempts - 1, "updated_at": now},
-    )
-
-
-def status_counts(session: Session, request_id: int) -> dict[str, int]:
-    rows = session.execute(
-        select(EnforcementAction.status, func.count())
-        .where(EnforcementAction.request_id == request_id)
-        .group_by(EnforcementAction.status)
-    )
-    return {status: int(count) for status, count in rows}
-
-
-def has_outstanding(session: Session, request_id: int) -> bool:
-    return (
-        session.scalar(
-            select(EnforcementAction.id)
-            .where(EnforcementAction.request_id == request_id, EnforcementAction.status.in_(OUTSTANDING))
-            .limit(1)
-        )
-        is not None
-    )

@@ -1,0 +1,83 @@
+"""What enforcement needs from outside, by role: the platform's enforcement API (a gateway),
+a way to tell the team (a notifier), and rules that look at a request as it is written.
+
+Implementations are named by what they are: bot/enforcement_api.py's HttpEnforcementGateway,
+commands/enforcement.py's SlackEnforcementNotifier, the playbooks' request rules.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
+
+from sqlalchemy.orm import Session
+
+from store.enforcement import EnforcementRequest
+from workflows.enforcement.views import ActionView, RequestView, Summary
+from workflows.ports import MessageRef
+
+Kind = Literal["done", "already", "permanent", "transient"]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    kind: Kind
+    status: int | None  # HTTP status; None for a timeout or connection error
+    detail: str = ""
+    retry_after: float | None = None  # seconds, from Retry-After
+
+
+@dataclass(frozen=True)
+class ActionCall:
+    account_id: str
+    action: str
+    idempotency_key: str
+    reason_code: str
+    note: str
+    request_ref: str
+    actor: str
+    approved_by: list[str]
+
+
+class EnforcementGateway(Protocol):
+    """The platform's enforcement API. ``execute`` makes one attempt and classifies it."""
+
+    def execute(self, call: ActionCall) -> Outcome: ...
+
+    def lookup(self, account_id: str) -> str | None:
+        """The account's state ("active", "suspended", …), "unknown" for a 404, None if the API
+        cannot tell right now."""
+        ...
+
+
+class EnforcementNotifier(Protocol):
+    """Vigil's words about enforcement, back to the team (Slack renders them)."""
+
+    def post_card(self, request: RequestView) -> MessageRef: ...
+
+    def update_card(self, request: RequestView) -> None: ...
+
+    def requester_link(self, request: RequestView, checked_duplicates: list[str]) -> None: ...
+
+    def decision(self, request: RequestView, by: str, final: bool) -> None: ...
+
+    def account_results(self, request: RequestView, results: list[ActionView]) -> None: ...
+
+    def progress(self, request: RequestView) -> str | None:
+        """Post or update the progress message (request.progress_ts); return its ts."""
+        ...
+
+    def summary(self, summary: Summary) -> None: ...
+
+    def hand_off(self, request: RequestView, accounts: list[str]) -> None: ...
+
+    def manual_done(self, request: RequestView, engineer: str, count: int) -> None: ...
+
+    def retrying(self, request: RequestView, by: str, count: int) -> None: ...
+
+
+class RequestRuleHook(Protocol):
+    """Playbook rules for trigger ``enforcement.requested``, run in the request's transaction:
+    they may ask for one more approval or add a hint to the card, never decide anything."""
+
+    def apply(self, session: Session, request: EnforcementRequest) -> Any: ...
