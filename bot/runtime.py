@@ -10,6 +10,7 @@ from slack_sdk import WebClient
 
 from bot.enforcement_api import HttpEnforcementGateway
 from bot.notifier import SlackNotifier
+from bot.services import signal_services
 from bot.slack_client import SlackGroupDirectory, make_client
 from commands.anomalies import SlackAnomalyNotifier
 from commands.cases import SlackCaseNotifier
@@ -19,22 +20,17 @@ from commands.investigations import SlackInvestigationNotifier
 from commands.playbooks import SlackPlaybookAlerts
 from commands.reports import SlackReportNotifier
 from store.db import Database
-from workflows.anomalies import Anomalies, AnomalyWeekStats
+from workflows.anomalies import AnomalyWeekStats
 from workflows.cases import Cases
 from workflows.clock import Clock, SystemClock
 from workflows.config import Settings, VigilConfig, secret
 from workflows.enforcement import Enforcer, EnforcerOptions
 from workflows.features import AccountFeatures
 from workflows.investigations import (
-    AccountProfiles,
-    EnforcementApiProfiles,
     EnforcementHistory,
     Investigations,
     InvestigationWeekStats,
     LedgerEnforcementHistory,
-    NoEnforcementHistory,
-    NoProfiles,
-    NoRuleMatches,
     RuleMatches,
 )
 from workflows.jobs import JobRunner
@@ -50,41 +46,7 @@ from workflows.playbooks import (
 from workflows.playbooks import register_jobs as register_rule_jobs
 from workflows.reports import NoPatterns, Reports, ReportSources
 from workflows.roles import RoleBook
-from workflows.signals import DefaultRuleHooks, RuleHooks, Signals
-
-
-def account_profiles(settings: Settings) -> AccountProfiles:
-    if not settings.vigil_enforcement_url:
-        return NoProfiles()
-    return EnforcementApiProfiles(settings.vigil_enforcement_url, secret(settings.vigil_enforcement_token))
-
-
-def signal_services(
-    settings: Settings,
-    config: VigilConfig,
-    db: Database,
-    clock: Clock,
-    *,
-    jobs: JobRunner | None = None,
-    hooks: RuleHooks | None = None,
-    history: EnforcementHistory | None = None,
-    rules: RuleMatches | None = None,
-) -> tuple[Signals, Anomalies, Investigations]:
-    """Signals, anomalies and investigations (the CLI builds these without Slack)."""
-    wake = jobs.wake if jobs else None
-    signals = Signals(db, clock, config, hooks=hooks or DefaultRuleHooks(db), wake=wake)
-    anomalies = Anomalies(db, clock, config, signals, wake=wake)
-    investigations = Investigations(
-        db,
-        clock,
-        config,
-        signals,
-        profiles=account_profiles(settings),
-        history=history or NoEnforcementHistory(),
-        rules=rules or NoRuleMatches(),
-        wake=wake,
-    )
-    return signals, anomalies, investigations
+from workflows.signals import DefaultRuleHooks, RuleHooks
 
 
 def build_context(
