@@ -15,7 +15,6 @@ from collections.abc import Callable
 from typing import Any
 
 import structlog
-from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 
 _SECRET_KEYS = re.compile(
     r"token|secret|authorization|password|passwd|api[_-]?key|signature|credential|cookie", re.I
@@ -93,6 +92,10 @@ class _ClientGiven(logging.Filter):
     handlers), built from that same token."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        # Imported here: only Bolt's own records reach this filter, and every `vigil` command
+        # configures logging, most of them without loading Bolt.
+        from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
+
         return record.getMessage() != warning_client_prioritized_and_token_skipped()
 
 

@@ -7,8 +7,8 @@ import contextlib
 from slack_sdk import WebClient
 
 from bot.charts import MatplotlibChartRenderer
-from bot.gateways.platform import HttpPlatformGateway
 from bot.notifier import SlackNotifier
+from bot.services import platform_gateway, signal_services
 from bot.slack_client import SlackGroupDirectory, make_client
 from commands.anomalies import SlackAnomalyNotifier
 from commands.cases import SlackCaseNotifier
@@ -18,25 +18,21 @@ from commands.investigations import SlackInvestigationNotifier
 from commands.playbooks import SlackPlaybookAlerts
 from commands.reports import SlackReportNotifier
 from store.db import Database
-from workflows.anomalies import Anomalies, AnomalyRuleHook, AnomalyWeekStats, NoAnomalyRules
+from workflows.anomalies import AnomalyWeekStats
 from workflows.cases import Cases
 from workflows.clock import Clock, SystemClock
 from workflows.config import Settings, VigilConfig, secret
 from workflows.enforcement import Enforcer, EnforcerOptions
-from workflows.features import AccountFeatures
 from workflows.investigations import (
-    AccountProfiles,
     EnforcementHistory,
-    Investigations,
     InvestigationWeekStats,
     LedgerEnforcementHistory,
-    NoEnforcementHistory,
     NoProfiles,
-    NoRuleMatches,
     RuleMatches,
 )
 from workflows.jobs import JobRunner
 from workflows.playbooks import (
+    AccountFeatures,
     PlaybookCaseRules,
     PlaybookError,
     PlaybookRequestRules,
@@ -47,52 +43,7 @@ from workflows.playbooks import (
 from workflows.playbooks import register_jobs as register_rule_jobs
 from workflows.reports import NoPatterns, Reports, ReportSources
 from workflows.roles import RoleBook
-from workflows.signals import NewestOpenCaseLinker, SignalRuleHook, Signals
-
-
-def platform_gateway(
-    settings: Settings, *, timeout: float = 10.0, connections: int = 16
-) -> HttpPlatformGateway | None:
-    """The platform API, or None when it is not configured (manual mode, no profiles)."""
-    if not settings.vigil_enforcement_url:
-        return None
-    return HttpPlatformGateway(
-        settings.vigil_enforcement_url,
-        secret(settings.vigil_enforcement_token),
-        timeout=timeout,
-        connections=connections,
-    )
-
-
-def signal_services(
-    settings: Settings,
-    config: VigilConfig,
-    db: Database,
-    clock: Clock,
-    *,
-    jobs: JobRunner | None = None,
-    hooks: SignalRuleHook | None = None,
-    anomaly_hooks: AnomalyRuleHook | None = None,
-    profiles: AccountProfiles | None = None,
-    history: EnforcementHistory | None = None,
-    rules: RuleMatches | None = None,
-) -> tuple[Signals, Anomalies, Investigations]:
-    """Signals, anomalies and investigations (the CLI builds these without Slack). Without
-    ``jobs`` this process runs no worker: what they queue waits for the running Vigil's."""
-    jobs = jobs or JobRunner(db, clock)
-    signals = Signals(db, clock, config, jobs=jobs, hooks=hooks or NewestOpenCaseLinker(db))
-    anomalies = Anomalies(db, clock, config, anomaly_hooks or NoAnomalyRules(), jobs=jobs)
-    investigations = Investigations(
-        db,
-        clock,
-        config,
-        signals,
-        jobs=jobs,
-        profiles=profiles or platform_gateway(settings) or NoProfiles(),
-        history=history or NoEnforcementHistory(),
-        rules=rules or NoRuleMatches(),
-    )
-    return signals, anomalies, investigations
+from workflows.signals import NewestOpenCaseLinker
 
 
 def build_context(

@@ -11,10 +11,9 @@ from workflows.cases import Cases
 from workflows.clock import Clock
 from workflows.config import Settings, VigilConfig
 from workflows.enforcement import Enforcer
-from workflows.features import AccountFeatures
 from workflows.investigations import EnforcementHistory, Investigations, RuleMatches
 from workflows.jobs import JobRunner
-from workflows.playbooks import Playbooks
+from workflows.playbooks import AccountFeatures, Playbooks
 from workflows.ports import Notifier
 from workflows.reports import AnomalyStats, InvestigationStats, PatternSource, Reports
 from workflows.roles import RoleBook

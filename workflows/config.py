@@ -204,11 +204,6 @@ class EnforcementSettings(_Strict):
         return re.compile(self.account_id_pattern)
 
 
-# The model's name before issue #12, kept only for the cases tests that import it (written on
-# another branch of that step: tests/cases/); remove once they use EnforcementSettings.
-Enforcement = EnforcementSettings
-
-
 _KEY = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 
 

@@ -9,9 +9,9 @@ import pytest
 from pydantic import ValidationError
 
 from workflows.cases.intake import CaseOverrides, find_accounts, parse_case_ref
-from workflows.config import Enforcement
+from workflows.config import EnforcementSettings
 
-PATTERN = Enforcement().account_id_regex()
+PATTERN = EnforcementSettings().account_id_regex()
 
 
 def test_accounts_are_found_by_shape_or_cue_and_slack_markup_is_skipped() -> None:

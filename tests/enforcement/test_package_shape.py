@@ -96,8 +96,8 @@ def test_the_rooms_import_each_other_without_a_cycle() -> None:
 
 
 def test_the_front_door_still_serves_what_other_concepts_and_adapters_import() -> None:
-    """Other concepts and adapters import these by their old names (bot/enforcement_api.py,
-    bot/cli.py, workflows/investigations.py, bench/): the package re-exports them."""
+    """Other concepts and adapters import these by their old names (bot/gateways/platform.py,
+    bot/cli/, workflows/investigations/, bench/): the package re-exports them."""
     for name in (
         "ActionCall",
         "Outcome",

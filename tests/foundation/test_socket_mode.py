@@ -55,7 +55,7 @@ def _pending_request(ctx: AppContext) -> int:
         Draft(action="suspend", requester=ANALYST, accounts_text="acct_1", reason_code="spam", source="cli"),
         ctx.config.enforcement,
     )
-    request_id = ctx.enforcer.submit(checked)
+    request_id = ctx.enforcer.create(checked)
     ctx.jobs.run_until_idle()  # the approval card goes out
     return request_id
 

@@ -1,8 +1,8 @@
 """What enforcement needs from outside, by role: the platform's enforcement API (a gateway),
 a way to tell the team (a notifier), and rules that look at a request as it is written.
 
-Implementations are named by what they are: bot/enforcement_api.py's HttpEnforcementGateway,
-commands/enforcement.py's SlackEnforcementNotifier, the playbooks' request rules.
+Implementations are named by what they are: bot/gateways/platform.py's HttpPlatformGateway,
+commands/enforcement.py's SlackEnforcementNotifier, the playbooks' PlaybookRequestRules.
 """
 
 from __future__ import annotations

@@ -403,11 +403,6 @@ class Enforcer:
         self.jobs.wake()
         return request_id
 
-    def submit(self, checked: Checked) -> int:
-        """``create`` under its old name, kept only while bot/cli.py (restructured on another
-        branch of issue #12) calls it; remove once that calls ``create``."""
-        return self.create(checked)
-
     def expire_due(self, request_id: int | None = None) -> list[int]:
         """The scheduled tick (and an approval that finds its request too old): expire pending
         requests older than ``enforcement.request_ttl`` and queue their cards' update."""

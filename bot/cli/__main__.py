@@ -1,0 +1,5 @@
+"""`python -m bot.cli` runs `vigil`."""
+
+from bot.cli import main
+
+main()
