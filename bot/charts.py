@@ -1,4 +1,5 @@
-"""The weekly digest's charts as PNG bytes: the reports' ChartRenderer, drawn with matplotlib.
+"""Every chart Vigil draws, as PNG bytes: the weekly digest's (the reports' ChartRenderer)
+and an anomaly's series against its baseline. Only this module imports matplotlib.
 
 The domain hands over the figures (DigestChartData) and a chart name; the picture is made
 here. matplotlib is imported at the first drawing, not with this module: the CLI builds the
@@ -14,6 +15,7 @@ import io
 import threading
 from typing import TYPE_CHECKING
 
+from workflows.anomalies import ChartData
 from workflows.cases import CATEGORIES
 from workflows.periods import Period
 from workflows.reports import CHART_NAMES, Chart, ChartName, DigestChartData
@@ -90,3 +92,35 @@ class MatplotlibChartRenderer:
     def render(self, name: ChartName, data: DigestChartData, period: Period) -> Chart:
         with _LOCK:
             return _DRAW[name](data, period)
+
+
+def anomaly_chart(chart: ChartData) -> bytes:
+    """The series (solid), its same-hour-of-week baseline (dashed), the flagged hour (dot)."""
+    import matplotlib.dates as mdates
+    from matplotlib.figure import Figure  # the first drawing loads matplotlib (see the top)
+
+    times = [p.at for p in chart.points]
+    fig = Figure(figsize=(6, 2.4), dpi=100)
+    ax = fig.subplots()
+    with _LOCK:
+        ax.plot(times, [p.observed for p in chart.points], color="#1f6feb", linewidth=1.5, label="observed")
+        ax.plot(
+            times,
+            [p.baseline if p.baseline is not None else float("nan") for p in chart.points],
+            color="#8b949e",
+            linewidth=1,
+            linestyle="--",
+            label="usual (same hour, past weeks)",
+        )
+        flagged = [p for p in chart.points if p.at == chart.highlight]
+        if flagged:
+            ax.scatter([flagged[0].at], [flagged[0].observed], color="#d1242f", zorder=3, s=24)
+        ax.set_title(chart.title, fontsize=9)
+        ax.tick_params(labelsize=7)
+        ax.xaxis.set_major_formatter(mdates.DateFormatter("%a %H:%M"))
+        ax.legend(fontsize=7, loc="upper left", frameon=False)
+        ax.grid(alpha=0.2)
+        fig.tight_layout()
+        out = io.BytesIO()
+        fig.savefig(out, format="png")
+        return out.getvalue()

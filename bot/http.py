@@ -11,6 +11,7 @@ import hmac
 import logging
 import re
 import time
+from collections.abc import Sequence
 from urllib.parse import parse_qs
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -95,7 +96,7 @@ def check_slack_timestamp(headers: Headers) -> bool:
     return stamp is None or _TIMESTAMP.fullmatch(stamp) is not None
 
 
-def create_http_app(ctx: AppContext, bolt: App | None) -> Starlette:
+def create_http_app(ctx: AppContext, bolt: App | None, *, extra_routes: Sequence[Route] = ()) -> Starlette:
     """The HTTP app; ``bolt`` is None in Socket Mode, where Slack's requests arrive over the
     websocket and ``/slack/events`` is not routed at all (an HTTP request there is a 404)."""
 
@@ -162,7 +163,6 @@ def create_http_app(ctx: AppContext, bolt: App | None) -> Starlette:
     ]
     if bolt is not None:
         routes.insert(0, Route("/slack/events", slack_events, methods=["POST"]))
-    extra_routes: list[Route] = ctx.extras.get("http_routes", [])
     app = Starlette(
         routes=[*routes, *extra_routes],
         # Starlette answers an exception itself (then re-raises it to us): make that answer JSON.

@@ -6,14 +6,14 @@ import contextlib
 
 from slack_sdk import WebClient
 
-from bot.charts import MatplotlibChartRenderer
+from bot.charts import MatplotlibChartRenderer, anomaly_chart
 from bot.notifier import SlackNotifier
 from bot.services import platform_gateway, signal_services
 from bot.slack_client import SlackGroupDirectory, make_client
 from commands.anomalies import SlackAnomalyNotifier
 from commands.cases import SlackCaseNotifier
 from commands.context import AppContext
-from commands.enforcement import SlackEnforcementNotifier, suspend_modal_opener
+from commands.enforcement import SlackEnforcementNotifier
 from commands.investigations import SlackInvestigationNotifier
 from commands.playbooks import SlackPlaybookAlerts
 from commands.reports import SlackReportNotifier
@@ -107,7 +107,7 @@ def build_context(
         rules=rule_matches,
     )
     signals.register_jobs(jobs)
-    anomalies.register_jobs(jobs, SlackAnomalyNotifier(client))
+    anomalies.register_jobs(jobs, SlackAnomalyNotifier(client, anomaly_chart))
     investigations.register_jobs(jobs, SlackInvestigationNotifier(client))
     register_rule_jobs(jobs, notifier, investigations, config.channels.alerts)
     # No AI capability yet: the digest's "top abuse patterns" section says so.
@@ -131,13 +131,6 @@ def build_context(
         signals=signals,
         anomalies=anomalies,
         investigations=investigations,
-        rule_hooks=rule_hooks,
-        enforcement_history=enforcement_history,
-        rule_matches=rule_matches,
         reports=reports,
-        investigation_stats=sources.investigations,
-        anomaly_stats=sources.anomalies,
-        abuse_patterns=sources.patterns,
     )
-    ctx.extras["open_suspend_modal"] = suspend_modal_opener(config.enforcement)
     return ctx, client

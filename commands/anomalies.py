@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, App
@@ -11,7 +12,6 @@ from slack_sdk import WebClient
 from commands.access import require
 from commands.blocks import anomalies as blocks
 from commands.blocks import investigations as inv_blocks
-from commands.charts import anomaly_chart
 from commands.context import AppContext
 from commands.listeners import tell, timed
 from workflows.anomalies import AnomalyNotifier, AnomalyView, ChartData
@@ -21,8 +21,11 @@ log = logging.getLogger(__name__)
 
 
 class SlackAnomalyNotifier(AnomalyNotifier):
-    def __init__(self, client: WebClient) -> None:
+    """Posts alerts; ``draw`` turns the series into a PNG (bot/charts.py, given by the runtime)."""
+
+    def __init__(self, client: WebClient, draw: Callable[[ChartData], bytes]) -> None:
         self.client = client
+        self.draw = draw
 
     def post_alert(self, anomaly: AnomalyView, channel: str) -> str:
         response = self.client.chat_postMessage(
@@ -37,7 +40,7 @@ class SlackAnomalyNotifier(AnomalyNotifier):
         response = self.client.files_upload_v2(
             channel=channel,
             thread_ts=thread_ts,
-            content=anomaly_chart(chart),
+            content=self.draw(chart),
             filename=f"anomaly-{anomaly.id}.png",
             title=chart.title,
         )

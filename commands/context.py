@@ -1,9 +1,12 @@
-"""What every adapter gets: the runtime's parts, assembled once by bot/runtime.py."""
+"""What every Slack adapter gets: the services it calls, assembled once by bot/runtime.py.
+
+Only what listeners use lives here. Ports between capabilities (rule hooks, the enforcement
+history investigations read, the report sources) are passed by the runtime to the services
+that use them, never looked up through this object."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 from store.db import Database
 from workflows.anomalies import Anomalies
@@ -11,13 +14,13 @@ from workflows.cases import Cases
 from workflows.clock import Clock
 from workflows.config import Settings, VigilConfig
 from workflows.enforcement import Enforcer
-from workflows.investigations import EnforcementHistory, Investigations, RuleMatches
+from workflows.investigations import Investigations
 from workflows.jobs import JobRunner
 from workflows.playbooks import AccountFeatures, Playbooks
 from workflows.ports import Notifier
-from workflows.reports import AnomalyStats, InvestigationStats, PatternSource, Reports
+from workflows.reports import Reports
 from workflows.roles import RoleBook
-from workflows.signals import SignalRuleHook, Signals
+from workflows.signals import Signals
 
 
 @dataclass
@@ -36,15 +39,4 @@ class AppContext:
     signals: Signals
     anomalies: Anomalies
     investigations: Investigations
-    # Ports the playbook and enforcement capabilities fill in (bot/runtime.py builds them
-    # before the services that use them); the defaults do nothing / know nothing.
-    rule_hooks: SignalRuleHook
-    enforcement_history: EnforcementHistory
-    rule_matches: RuleMatches
     reports: Reports  # digests, reviews, shift summaries, /vigil report, exports
-    # What reports read from capabilities that may not be installed; the defaults say "no data".
-    investigation_stats: InvestigationStats
-    anomaly_stats: AnomalyStats
-    abuse_patterns: PatternSource
-    # Ports later capabilities add (enforcement gateway, LLM) hang here by name.
-    extras: dict[str, Any] = field(default_factory=dict)

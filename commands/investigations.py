@@ -14,6 +14,7 @@ from slack_sdk.errors import SlackApiError
 from commands.access import require
 from commands.blocks import investigations as blocks
 from commands.context import AppContext
+from commands.enforcement import suspend_modal_opener
 from commands.listeners import tell, timed
 from commands.vigil import VigilCall, subcommand
 from workflows.investigations import (
@@ -104,6 +105,7 @@ def _investigate(call: VigilCall) -> None:
 def register(app: App, ctx: AppContext) -> None:
     investigations = ctx.investigations
     analyst = [require(ctx.roles, Role.analyst)]
+    open_suspend_modal = suspend_modal_opener(ctx.config.enforcement)
 
     @app.action("investigation_outcome", middleware=analyst)
     @timed("action:investigation_outcome")
@@ -144,10 +146,9 @@ def register(app: App, ctx: AppContext) -> None:
             return
         investigations.note_suspension_request(inv.id, user)
         evidence = evidence_for(inv)
-        # The /suspend modal belongs to the enforcement capability; when it is wired in it
-        # registers this opener, and the request arrives prefilled.
-        open_suspend_modal = ctx.extras.get("open_suspend_modal")
-        if open_suspend_modal is not None:
+        try:
             open_suspend_modal(client, body["trigger_id"], [inv.account_id], None, evidence)
             return
+        except SlackApiError as exc:  # e.g. the trigger expired: say what to paste instead
+            log.warning("could not open the /suspend modal", extra={"error": exc.response.get("error")})
         tell(client, channel, user, blocks.suspend_hint(inv, evidence))

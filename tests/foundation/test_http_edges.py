@@ -121,11 +121,11 @@ def failing_routes(vigil: Vigil) -> Iterator[ServerThread]:
     async def fails_before(_request: Request) -> Response:
         raise RuntimeError("bug")
 
-    vigil.ctx.extras["http_routes"] = [
+    routes = [
         Route("/test/fails-after", fails_after, methods=["GET"]),
         Route("/test/fails-before", fails_before, methods=["GET"]),
     ]
-    server = ServerThread(create_http_app(vigil.ctx, None)).start()
+    server = ServerThread(create_http_app(vigil.ctx, None, extra_routes=routes)).start()
     yield server
     server.stop()
 

@@ -204,8 +204,8 @@ def test_request_suspension_opens_the_suspend_modal_with_the_evidence(vigil: Vig
     fields = {block["block_id"]: block for block in modal["blocks"]}
     assert fields["accounts"]["element"]["initial_value"] == "acct_host_7"
     assert fields["evidence"]["element"]["initial_value"] == "INV-1 (Vigil investigation of acct_host_7)"
-    # Without the enforcement capability, the analyst is told what to paste instead.
-    del vigil.ctx.extras["open_suspend_modal"]
+    # When Slack will not open the modal (the trigger expired), the analyst is told what to paste.
+    vigil.slack.fail("views.open", error="expired_trigger_id")
     vigil.send.block_action("investigation_suspend", "1", user=ANALYST, channel=INVESTIGATIONS)
     hint = vigil.slack.wait_for("chat.postEphemeral", where=lambda c: c["user"] == ANALYST)[0]
     assert "`/suspend acct_host_7`" in hint["text"] and "INV-1" in hint["text"]
