@@ -96,7 +96,10 @@ def enforcement_request(
     try:
         request_id = ctx.enforcer.create(checked)
     except OpenRequestConflict as exc:
-        fail(f"enforcement: request not created: {exc}")
+        # The words of a refusal live with Slack's (one wording); they load only when needed.
+        from commands.blocks.enforcement import refusal_text
+
+        fail(f"enforcement: request not created: {refusal_text(exc, plain=True)}")
     ctx.jobs.run_until_idle()  # post the approval card from here, now
     view = ctx.enforcer.view(request_id)
     assert view is not None

@@ -1,9 +1,9 @@
 """Why an enforcement step was refused: a code and the fields it is about, never Slack text.
 
-commands/blocks/enforcement.py renders a refusal for Slack (``refusal_text``, with mentions
-and code spans). ``str(refused)`` is the same sentence in plain words (``plain_text``): what
-the CLI prints (``vigil enforcement request`` shows an ``already_open`` refusal) and the logs
-show. A refusal changes nothing: the unit of work that raised it rolls back.
+The words people read are the adapters' (commands/blocks/enforcement/refusals.py
+``refusal_text``: mentions and code spans for Slack, ``plain=True`` for the CLI).
+``str(refused)`` is the code and its fields, for logs. A refusal changes nothing: the unit
+of work that raised it rolls back.
 """
 
 from __future__ import annotations
@@ -11,8 +11,6 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Literal
 
-from store.enforcement import EXPIRED, PENDING_APPROVAL, REJECTED
-from workflows.config import format_duration
 from workflows.enforcement.views import OpenAction
 
 Code = Literal[
@@ -52,7 +50,15 @@ class Refused(Exception):
         super().__init__(code)
 
     def __str__(self) -> str:
-        return plain_text(self)
+        fields = {
+            "request": self.request_ref,
+            "step": self.step,
+            "status": self.status,
+            "decided_by": self.decided_by,
+            "ttl": self.ttl,
+        }
+        shown = ", ".join(f"{k}={v}" for k, v in fields.items() if v is not None)
+        return f"{self.code} ({shown})" if shown else self.code
 
 
 class Expired(Refused):
@@ -78,64 +84,7 @@ class OpenRequestConflict(Refused):
             seen.setdefault(conflict.request_id, conflict)
         return list(seen.values())
 
-
-def plain_text(refused: Refused) -> str:
-    """The refusal in plain words (no mrkdwn): the CLI's and the logs' rendering of its code."""
-    ref, code = refused.request_ref, refused.code
-    if isinstance(refused, OpenRequestConflict):
-        return _conflict_text(refused)
-    if code == "not_found":
-        return f"{ref} does not exist."
-    if code == "own_request":
-        if refused.step == "approve":
-            return f"You asked for {ref}, so someone else must approve it (four-eyes)."
-        if refused.step == "record":
-            return f"You asked for {ref}, so someone else records that it was executed."
-        return f"You asked for {ref}; another approver decides it (four-eyes)."
-    if code == "not_engineer":
-        return (
-            "Only Vigil engineers (roles.engineers) or admins record manual execution. "
-            "Ask a T&S admin to add you to roles.engineers in Vigil's config."
-        )
-    if code == "nothing_manual":
-        return f"{ref} has nothing awaiting manual execution. Nothing changed."
-    if code == "reason_required":
-        return "Say why you reject it."
-    if code == "approved_twice":
-        return f"You already approved {ref}."
-    if code == "expired":
-        ttl = format_duration(refused.ttl) if refused.ttl is not None else "its time"
-        return (
-            f"{ref} expired: nobody approved it within {ttl} (enforcement.request_ttl). "
-            "Nothing was executed; ask again if it is still needed."
-        )
-    # already_decided
-    if refused.status == PENDING_APPROVAL:
-        return (
-            f"You already approved {ref}; it needs another approver "
-            "(someone other than you and the requester) or an admin."
-        )
-    if refused.status == EXPIRED:
-        return f"{ref} expired: nobody approved it in time. Nothing was executed or changed."
-    by = f" by {refused.decided_by}" if refused.decided_by else ""
-    word = "rejected" if refused.status == REJECTED else "approved"
-    return f"{ref} was already {word}{by}. Nothing changed."
-
-
-def _conflict_text(conflict: OpenRequestConflict) -> str:
-    if len(conflict.conflicts) == 1:
-        only = conflict.conflicts[0]
-        return (
-            f"{only.account_id} already has an open {conflict.action} request: {only.ref}, "
-            f"{only.state}. Nothing was created; follow that request instead of asking again."
-        )
-    shown = ", ".join(f"{c.account_id} ({c.ref})" for c in conflict.conflicts[:5])
-    more = f" and {len(conflict.conflicts) - 5:,} more" if len(conflict.conflicts) > 5 else ""
-    requests = conflict.requests
-    listed = "; ".join(f"{r.ref}, {r.state}" for r in requests[:3])
-    if len(requests) > 3:
-        listed += f"; and {len(requests) - 3} more request(s)"
-    return (
-        f"{len(conflict.conflicts):,} accounts already have an open {conflict.action} request: "
-        f"{shown}{more}. Open: {listed}. Nothing was created; remove those accounts and submit again."
-    )
+    def __str__(self) -> str:
+        shown = ", ".join(f"{c.account_id} ({c.ref})" for c in self.conflicts[:5])
+        more = f" and {len(self.conflicts) - 5} more" if len(self.conflicts) > 5 else ""
+        return f"already_open ({self.action}: {shown}{more})"

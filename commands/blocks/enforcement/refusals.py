@@ -1,4 +1,5 @@
-"""Refusals and conflicts, worded from their codes and fields (the workflow writes no prose)."""
+"""Refusals and conflicts, worded from their codes and fields: the one place their words live
+(the workflow writes no prose; the CLI prints the same sentences with ``plain=True``)."""
 
 from __future__ import annotations
 
@@ -19,8 +20,9 @@ from workflows.enforcement import (
 
 
 # --- refusals ------------------------------------------------------------------------------------------
-def refusal_text(refused: Refused) -> str:
-    """What the person who tried is told (ephemeral), from the refusal's code and fields."""
+def refusal_text(refused: Refused, *, plain: bool = False) -> str:
+    """What the person who tried is told, from the refusal's code and fields: for Slack (an
+    ephemeral, with mentions and code spans), or ``plain`` for the command line."""
     ref, code = refused.request_ref, refused.code
     if isinstance(refused, OpenRequestConflict):
         return conflict_text(refused)
@@ -33,9 +35,10 @@ def refusal_text(refused: Refused) -> str:
             return f"You asked for {ref}, so someone else records that it was executed."
         return f"You asked for {ref}; another approver decides it (four-eyes)."
     if code == "not_engineer":
+        key = "roles.engineers" if plain else "`roles.engineers`"
         return (
-            "Only Vigil engineers (`roles.engineers`) or admins record manual execution. "
-            "Ask a T&S admin to add you to `roles.engineers` in Vigil's config."
+            f"Only Vigil engineers ({key}) or admins record manual execution. "
+            f"Ask a T&S admin to add you to {key} in Vigil's config."
         )
     if code == "nothing_manual":
         return f"{ref} has nothing awaiting manual execution. Nothing changed."
@@ -57,7 +60,8 @@ def refusal_text(refused: Refused) -> str:
         )
     if refused.status == EXPIRED:
         return f"{ref} expired: nobody approved it in time. Nothing was executed or changed."
-    by = f" by {mention(refused.decided_by)}" if refused.decided_by else ""
+    who = refused.decided_by if plain else mention(refused.decided_by)
+    by = f" by {who}" if refused.decided_by else ""
     word = "rejected" if refused.status == REJECTED else "approved"
     return f"{ref} was already {word}{by}. Nothing changed."
 
