@@ -1,4 +1,4 @@
-"""The HTTP surface: /slack/events, /healthz, /metrics, /api/v1/signals.
+"""The HTTP surface: /slack/events, /healthz, /metrics, /api/v1/signals, /openapi.json.
 
 Bolt's Starlette adapter decodes the body before the signature is checked and runs the
 sync app on the event loop, so this module puts a guard in front (size, UTF-8, shape)
@@ -24,6 +24,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from bot.api_schema import Health, Ingested, Problem, Rejected
+from bot.openapi import build as openapi_document
 from commands.context import AppContext
 from workflows import json_input
 from workflows.config import secret
@@ -56,7 +58,7 @@ async def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
 
 
 def error(status: int, reason: str) -> JSONResponse:
-    return JSONResponse({"ok": False, "error": reason}, status_code=status)
+    return JSONResponse(Problem(error=reason).model_dump(), status_code=status)
 
 
 async def _internal_error(_request: Request, _exc: Exception) -> Response:
@@ -142,24 +144,32 @@ def create_http_app(ctx: AppContext, bolt: App | None, *, extra_routes: Sequence
             result = await run_in_threadpool(ctx.signals.ingest_body, raw)
         except BatchRejected as rejected:
             SIGNAL_BATCHES_REJECTED.labels(status=str(rejected.status)).inc()
-            return JSONResponse(rejected.to_dict(), status_code=rejected.status)
-        return JSONResponse(result.to_dict())
+            return JSONResponse(
+                Rejected.model_validate(rejected.to_dict()).body(), status_code=rejected.status
+            )
+        return JSONResponse(Ingested.model_validate(result.to_dict()).model_dump())
 
     async def healthz(_request: Request) -> Response:
         try:
             await run_in_threadpool(ctx.db.ping)
         except Exception as exc:
             log.warning("health check: database unreachable", extra={"error": type(exc).__name__})
-            return JSONResponse({"status": "unhealthy", "database": "unreachable"}, status_code=503)
-        return JSONResponse({"status": "ok", "database": "ok"})
+            return JSONResponse(
+                Health(status="unhealthy", database="unreachable").model_dump(), status_code=503
+            )
+        return JSONResponse(Health(status="ok", database="ok").model_dump())
 
     async def metrics(_request: Request) -> Response:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    async def openapi(_request: Request) -> Response:
+        return JSONResponse(openapi_document(slack=bolt is not None))
 
     routes = [
         Route("/healthz", healthz, methods=["GET"]),
         Route("/metrics", metrics, methods=["GET"]),
         Route("/api/v1/signals", signals, methods=["POST"]),
+        Route("/openapi.json", openapi, methods=["GET"]),
     ]
     if bolt is not None:
         routes.insert(0, Route("/slack/events", slack_events, methods=["POST"]))

@@ -90,26 +90,53 @@ class _Strict(BaseModel):
 
 
 class Channels(_Strict):
-    escalations: list[ChannelId] = Field(min_length=1)
-    approvals: ChannelId
-    digest: ChannelId
-    alerts: ChannelId
-    engineering: ChannelId
+    escalations: list[ChannelId] = Field(
+        min_length=1, description="Channels whose new top-level messages become cases."
+    )
+    approvals: ChannelId = Field(description="Where enforcement requests are posted for approval.")
+    digest: ChannelId = Field(
+        description="Where the weekly digest, the investigation review and the shift summary go."
+    )
+    alerts: ChannelId = Field(
+        description="SLA breaches, anomaly alerts, escalations and investigations opened by rules."
+    )
+    engineering: ChannelId = Field(
+        description="Manual-mode hand-offs of approved actions, for the engineers who execute them."
+    )
 
 
 class Roles(_Strict):
-    analysts: list[PrincipalId] = Field(default_factory=list)
-    approvers: list[PrincipalId] = Field(default_factory=list)
-    admins: list[PrincipalId] = Field(default_factory=list)
+    analysts: list[PrincipalId] = Field(
+        default_factory=list,
+        description="Claim and resolve cases, investigate, request suspensions and reinstatements.",
+    )
+    approvers: list[PrincipalId] = Field(
+        default_factory=list,
+        description="Approve or reject enforcement requests (never their own); may act as analysts.",
+    )
+    admins: list[PrincipalId] = Field(
+        default_factory=list,
+        description="Everything approvers may, one admin counts as two approvals, may mark hand-offs done.",
+    )
     # Who may record a manual hand-off as executed (admins always may). Outside the
     # analyst < approver < admin ladder: executing by hand is another team's job.
-    engineers: list[PrincipalId] = Field(default_factory=list)
+    engineers: list[PrincipalId] = Field(
+        default_factory=list,
+        description="Who may record a manual hand-off as executed (Mark all done); outside the role ladder.",
+    )
 
 
 class Reactions(_Strict):
-    claim: ReactionName = "eyes"
-    resolve: ReactionName = "white_check_mark"
-    escalate: ReactionName = "rotating_light"
+    claim: ReactionName = Field(
+        default="eyes", description="Reaction that claims a case (remove it to release)."
+    )
+    resolve: ReactionName = Field(
+        default="white_check_mark", description="Reaction that asks for the outcome and resolves the case."
+    )
+    escalate: ReactionName = Field(
+        default="rotating_light",
+        description="Reaction that raises the priority one level and recomputes the SLA.",
+    )
 
     @model_validator(mode="after")
     def _distinct(self) -> Reactions:
@@ -120,10 +147,10 @@ class Reactions(_Strict):
 
 
 class Sla(_Strict):
-    P1: Duration = timedelta(hours=1)
-    P2: Duration = timedelta(hours=4)
-    P3: Duration = timedelta(hours=24)
-    P4: Duration = timedelta(hours=72)
+    P1: Duration = Field(default=timedelta(hours=1), description="Time to resolve a P1 case.")
+    P2: Duration = Field(default=timedelta(hours=4), description="Time to resolve a P2 case.")
+    P3: Duration = Field(default=timedelta(hours=24), description="Time to resolve a P3 case.")
+    P4: Duration = Field(default=timedelta(hours=72), description="Time to resolve a P4 case.")
 
     def for_priority(self, priority: str) -> timedelta:
         return getattr(self, priority)
@@ -133,9 +160,14 @@ Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 
 
 class Digest(_Strict):
-    weekday: Weekday = "mon"
-    time: str = "09:00"
-    shift_time: str = "08:00"  # the daily shift summary, every day at the start of the shift
+    weekday: Weekday = Field(
+        default="mon", description="Day the weekly digest and investigation review are posted."
+    )
+    time: str = Field(default="09:00", description="Time of day (HH:MM, in `timezone`) of the weekly posts.")
+    shift_time: str = Field(
+        default="08:00",
+        description="Time of day (HH:MM) of the daily shift summary, at the start of the shift.",
+    )
 
     @field_validator("weekday", mode="before")
     @classmethod
@@ -162,13 +194,23 @@ class Digest(_Strict):
 class EnforcementSettings(_Strict):
     """``enforcement:`` in vigil.yaml: limits, approvals, the request TTL, ids and reasons."""
 
-    bulk_max: int = Field(default=10_000, ge=1, le=1_000_000)
-    concurrency: int = Field(default=16, ge=1, le=512)
-    second_approval_over: int = Field(default=1000, ge=1)
-    # A request nobody approved within this long expires: approving it later is refused.
-    request_ttl: Duration = timedelta(hours=72)
-    account_id_pattern: str = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$"
+    bulk_max: int = Field(default=10_000, ge=1, le=1_000_000, description="Most accounts in one request.")
+    concurrency: int = Field(
+        default=16, ge=1, le=512, description="Enforcement API calls in flight at once, per process."
+    )
+    second_approval_over: int = Field(
+        default=1000, ge=1, description="Requests for more accounts need two approvers (or one admin)."
+    )
+    request_ttl: Duration = Field(
+        default=timedelta(hours=72),
+        description="A request nobody approved within this long expires; a later Approve is refused.",
+    )
+    account_id_pattern: str = Field(
+        default=r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$",
+        description="Regular expression an account id must match (commands, files, signals).",
+    )
     reason_codes: list[str] = Field(
+        description="Reasons an analyst picks for a request (lower_snake_case, unique).",
         default_factory=lambda: [
             "spam",
             "fraud",
@@ -219,13 +261,25 @@ def _keys(value: list[str]) -> list[str]:
 class AnomalySettings(_Strict):
     """How loud a change must be before Vigil posts it (see README, "Anomalies")."""
 
-    baseline_weeks: int = Field(default=4, ge=1, le=12)  # same hour of the week, this many weeks back
-    min_weeks: int = Field(default=2, ge=1, le=12)  # fewer weeks of history: no verdict yet
-    threshold: float = Field(default=4.0, gt=0)  # robust z-score (median/MAD) to flag
-    min_count: int = Field(default=10, ge=1)  # a spike needs at least this many in the hour
-    min_drop_baseline: float = Field(default=20, ge=1)  # drops only of series at least this busy
-    top_share: float = Field(default=0.2, gt=0, le=1)  # a new top contributor's share of its type
-    top_n: int = Field(default=3, ge=1, le=20)  # "top" means among the N biggest values
+    baseline_weeks: int = Field(
+        default=4, ge=1, le=12, description="Weeks back whose same hour of the week forms the baseline."
+    )
+    min_weeks: int = Field(
+        default=2, ge=1, le=12, description="Fewer weeks of history than this: no verdict yet."
+    )
+    threshold: float = Field(
+        default=4.0, gt=0, description="Robust z-score (median/MAD) that flags a spike or drop."
+    )
+    min_count: int = Field(
+        default=10, ge=1, description="A spike needs at least this many signals in the hour."
+    )
+    min_drop_baseline: float = Field(
+        default=20, ge=1, description="Drops are flagged only on series whose baseline is at least this busy."
+    )
+    top_share: float = Field(
+        default=0.2, gt=0, le=1, description="Share of its type a new top contributor must reach."
+    )
+    top_n: int = Field(default=3, ge=1, le=20, description='"Top" means among the N biggest values.')
 
     @model_validator(mode="after")
     def _weeks(self) -> AnomalySettings:
@@ -236,6 +290,7 @@ class AnomalySettings(_Strict):
 
 class SignalSettings(_Strict):
     types: list[str] = Field(
+        description="Signal types accepted (lower_snake_case; `report` must stay).",
         default_factory=lambda: [
             "report",
             "model_score",
@@ -246,10 +301,23 @@ class SignalSettings(_Strict):
         ],
         min_length=1,
     )
-    dimensions: list[str] = Field(default_factory=lambda: ["country", "reason"])
-    link_keys: list[str] = Field(default_factory=lambda: ["payment_fingerprint", "device_id"])
-    max_attribute_bytes: int = Field(default=8192, ge=256, le=1_048_576)
-    anomalies: AnomalySettings = Field(default_factory=AnomalySettings)
+    dimensions: list[str] = Field(
+        default_factory=lambda: ["country", "reason"],
+        description="Attributes whose values get their own anomaly series.",
+    )
+    link_keys: list[str] = Field(
+        default_factory=lambda: ["payment_fingerprint", "device_id"],
+        description="Attributes that link accounts in investigations.",
+    )
+    max_attribute_bytes: int = Field(
+        default=8192,
+        ge=256,
+        le=1_048_576,
+        description="Largest `attributes` object of one signal, as compact JSON.",
+    )
+    anomalies: AnomalySettings = Field(
+        default_factory=AnomalySettings, description="How loud a change must be before Vigil posts it."
+    )
 
     @field_validator("types")
     @classmethod
@@ -268,15 +336,30 @@ class SignalSettings(_Strict):
 
 
 class VigilConfig(_Strict):
-    timezone: str = "UTC"
-    channels: Channels
-    roles: Roles = Field(default_factory=Roles)
-    reactions: Reactions = Field(default_factory=Reactions)
-    sla: Sla = Field(default_factory=Sla)
-    digest: Digest = Field(default_factory=Digest)
-    playbooks: Path = Path("playbooks/")
-    enforcement: EnforcementSettings = Field(default_factory=EnforcementSettings)
-    signals: SignalSettings = Field(default_factory=SignalSettings)
+    timezone: str = Field(
+        default="UTC", description="IANA zone of digest times, ISO weeks, report periods and CLI dates."
+    )
+    channels: Channels = Field(description="The Slack channels Vigil listens to and posts in.")
+    roles: Roles = Field(
+        default_factory=Roles, description="Who may do what: Slack user ids (U…/W…) or user group ids (S…)."
+    )
+    reactions: Reactions = Field(
+        default_factory=Reactions, description="Reactions on an escalation's message."
+    )
+    sla: Sla = Field(default_factory=Sla, description="Time to resolve a case, per priority.")
+    digest: Digest = Field(default_factory=Digest, description="When the scheduled posts go out.")
+    playbooks: Path = Field(
+        default=Path("playbooks/"),
+        description="Folder of playbook rules (`*.yaml`), relative to the config file.",
+    )
+    enforcement: EnforcementSettings = Field(
+        default_factory=EnforcementSettings,
+        description="Suspensions and reinstatements: limits, approvals, ids.",
+    )
+    signals: SignalSettings = Field(
+        default_factory=SignalSettings,
+        description="Abuse signals accepted and how anomalies are found in them.",
+    )
 
     @field_validator("timezone")
     @classmethod
@@ -345,23 +428,50 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_file=None, extra="ignore", case_sensitive=False)
 
-    slack_bot_token: SecretStr | None = None
-    slack_signing_secret: SecretStr | None = None
-    slack_app_token: SecretStr | None = None
-    slack_api_url: str = "https://slack.com/api/"
+    slack_bot_token: SecretStr | None = Field(
+        default=None, description="Bot token (`xoxb-…`); required for `vigil serve`."
+    )
+    slack_signing_secret: SecretStr | None = Field(
+        default=None, description="Verifies every HTTP request from Slack; required in HTTP mode."
+    )
+    slack_app_token: SecretStr | None = Field(
+        default=None, description="App-level token (`xapp-…`, `connections:write`); only for Socket Mode."
+    )
+    slack_api_url: str = Field(default="https://slack.com/api/", description="Slack Web API base URL.")
     # The only origin the bot token is sent to for downloads (files people upload in a modal).
     # Tests point it at their fake Slack; production never needs to set it.
-    slack_files_url: str = "https://files.slack.com/"
-    vigil_database_url: str = "sqlite:///vigil.db"
-    vigil_config: Path = Path("vigil.yaml")
-    vigil_enforcement_url: str | None = None
-    vigil_enforcement_token: SecretStr | None = None
-    vigil_signals_token: SecretStr | None = None
-    openai_api_key: SecretStr | None = None
-    openai_base_url: str | None = None
-    vigil_ai_model: str | None = None
-    vigil_log_format: Literal["auto", "json", "console"] = "auto"
-    vigil_log_level: str = "INFO"
+    slack_files_url: str = Field(
+        default="https://files.slack.com/",
+        description="The only origin uploaded files are fetched from with the bot token.",
+    )
+    vigil_database_url: str = Field(
+        default="sqlite:///vigil.db",
+        description="SQLAlchemy URL; `postgresql://…` (psycopg 3: the `postgres` extra) runs replicas.",
+    )
+    vigil_config: Path = Field(default=Path("vigil.yaml"), description="Path of the YAML config.")
+    vigil_enforcement_url: str | None = Field(
+        default=None,
+        description="The platform's enforcement API; unset: manual mode (actions handed to Engineering).",
+    )
+    vigil_enforcement_token: SecretStr | None = Field(
+        default=None, description="Bearer token Vigil sends to the enforcement API."
+    )
+    vigil_signals_token: SecretStr | None = Field(
+        default=None, description="Bearer token for `POST /api/v1/signals`; unset: the endpoint is disabled."
+    )
+    openai_api_key: SecretStr | None = Field(
+        default=None, description="Key of an OpenAI-compatible endpoint; unset: offline (no LLM)."
+    )
+    openai_base_url: str | None = Field(
+        default=None, description="Base URL of an OpenAI-compatible endpoint."
+    )
+    vigil_ai_model: str | None = Field(
+        default=None, description="Model name for the OpenAI-compatible endpoint."
+    )
+    vigil_log_format: Literal["auto", "json", "console"] = Field(
+        default="auto", description="Log format; `auto` is console on a terminal, JSON otherwise."
+    )
+    vigil_log_level: str = Field(default="INFO", description="Log level.")
 
     @field_validator(
         "slack_bot_token",
