@@ -81,10 +81,14 @@ OPERATIONS: list[Operation] = [
         },
         answers={
             200: Answer(
-                "Acked; the body is what Slack expects (empty, a challenge, or a view response).", schema={}
+                "Acked; the body is what Slack expects (empty, a challenge, or a view response).",
+                media_type="*/*",
+                schema={},
             ),
             400: Answer("Not UTF-8, unparseable, or JSON nested over 64 levels.", Problem),
-            401: Answer("Bad or stale signature, or a timestamp that is not a Unix time.", schema={}),
+            401: Answer(
+                "Bad or stale signature, or a timestamp that is not a Unix time.", media_type="*/*", schema={}
+            ),
             413: Answer("Body over 1 MB.", Problem),
         },
         extra={

@@ -2,6 +2,9 @@
 
 Both are validated by pydantic at start so a wrong key fails loudly, naming the key,
 before Vigil touches Slack or the database.
+
+The module is long on purpose, because every key carries its description here: docs/config.md
+is generated from these models (`vigil config docs`), so the reference lives beside the rule.
 """
 
 from __future__ import annotations
