@@ -41,7 +41,17 @@ Types: a *duration* is `90s`, `30m`, `1h`, `1d` or `1h30m`; a *channel id* is `C
 (not the channel's name); a *user or group id* is a Slack user id (`U…`/`W…`) or a user group
 id (`S…`, resolved with `usergroups.users.list` and cached for five minutes); a *reaction
 name* is written without colons (`eyes`). Relative paths are relative to the config file. A
-*secret* set to an empty value counts as unset.
+*secret* set to an empty value counts as unset: `SLACK_SIGNING_SECRET=` stops `vigil serve` at
+start like a missing one.
+
+Roles nest: an admin may do what an approver may, an approver may act as an analyst. Anyone
+else is told so, privately. The optional `roles.engineers` (default: nobody) stands outside
+that ladder: it names who may record a manual hand-off as executed (*Mark all done*); admins
+always may, the requester never.
+
+The optional `signals:` section (defaults shown in the example) names the signal types
+accepted, the attributes that get their own anomaly series (`dimensions`), the attributes
+that link accounts (`link_keys`), the attributes size limit and the anomaly thresholds.
 """
 
 

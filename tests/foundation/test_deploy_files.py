@@ -115,3 +115,24 @@ def test_the_replicas_need_the_slack_token_and_mount_the_config(compose: dict[st
     app = compose["services"]["vigil"]
     assert app["environment"]["SLACK_BOT_TOKEN"].startswith("${SLACK_BOT_TOKEN:?")
     assert any(volume.endswith(":/app/vigil.yaml:ro") for volume in app["volumes"])
+
+
+def test_the_example_alert_rules_use_only_metrics_vigil_exposes() -> None:
+    from prometheus_client import REGISTRY
+
+    import workflows.metrics  # noqa: F401  (declares every metric)
+
+    # A labelled metric has no samples until first used: name the series from each family's type.
+    suffixes = {"counter": ["_total"], "histogram": ["_bucket", "_sum", "_count"], "gauge": [""]}
+    exposed = {
+        family.name + suffix for family in REGISTRY.collect() for suffix in suffixes.get(family.type, [""])
+    }
+    rules = yaml.safe_load((ROOT / "docs" / "prometheus-alerts.yml").read_text(encoding="utf-8"))
+    names = []
+    for group in rules["groups"]:
+        for rule in group["rules"]:
+            assert {"alert", "expr", "labels", "annotations"} <= set(rule)
+            names += re.findall(r"\bvigil_[a-z_]+", rule["expr"])
+    assert names, "the rules watch Vigil's metrics"
+    unknown = sorted(set(names) - exposed)
+    assert unknown == [], f"alert rules name metrics Vigil does not expose: {unknown}"
