@@ -19,7 +19,10 @@ import click
 COMMANDS: dict[str, tuple[str, str]] = {
     "anomalies": ("bot.cli.anomalies", "Anomaly detection over signal volumes."),
     "audit": ("bot.cli.audit", "The hash-chained audit log."),
-    "config": ("bot.cli.config", "Reference documents generated from the code: config keys, the HTTP API."),
+    "config": (
+        "bot.cli.config",
+        "Reference documents generated from the code: config keys, the HTTP API, metrics.",
+    ),
     "db": ("bot.cli.db", "Database schema (Alembic)."),
     "digest": ("bot.cli.digest", "The weekly digest, the investigation review and the daily shift summary."),
     "doctor": (

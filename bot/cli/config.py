@@ -13,7 +13,7 @@ from bot.cli.context import fail
 
 @click.group()
 def config() -> None:
-    """Reference documents generated from the code: config keys, the HTTP API."""
+    """Reference documents generated from the code: config keys, the HTTP API, metrics."""
 
 
 def _emit(render: Callable[[], str], path: Path, write: bool, check: bool, how: str) -> None:
@@ -72,3 +72,14 @@ def config_openapi(path: Path, write: bool, check: bool) -> None:
     if write and check:
         fail("vigil: --write and --check go alone", 2)
     _emit(render, path, write, check, "vigil config openapi")
+
+
+@config.command("metrics")
+@_options("docs/metrics.md")
+def config_metrics(path: Path, write: bool, check: bool) -> None:
+    """Every Prometheus metric Vigil exposes, from workflows/metrics.py (docs/metrics.md)."""
+    from bot.metrics_docs import render
+
+    if write and check:
+        fail("vigil: --write and --check go alone", 2)
+    _emit(render, path, write, check, "vigil config metrics")

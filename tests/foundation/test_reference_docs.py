@@ -80,3 +80,25 @@ def test_every_field_of_the_real_models_is_described() -> None:
     for model in (Settings, VigilConfig):
         assert config_docs.render()  # raises naming the field otherwise
         assert all(field.description for field in model.model_fields.values())
+
+
+def test_the_metrics_reference_lists_every_metric_with_its_labels() -> None:
+    from prometheus_client import REGISTRY
+
+    import bot.app  # noqa: F401  (imports every module that could declare a metric)
+    from bot import metrics_docs
+
+    metrics_md = ROOT / "docs" / "metrics.md"
+    code, output = run("config", "metrics", "--check", "--file", str(metrics_md))
+    assert code == 0, output
+    text = metrics_md.read_text(encoding="utf-8")
+    assert "| `vigil_http_requests_total` | counter | `route`, `status` |" in text
+    assert "| `vigil_enforcement_call_seconds` | histogram |" in text
+    documented = {metrics_docs.series_name(metric) for metric in metrics_docs.declared()}
+    registered = {
+        family.name + ("_total" if family.type == "counter" else "")
+        for family in REGISTRY.collect()
+        if family.name.startswith("vigil_")
+    }
+    # One file declares them all (workflows/metrics.py), so the reference sees them all.
+    assert registered == documented
