@@ -59,7 +59,7 @@ def config_docs(path: Path, write: bool, check: bool) -> None:
     from bot.config_docs import render
 
     if write and check:
-        fail("vigil: --write and --check go alone", 2)
+        fail("vigil: use --write or --check, not both", 2)
     _emit(render, path, write, check, "vigil config docs")
 
 
@@ -70,7 +70,7 @@ def config_openapi(path: Path, write: bool, check: bool) -> None:
     from bot.openapi import render
 
     if write and check:
-        fail("vigil: --write and --check go alone", 2)
+        fail("vigil: use --write or --check, not both", 2)
     _emit(render, path, write, check, "vigil config openapi")
 
 
@@ -81,5 +81,5 @@ def config_metrics(path: Path, write: bool, check: bool) -> None:
     from bot.metrics_docs import render
 
     if write and check:
-        fail("vigil: --write and --check go alone", 2)
+        fail("vigil: use --write or --check, not both", 2)
     _emit(render, path, write, check, "vigil config metrics")
