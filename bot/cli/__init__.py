@@ -20,6 +20,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "anomalies": ("bot.cli.anomalies", "Anomaly detection over signal volumes."),
     "audit": ("bot.cli.audit", "The hash-chained audit log."),
     "db": ("bot.cli.db", "Database schema (Alembic)."),
+    "demo": ("bot.cli.demo", "Play a week of Trust & Safety against a fake Slack: no tokens, no network."),
     "digest": ("bot.cli.digest", "The weekly digest, the investigation review and the daily shift summary."),
     "doctor": (
         "bot.cli.doctor",
