@@ -24,7 +24,13 @@ from bot.cli.context import fail
 def demo(seed: int, step: bool, db_url: str | None, out: Path | None) -> None:
     """Play a week of Trust & Safety against a fake Slack: no tokens, no network."""
     from bot.demo.runner import run_demo
+    from store import migrate
 
+    if db_url is not None:
+        try:
+            migrate.upgrade(db_url)  # the demo migrates it again: a no-op, after this check
+        except Exception as exc:
+            fail(f"vigil demo: cannot use --db {db_url!r}: {type(exc).__name__}: {exc}".splitlines()[0], 2)
     try:
         result = run_demo(seed=seed, step=step, db_url=db_url, out=out)
     except KeyboardInterrupt:

@@ -84,7 +84,8 @@ def _entry(entry: Entry, transcript: Transcript, uploads: dict[str, bytes]) -> s
         data = uploads.get(entry.image or "")
         image = ""
         if data:
-            image = f"<br><img alt='{escape(text)}' src='data:image/png;base64,{base64.b64encode(data).decode()}'>"
+            encoded = base64.b64encode(data).decode()
+            image = f"<br><img alt='{escape(text)}' src='data:image/png;base64,{encoded}'>"
         return f"<div class='{' '.join(classes)}'>{head}<div>📎 {escape(text)}</div>{image}</div>"
     return f"<div class='{' '.join(classes)}'>{head}<div>{escape(text)}</div>{_body(entry)}</div>"
 

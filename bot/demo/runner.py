@@ -143,9 +143,7 @@ def _rule_hit_notes(stage: Stage, seen: int) -> int:
         hits = list(session.scalars(select(RuleHit).order_by(RuleHit.id).offset(seen)))
     for hit in hits:
         did = "acted" if hit.mode == "live" else "recorded what it would have done, changed nothing"
-        subject = (
-            f"CASE-{hit.subject_id}" if hit.subject_type == "case" else f"{hit.subject_type} {hit.subject_id}"
-        )
+        subject = hit.subject_id if hit.subject_type == "case" else f"{hit.subject_type} {hit.subject_id}"
         stage.transcript.add_note(
             f"playbook rule {hit.rule_id} ({hit.mode}) matched {subject}: {did}", stage.day()
         )
@@ -165,8 +163,10 @@ def _outcomes(stage: Stage) -> dict[str, Any]:
         investigations = session.scalar(select(func.count()).select_from(Investigation)) or 0
         weekly = list(session.scalars(select(DigestRun).where(DigestRun.digest == WEEKLY)))
         audit = verify(session)
-        modes = dict(
-            session.execute(select(RuleHit.mode, func.count()).group_by(RuleHit.mode)).tuples().all()
+        modes = {
+            str(mode): int(n)
+            for mode, n in session.execute(select(RuleHit.mode, func.count()).group_by(RuleHit.mode))
+        }
         )
     suspend_calls: dict[str, int] = {}
     with stage.platform._lock:

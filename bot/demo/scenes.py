@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from bot.demo import world
@@ -24,11 +24,12 @@ class Play:
     stage: Stage
     traffic: world.Traffic
     seen: dict[str, str] = field(default_factory=dict)
+    at: dict[str, datetime] = field(default_factory=dict)
 
     def advance(self, delta: timedelta) -> None:
         self.stage.advance(delta, self.traffic)
 
-    def advance_to(self, at: Any) -> None:
+    def advance_to(self, at: datetime) -> None:
         self.stage.advance_to(at, self.traffic)
 
     def case_card(self, ts: str) -> Call:
@@ -129,6 +130,7 @@ def escalations(play: Play) -> None:
     ]
     for key, who, text in arrivals:
         play.seen[key] = s.message(who, text)
+        play.at[key] = s.now
         play.advance(timedelta(minutes=4))
 
 
@@ -146,9 +148,9 @@ def claims(play: Play) -> None:
 def sla(play: Play) -> None:
     """Nobody claimed the P1 threat: the SLA nudge at 75%, then the breach at 100%."""
     s = play.stage
-    play.advance(timedelta(minutes=25))  # 75% of the P1 hour has gone
+    play.advance_to(play.at["threat"] + timedelta(minutes=46))  # 75% of the P1 hour has gone
     s.react(BEN, play.seen["threat"], "eyes")
-    play.advance(timedelta(minutes=16))  # past the hour: breached, claimed by Ben
+    play.advance_to(play.at["threat"] + timedelta(minutes=61))  # past the hour: breached
 
 
 def resolutions(play: Play) -> None:

@@ -20,6 +20,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -50,7 +51,6 @@ from workflows.enforcement import EnforcerOptions
 log = logging.getLogger(__name__)
 
 PLAYBOOKS = Path(__file__).resolve().parent / "playbooks"
-QUIET_SECONDS = 0.12  # no Slack call for this long after an action: its listener is done
 
 
 @dataclass
@@ -99,7 +99,11 @@ class Stage:
             enforcer_options=EnforcerOptions(progress_every=0.5),
         )
         preflight(self.ctx, client, socket_mode=False)
-        _bolt, http = build_apps(self.ctx, client, socket_mode=False)
+        bolt, http = build_apps(self.ctx, client, socket_mode=False)
+        # Listeners run after their ack in Bolt's executor: count them, so the demo knows when
+        # a click or a command has been fully handled (its Slack calls made).
+        self.listeners = _CountingExecutor(bolt.listener_runner.listener_executor)
+        bolt.listener_runner.listener_executor = self.listeners
         self.port = _free_port()
         self._server = _Server(
             uvicorn.Config(http, host="127.0.0.1", port=self.port, log_config=None, lifespan="off")
@@ -188,16 +192,7 @@ class Stage:
         self.transcript.collect(self.day())
 
     def _quiet(self) -> None:
-        last, changed = -1, time.monotonic()
-        deadline = changed + 10
-        while time.monotonic() < deadline:
-            with self.slack._lock:
-                count = len(self.slack.calls)
-            if count != last:
-                last, changed = count, time.monotonic()
-            elif time.monotonic() - changed >= QUIET_SECONDS:
-                return
-            time.sleep(0.02)
+        self.listeners.wait_idle(timeout=60)
 
     # --- the platform --------------------------------------------------------------------------------
     def send_signals(self, rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -257,7 +252,7 @@ class Stage:
                 who.id,
                 f":{reaction}:",
                 channel=channel,
-                thread=self.transcript.thread_of(channel, ts),
+                on=self.transcript.thread_of(channel, ts),
                 day=self.day(),
             )
         )
@@ -307,7 +302,7 @@ class Stage:
                 who.id,
                 f"[ {button['label']} ]",
                 channel=channel,
-                thread=self.transcript.thread_of(channel, ts),
+                on=self.transcript.thread_of(channel, ts),
                 day=self.day(),
             )
         )
@@ -409,6 +404,34 @@ class Stage:
         self.ctx.db.dispose()
         self.slack.stop()
         self.platform.stop()
+
+
+class _CountingExecutor(Executor):
+    """Bolt's listener executor, counting the listeners still running."""
+
+    def __init__(self, inner: Executor) -> None:
+        self.inner = inner
+        self._running = 0
+        self._idle = threading.Condition()
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        with self._idle:
+            self._running += 1
+        future = self.inner.submit(fn, *args, **kwargs)
+        future.add_done_callback(self._done)
+        return future
+
+    def _done(self, _future: Future[Any]) -> None:
+        with self._idle:
+            self._running -= 1
+            self._idle.notify_all()
+
+    def wait_idle(self, timeout: float) -> None:
+        with self._idle:
+            self._idle.wait_for(lambda: self._running == 0, timeout)
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        self.inner.shutdown(wait, cancel_futures=cancel_futures)
 
 
 def find_button(blocks: Any, action_id: str) -> dict[str, str]:

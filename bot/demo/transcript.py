@@ -58,6 +58,7 @@ class Entry:
     lines: list[str] = field(default_factory=list)  # a card's blocks as text
     private_to: str | None = None  # ephemeral: only this person sees it
     image: str | None = None  # an uploaded file's id (its bytes are in the fake Slack)
+    on: int | None = None  # a reaction's or a click's message (index of its entry)
     day: str = ""  # the demo clock's time when it happened
 
 
@@ -69,7 +70,7 @@ class Transcript:
     entries: list[Entry] = field(default_factory=list)
     _seen_calls: int = 0
     _by_ts: dict[tuple[str, str], int] = field(default_factory=dict)  # (channel, ts) → entry index
-    _updates: dict[tuple[str, str], Call] = field(default_factory=dict)
+    _shown: dict[tuple[str, str], list[str]] = field(default_factory=dict)  # a message's lines now
     on_entry: Any = None  # called with each new entry (the live terminal view)
     # Who acted last, and where: a reply through a response_url goes to them.
     actor: str | None = None
@@ -110,15 +111,28 @@ class Transcript:
             self._seen_calls = len(self.slack.calls)
         updates: dict[tuple[str, str], Call] = {}
         for call in calls:
-            if call.method in _UNSEEN:
-                continue
             if call.method == "chat.update":
                 updates[(str(call.get("channel")), str(call.get("ts")))] = call
+        for call in calls:
+            if call.method in _UNSEEN or call.method == "chat.update":
                 continue
+            key = (str(call.get("channel")), str((call.response or {}).get("ts")))
+            if call.method == "chat.postMessage" and key in updates:
+                # Posted and updated within one step (a progress message): shown as it ended.
+                update = updates.pop(key)
+                call = Call(
+                    call.method,
+                    {**call.args, "text": update.get("text"), "blocks": update.get("blocks")},
+                    call.token,
+                    call.at,
+                    call.response,
+                )
             self._add_call(call, day)
         for (channel, ts), call in updates.items():
             original = self.entry_at(channel, ts)
             lines, buttons = render_blocks(call.get("blocks"))
+            before = set(self._shown.get((channel, ts), []))
+            self._shown[(channel, ts)] = lines
             self.add(
                 Entry(
                     "update",
@@ -126,13 +140,11 @@ class Transcript:
                     slack_text(str(call.get("text") or "")),
                     channel=channel,
                     thread=original.thread if original is not None else None,
-                    lines=lines,
+                    lines=[line for line in lines if line not in before],
                     buttons=buttons,
                     day=day,
                 )
             )
-            if original is not None:
-                original.lines, original.buttons = lines, buttons
 
     def _add_call(self, call: Call, day: str) -> None:
         method = call.method
@@ -150,6 +162,8 @@ class Transcript:
                 day=day,
             )
             ts = (call.response or {}).get("ts")
+            if ts:
+                self._shown[(channel, str(ts))] = lines
             self.add(entry, ts=ts)
         elif method == "chat.postEphemeral":
             channel = str(call.get("channel"))
@@ -251,7 +265,8 @@ def render_blocks(blocks: Any) -> tuple[list[str], list[str]]:
             if block.get("text"):
                 lines.append(_text_of(block["text"]))
             for item in block.get("fields") or []:
-                lines.append("  " + _text_of(item))
+                label, _, value = _text_of(item).partition("\n")
+                lines.append(f"  {label}: {value}" if value else f"  {label}")
             accessory = block.get("accessory") or {}
             if accessory.get("type") == "button":
                 buttons.append(_text_of(accessory.get("text")))
@@ -302,6 +317,10 @@ def where_of(entry: Entry, transcript: Transcript) -> str:
     if not entry.channel:
         return ""
     where = "#" + NAMES.get(entry.channel, entry.channel)
+    if entry.on is not None:
+        target = transcript.entries[entry.on]
+        opening = (target.text or (target.lines[0] if target.lines else "")).replace("\n", " ")
+        return where + f' on "{opening[:40]}{"…" if len(opening) > 40 else ""}"'
     if entry.thread is not None:
         root = transcript.entries[entry.thread]
         opening = root.text if root.text else (root.lines[0] if root.lines else "")

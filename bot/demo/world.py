@@ -125,7 +125,7 @@ class Traffic:
             rows += [
                 {
                     "type": "report",
-                    "account_id": "acct_4471" if n % 4 else "acct_4472",
+                    "account_id": "acct_5830" if n % 4 else "acct_5831",
                     "occurred_at": (at + timedelta(seconds=50 * n)).isoformat(),
                     "attributes": {"reason": "crypto_giveaway", "country": "US"},
                 }
