@@ -167,7 +167,6 @@ def _outcomes(stage: Stage) -> dict[str, Any]:
             str(mode): int(n)
             for mode, n in session.execute(select(RuleHit.mode, func.count()).group_by(RuleHit.mode))
         }
-        )
     suspend_calls: dict[str, int] = {}
     with stage.platform._lock:
         for call in stage.platform.calls:
