@@ -83,10 +83,13 @@ def run_demo(
         play = Play(stage, world.Traffic(seed, wave_hour=world.START.replace(hour=13)))
         hits = 0
         timings: dict[str, float] = {}
-        for number, (title, scene) in enumerate(SCENES, start=1):
+        for number, (title, when, scene) in enumerate(SCENES, start=1):
+            if when is not None:
+                stage.transcript.add_note(f"the clock runs on to {when:%a %d %b %H:%M}", stage.day())
+                play.advance_to(when)
             if step and number > 1:
                 pause("  press Enter for the next scene… ")
-            stage.transcript.scene(title, (scene.__doc__ or "").strip().replace("\n", " "), stage.day())
+            stage.transcript.scene(title, " ".join((scene.__doc__ or "").split()), stage.day())
             began = time.monotonic()
             scene(play)
             stage.settle()

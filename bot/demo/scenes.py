@@ -94,7 +94,7 @@ class Play:
         self.stage.submit(who, view, values, summary)
 
 
-Scene = tuple[str, Callable[[Play], None]]
+Scene = tuple[str, datetime | None, Callable[[Play], None]]
 
 
 def backfill(play: Play) -> None:
@@ -219,7 +219,6 @@ def bulk(play: Play) -> None:
     """Tuesday: the fraud team's export of a 2,000-account spam-bot wave. Ben uploads the CSV;
     over 1,000 accounts needs two approvers; Vigil executes with a progress message."""
     s = play.stage
-    play.advance_to((world.START + timedelta(days=1)).replace(hour=10, minute=0))
     wave = world.bulk_wave(s.seed)
     s.platform.add(*wave)
     csv = ("account_id\n" + "\n".join(wave) + "\n").encode()
@@ -244,7 +243,6 @@ def reinstatement(play: Play) -> None:
     """Thursday: acct_5831's owner proves the account was taken over. Ben asks to reinstate it;
     the request is linked to the suspension it reverses; Lena approves."""
     s = play.stage
-    play.advance_to((world.START + timedelta(days=3)).replace(hour=11, minute=0))
     play.seen["appeal"] = s.message(
         TOMAS,
         "Appeal: the owner of acct_5831 says the account was hacked and used for the giveaway; "
@@ -269,21 +267,26 @@ def reinstatement(play: Play) -> None:
 
 
 def digest(play: Play) -> None:
-    """The week ends; Monday 09:00 the weekly digest is posted with its charts."""
-    play.advance_to((world.START + timedelta(days=7)).replace(hour=9, minute=1))
+    """The week ends: Monday 09:00 the weekly digest was posted with its charts. Ada, an admin,
+    checks the audit chain from Slack."""
     play.stage.command(ADA, "/vigil", "audit", channel=world.DIGEST)
 
 
+def _day(days: int, hour: int, minute: int = 0) -> datetime:
+    return (world.START + timedelta(days=days)).replace(hour=hour, minute=minute)
+
+
+# (title, when the clock has moved to before it starts (None: where the last one ended), scene)
 SCENES: list[Scene] = [
-    ("Mon 08:00 · Vigil starts on a fresh database", backfill),
-    ("Mon morning · escalations arrive", escalations),
-    ("Mon morning · analysts claim with :eyes:", claims),
-    ("Mon morning · an SLA nudge, then a breach", sla),
-    ("Mon morning · cases resolved", resolutions),
-    ("Mon afternoon · signals stream in; a planted spike", spike),
-    ("Mon afternoon · a playbook rule fires live; an investigation", giveaway),
-    ("Mon afternoon · a suspension: four eyes", suspension),
-    ("Tue · a 2,000-account bulk suspension", bulk),
-    ("Thu · a reinstatement linked to its suspension", reinstatement),
-    ("Next Mon 09:00 · the weekly digest", digest),
+    ("Vigil starts on a fresh database", None, backfill),
+    ("escalations arrive", None, escalations),
+    ("analysts claim with :eyes:", None, claims),
+    ("an SLA nudge, then a breach", None, sla),
+    ("cases resolved", None, resolutions),
+    ("signals stream in; a planted spike", None, spike),
+    ("a playbook rule fires live; an investigation", None, giveaway),
+    ("a suspension, four eyes", None, suspension),
+    ("a 2,000-account bulk suspension", _day(1, 10), bulk),
+    ("a reinstatement linked to its suspension", _day(3, 11), reinstatement),
+    ("the weekly digest", _day(7, 9, 1), digest),
 ]

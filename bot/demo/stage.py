@@ -123,6 +123,11 @@ class Stage:
         ]
         self._ts = itertools.count(1)
         self._ids = itertools.count(1)
+        # As under `vigil serve`, whose worker threads keep them running: the heartbeats that
+        # renew the leases of claimed work beat for the whole run (not started per drain).
+        self._heartbeats = [self.ctx.jobs.leases, self.ctx.enforcer.executor.leases]
+        for keeper in self._heartbeats:
+            keeper.start_heartbeat()
         catch_up(self.ctx)  # what `vigil serve` does at start (it also records the first start)
         self.settle()
 
@@ -396,6 +401,8 @@ class Stage:
         return found[-1]
 
     def stop(self) -> None:
+        for keeper in self._heartbeats:
+            keeper.stop_heartbeat()
         self.http.close()
         self._server.should_exit = True
         self._thread.join(10)
