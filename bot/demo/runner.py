@@ -69,10 +69,14 @@ def run_demo(
     out: Path | None = None,
     console: Console | None = None,
     pause: Callable[[str], Any] = input,
+    workdir: Path | None = None,
 ) -> DemoResult:
+    """Play the week. ``workdir`` holds the SQLite file, vigil.yaml and the log (default: a
+    new temp folder, left in place so the user can look at it afterwards)."""
     started = time.monotonic()
     console = console or Console(highlight=False)
-    workdir = Path(tempfile.mkdtemp(prefix="vigil-demo-"))
+    workdir = workdir or Path(tempfile.mkdtemp(prefix="vigil-demo-"))
+    workdir.mkdir(parents=True, exist_ok=True)
     out = (out or workdir).resolve()
     out.mkdir(parents=True, exist_ok=True)
     transcript.NAMES.update(world.names())

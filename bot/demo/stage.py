@@ -147,11 +147,13 @@ class Stage:
         each scheduled job runs at its fire times on the way (interval jobs once, at ``to``)."""
         start = self.now
         events: list[tuple[datetime, int, Callable[[], None]]] = []
+        streamed = 0
         if traffic is not None:
             hour = start.replace(minute=0, second=0, microsecond=0)
             while hour + timedelta(hours=1) <= to:
                 if hour + timedelta(hours=1) > start:
                     rows = traffic.hour(hour)
+                    streamed += len(rows)
                     events.append((hour + timedelta(hours=1), -1, lambda rows=rows: self.send_signals(rows)))
                 hour += timedelta(hours=1)
         for order, tick in enumerate(self.ticks):
@@ -170,6 +172,12 @@ class Stage:
             if self.ctx.jobs.run_until_idle():
                 self.transcript.collect(self.day())
         self.clock.set(to)
+        if streamed:
+            self.transcript.add_note(
+                f"the platform streamed {streamed:,} abuse reports to POST /api/v1/signals "
+                f"({start:%a %H:%M} to {to:%a %H:%M})",
+                self.day(),
+            )
         self.settle()
 
     def _runner(self, tick: Tick, at: datetime) -> Callable[[], None]:

@@ -24,7 +24,13 @@ PNG = b"\x89PNG\r\n\x1a\n"
 
 def play(tmp_path: Path, name: str, db_url: str | None = None, seed: int = 7) -> DemoResult:
     screen = io.StringIO()
-    result = run_demo(seed=seed, db_url=db_url, out=tmp_path / name, console=Console(file=screen, width=120))
+    result = run_demo(
+        seed=seed,
+        db_url=db_url,
+        out=tmp_path / name,
+        workdir=tmp_path / f"{name}-work",
+        console=Console(file=screen, width=120),
+    )
     assert "Where to look next" in screen.getvalue()
     return result
 
