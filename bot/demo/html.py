@@ -4,9 +4,11 @@ data URIs, no script, no outside resource)."""
 from __future__ import annotations
 
 import base64
-from html import escape
+from html import escape as _escape
 from pathlib import Path
 from typing import Any
+
+from rich.emoji import Emoji
 
 from bot.demo import transcript as t
 from bot.demo.transcript import Entry, Transcript
@@ -88,6 +90,11 @@ def _entry(entry: Entry, transcript: Transcript, uploads: dict[str, bytes]) -> s
             image = f"<br><img alt='{escape(text)}' src='data:image/png;base64,{encoded}'>"
         return f"<div class='{' '.join(classes)}'>{head}<div>📎 {escape(text)}</div>{image}</div>"
     return f"<div class='{' '.join(classes)}'>{head}<div>{escape(text)}</div>{_body(entry)}</div>"
+
+
+def escape(text: str) -> str:
+    """HTML-escaped, with Slack's :emoji: codes as the characters (those rich knows)."""
+    return _escape(Emoji.replace(text))
 
 
 def _body(entry: Entry) -> str:
