@@ -81,8 +81,9 @@ def run_demo(
     out.mkdir(parents=True, exist_ok=True)
     transcript.NAMES.update(world.names())
     handler, saved = _log_to(workdir / "vigil.log")
-    stage = Stage(workdir, db_url, seed)
+    stage: Stage | None = None
     try:
+        stage = Stage(workdir, db_url, seed)
         stage.transcript.on_entry = lambda entry, t: console.print(_render(entry, t))
         play = Play(stage, world.Traffic(seed, wave_hour=world.START.replace(hour=13)))
         hits = 0
@@ -110,7 +111,8 @@ def run_demo(
         _epilogue(console, result)
         return result
     finally:
-        stage.stop()
+        if stage is not None:
+            stage.stop()
         logging.getLogger().handlers[:] = saved
         handler.close()
 

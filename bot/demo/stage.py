@@ -46,7 +46,6 @@ from commands.context import AppContext
 from store import migrate
 from workflows.clock import FixedClock, SystemClock
 from workflows.config import Settings, load_config
-from workflows.enforcement import EnforcerOptions
 
 log = logging.getLogger(__name__)
 
@@ -59,11 +58,6 @@ class Tick:
     trigger: BaseTrigger
     run: Callable[[], None]
     last: datetime
-
-
-class _Server(uvicorn.Server):
-    def install_signal_handlers(self) -> None:  # the demo's own Ctrl-C stays the demo's
-        return None
 
 
 class Stage:
@@ -96,7 +90,6 @@ class Stage:
             load_config(self.config_path),
             clock=self.clock,
             lease_clock=SystemClock(),
-            enforcer_options=EnforcerOptions(progress_every=0.5),
         )
         preflight(self.ctx, client, socket_mode=False)
         bolt, http = build_apps(self.ctx, client, socket_mode=False)
@@ -105,7 +98,7 @@ class Stage:
         self.listeners = _CountingExecutor(bolt.listener_runner.listener_executor)
         bolt.listener_runner.listener_executor = self.listeners
         self.port = _free_port()
-        self._server = _Server(
+        self._server = uvicorn.Server(
             uvicorn.Config(http, host="127.0.0.1", port=self.port, log_config=None, lifespan="off")
         )
         self._thread = threading.Thread(target=self._server.run, name="demo-uvicorn", daemon=True)
