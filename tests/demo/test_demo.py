@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 from bot.cli import main
 from bot.demo.runner import DemoResult, run_demo
+from bot.demo.scenes import SCENES
 from store.cases import Case
 from store.db import Database
 from store.enforcement import EnforcementRequest
@@ -22,10 +23,14 @@ from store.enforcement import EnforcementRequest
 PNG = b"\x89PNG\r\n\x1a\n"
 
 
-def play(tmp_path: Path, name: str, db_url: str | None = None, seed: int = 7) -> DemoResult:
+def play(
+    tmp_path: Path, name: str, db_url: str | None = None, seed: int = 7, pauses: list[str] | None = None
+) -> DemoResult:
     screen = io.StringIO()
     result = run_demo(
         seed=seed,
+        step=pauses is not None,
+        pause=(pauses if pauses is not None else []).append,
         db_url=db_url,
         out=tmp_path / name,
         workdir=tmp_path / f"{name}-work",
@@ -39,8 +44,10 @@ def play(tmp_path: Path, name: str, db_url: str | None = None, seed: int = 7) ->
 def test_the_demo_week_ends_as_a_real_week_would_and_the_same_seed_plays_it_again(
     tmp_path: Path, fresh_db_url: str
 ) -> None:
-    first = play(tmp_path, "first", db_url=fresh_db_url)
+    pauses: list[str] = []
+    first = play(tmp_path, "first", db_url=fresh_db_url, pauses=pauses)
     o = first.outcomes
+    assert len(pauses) == len(SCENES) - 1  # --step: a pause between scenes
 
     # Escalations of every kind became cases, and every one was resolved.
     db = Database(first.db_url)
