@@ -7,8 +7,10 @@ from __future__ import annotations
 import logging
 import re
 import tempfile
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -96,8 +98,9 @@ def run_demo(
                 pause("  press Enter for the next scene… ")
             stage.transcript.scene(title, " ".join((scene.__doc__ or "").split()), stage.day())
             began = time.monotonic()
-            scene(play)
-            stage.settle()
+            with _working(console, stage, title):
+                scene(play)
+                stage.settle()
             timings[scene.__name__] = round(time.monotonic() - began, 2)
             hits = _rule_hit_notes(stage, hits)
         outcomes = _outcomes(stage)
@@ -115,6 +118,29 @@ def run_demo(
             stage.stop()
         logging.getLogger().handlers[:] = saved
         handler.close()
+
+
+@contextmanager
+def _working(console: Console, stage: Stage, title: str) -> Iterator[None]:
+    """A status line while a scene runs: how many calls Slack and the platform have seen (a
+    bulk suspension moves it by thousands)."""
+    done = threading.Event()
+    with console.status(title) as status:
+
+        def tick() -> None:
+            while not done.wait(0.25):
+                status.update(
+                    f"{title} · Slack calls {len(stage.slack.calls):,} · "
+                    f"enforcement API calls {len(stage.platform.calls):,}"
+                )
+
+        watcher = threading.Thread(target=tick, name="demo-status", daemon=True)
+        watcher.start()
+        try:
+            yield
+        finally:
+            done.set()
+            watcher.join()
 
 
 def _log_to(path: Path) -> tuple[logging.Handler, list[logging.Handler]]:
@@ -237,10 +263,12 @@ def _epilogue(console: Console, result: DemoResult) -> None:
     for line in lines:
         console.print(f"  {line}")
     console.print(Rule(Text("Where to look next", style="bold magenta"), align="left"))
-    env = f"VIGIL_DATABASE_URL={result.db_url} VIGIL_CONFIG={result.workdir / 'vigil.yaml'}"
     console.print(f"  the transcript, Slack-like:  {result.html}")
     console.print(f"  the charts (PNG):            {result.out / 'charts'}")
     console.print(f"  the database:                {result.db_url}")
-    console.print(f"  verify the audit chain:      {env} vigil audit verify")
-    console.print(f"  preview the digest:          {env} vigil digest preview --week {world.WEEK}")
+    console.print("  then, in this shell:", soft_wrap=True)
+    console.print(f"    export VIGIL_DATABASE_URL={result.db_url}", soft_wrap=True)
+    console.print(f"    export VIGIL_CONFIG={result.workdir / 'vigil.yaml'}", soft_wrap=True)
+    console.print("    vigil audit verify", soft_wrap=True)
+    console.print(f"    vigil digest preview --week {world.WEEK}", soft_wrap=True)
     console.print(f"  Vigil's log:                 {result.workdir / 'vigil.log'}")
