@@ -25,10 +25,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bot.fakes.enforcement import FakeEnforcement
 from bot.gateways.platform import HttpPlatformGateway
 from store import migrate
 from store.db import Database
-from tests.harness.fake_enforcement import FakeEnforcement
 from workflows.clock import SystemClock
 from workflows.config import EnforcementSettings
 from workflows.enforcement import (

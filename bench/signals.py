@@ -24,13 +24,13 @@ import httpx
 from pydantic import SecretStr
 
 from bot.app import create_bolt_app
+from bot.fakes.slack import FakeSlack
 from bot.http import create_http_app
 from bot.runtime import build_context
 from bot.slack_client import make_client
 from commands.blocks.investigations import investigation_blocks
 from store import migrate
 from store.db import Database
-from tests.harness.fake_slack import FakeSlack
 from tests.harness.server import ServerThread
 from tests.harness.world import config_data
 from workflows.clock import FixedClock

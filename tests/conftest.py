@@ -18,14 +18,14 @@ from pydantic import SecretStr
 from sqlalchemy import create_engine, text
 
 from bot.app import create_bolt_app
+from bot.fakes.enforcement import FakeEnforcement
+from bot.fakes.slack import FakeSlack
 from bot.http import create_http_app
 from bot.runtime import build_context
 from bot.slack_client import make_client
 from store import migrate
 from store.base import Base
 from store.db import Database
-from tests.harness.fake_enforcement import FakeEnforcement
-from tests.harness.fake_slack import FakeSlack
 from tests.harness.server import ServerThread
 from tests.harness.slack_sender import SlackSender
 from tests.harness.vigil import TEST_ENFORCER, Vigil, VigilFactory

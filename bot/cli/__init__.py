@@ -24,6 +24,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Reference documents generated from the code: config keys, the HTTP API, metrics.",
     ),
     "db": ("bot.cli.db", "Database schema (Alembic)."),
+    "demo": ("bot.cli.demo", "Play a week of Trust & Safety against a fake Slack: no tokens, no network."),
     "digest": ("bot.cli.digest", "The weekly digest, the investigation review and the daily shift summary."),
     "doctor": (
         "bot.cli.doctor",

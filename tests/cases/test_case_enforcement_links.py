@@ -13,9 +13,9 @@ import pytest
 import yaml
 from sqlalchemy import select
 
+from bot.fakes.enforcement import FakeEnforcement
 from store.cases import Case, CaseEvent
 from tests.harness.enforcement_steps import approve_and_wait, ask, card, click, in_thread, request_row
-from tests.harness.fake_enforcement import FakeEnforcement
 from tests.harness.vigil import Vigil, VigilFactory, eventually
 from tests.harness.world import ANALYST, LEAD, LEAD_2, config_data
 from workflows.config import VigilConfig, parse_config

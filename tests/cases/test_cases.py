@@ -10,9 +10,9 @@ from datetime import timedelta
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
+from bot.fakes.slack import Call
 from store.cases import Case, CaseEvent
 from store.jobs import Job
-from tests.harness.fake_slack import Call
 from tests.harness.vigil import Vigil, eventually
 from tests.harness.world import ALERTS, ANALYST, ANALYST_2, ESCALATIONS, LEAD, OUTSIDER
 from workflows.cases import JOB_ALERT, Cases

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import threading
 
+from bot.fakes.enforcement import FakeEnforcement
 from tests.harness.enforcement_steps import (
     actions,
     approve_and_wait,
@@ -16,7 +17,6 @@ from tests.harness.enforcement_steps import (
     in_thread,
     request_row,
 )
-from tests.harness.fake_enforcement import FakeEnforcement
 from tests.harness.vigil import Vigil, VigilFactory
 from tests.harness.world import (
     ADMIN,

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
+from bot.fakes.enforcement import FakeEnforcement
+from bot.fakes.slack import FakeSlack
 from store import enforcement as ledger
 from tests.harness.enforcement_steps import (
     actions,
@@ -15,8 +17,6 @@ from tests.harness.enforcement_steps import (
     in_thread,
     request_row,
 )
-from tests.harness.fake_enforcement import FakeEnforcement
-from tests.harness.fake_slack import FakeSlack
 from tests.harness.vigil import Vigil, VigilFactory
 from tests.harness.world import LEAD, LEAD_2
 

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from bot.fakes.enforcement import FakeEnforcement
 from bot.scheduler import SCHEDULE
 from store.enforcement import EnforcementEvent
 from tests.harness.enforcement_steps import (
@@ -23,7 +24,6 @@ from tests.harness.enforcement_steps import (
     ephemerals_to,
     request_row,
 )
-from tests.harness.fake_enforcement import FakeEnforcement
 from tests.harness.vigil import Vigil
 from tests.harness.world import ANALYST_2, LEAD, LEAD_2, config_data
 from workflows import enforcement as workflow

@@ -7,6 +7,7 @@ from datetime import timedelta
 from click.testing import CliRunner
 
 from bot.cli import main
+from bot.fakes.enforcement import FakeEnforcement
 from tests.harness.enforcement_steps import (
     actions,
     approve_and_wait,
@@ -17,7 +18,6 @@ from tests.harness.enforcement_steps import (
     in_thread,
     request_row,
 )
-from tests.harness.fake_enforcement import FakeEnforcement
 from tests.harness.vigil import TEST_ENFORCER, Vigil, VigilFactory
 from tests.harness.world import ANALYST
 from workflows.enforcement import EnforcerOptions

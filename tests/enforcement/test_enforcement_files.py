@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from bot.fakes.slack import FakeSlack
 from commands.enforcement import is_slack_file_url, max_file_bytes
 from store.enforcement import EnforcementRequest
 from tests.harness.enforcement_steps import ask
-from tests.harness.fake_slack import FakeSlack
 from tests.harness.vigil import Vigil, VigilFactory
 from tests.harness.world import BOT_TOKEN, config_data
 from workflows.config import parse_config

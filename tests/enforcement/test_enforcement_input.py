@@ -12,6 +12,8 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from bot.cli import main
+from bot.fakes.enforcement import FakeEnforcement
+from bot.fakes.slack import FakeSlack
 from store.enforcement import EnforcementRequest
 from store.reports import reversals_between
 from tests.harness.enforcement_steps import (
@@ -22,8 +24,6 @@ from tests.harness.enforcement_steps import (
     ephemerals_to,
     request_row,
 )
-from tests.harness.fake_enforcement import FakeEnforcement
-from tests.harness.fake_slack import FakeSlack
 from tests.harness.vigil import Vigil
 from tests.harness.world import ANALYST, APPROVALS, BOT_TOKEN, LEAD, MONDAY, config_data
 from workflows.config import parse_config

@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from sqlalchemy import update
 
 from bot.cli import main
+from bot.fakes.slack import FakeSlack
 from store.enforcement import EnforcementAction, EnforcementRequest
 from tests.harness.enforcement_steps import (
     actions,
@@ -24,7 +25,6 @@ from tests.harness.enforcement_steps import (
     operator_shell,
     requests_made,
 )
-from tests.harness.fake_slack import FakeSlack
 from tests.harness.vigil import Vigil
 from tests.harness.world import ANALYST, ANALYST_2, APPROVALS, LEAD, MONDAY
 from workflows import enforcement as workflow

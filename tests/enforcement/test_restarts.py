@@ -17,11 +17,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from bot.fakes.enforcement import FakeEnforcement
+from bot.fakes.slack import FakeSlack
 from store.db import Database
 from store.enforcement import EnforcementAction
 from tests.harness.enforcement_steps import approve_and_wait, ask, eventually, request_row
-from tests.harness.fake_enforcement import FakeEnforcement
-from tests.harness.fake_slack import FakeSlack
 from tests.harness.process import VigilProcess
 from tests.harness.vigil import VigilFactory
 from tests.harness.world import BOT_TOKEN, SIGNING_SECRET, config_data

@@ -9,9 +9,9 @@ import pytest
 from click.testing import CliRunner
 
 from bot.cli import main
+from bot.fakes.enforcement import FakeEnforcement
+from bot.fakes.slack import FakeSlack
 from store.db import Database
-from tests.harness.fake_enforcement import FakeEnforcement
-from tests.harness.fake_slack import FakeSlack
 from tests.harness.world import BOT_TOKEN, SIGNING_SECRET
 
 ROOT = Path(__file__).resolve().parents[2]

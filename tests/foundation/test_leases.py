@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
+from bot.fakes.enforcement import FakeEnforcement
 from store import enforcement as ledger
 from store.db import Database
 from store.jobs import Job
@@ -26,7 +27,6 @@ from tests.harness.enforcement_steps import (
     in_thread,
     request_row,
 )
-from tests.harness.fake_enforcement import FakeEnforcement
 from tests.harness.vigil import TEST_ENFORCER, Vigil, VigilFactory
 from workflows.clock import FixedClock
 from workflows.jobs import JobRunner, enqueue

@@ -10,8 +10,8 @@ import pytest
 from click.testing import CliRunner
 
 from bot.cli import main
+from bot.fakes.slack import FakeSlack
 from store.db import Database
-from tests.harness.fake_slack import FakeSlack
 from tests.harness.world import BOT_TOKEN, SIGNING_SECRET
 
 

@@ -12,6 +12,7 @@ from slack_bolt import App
 from slack_bolt.adapter.socket_mode.internals import run_bolt_app
 from slack_sdk.socket_mode.request import SocketModeRequest
 
+from bot.fakes.slack import FakeSlack
 from bot.runtime import build_context
 from bot.serve import build_apps
 from bot.slack_client import make_client
@@ -19,7 +20,6 @@ from commands.context import AppContext
 from store.db import Database
 from store.enforcement import EnforcementRequest
 from tests.harness.enforcement_steps import ask, card, card_ts, request_row
-from tests.harness.fake_slack import FakeSlack
 from tests.harness.server import ServerThread
 from tests.harness.slack_sender import SlackSender
 from tests.harness.vigil import TEST_ENFORCER, Vigil

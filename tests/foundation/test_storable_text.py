@@ -7,10 +7,10 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from bot.fakes.enforcement import FakeEnforcement
 from store.base import clean_json, clean_text
 from store.cases import Case, CaseEvent
 from tests.harness.enforcement_steps import actions, approve_and_wait, ask, in_thread
-from tests.harness.fake_enforcement import FakeEnforcement
 from tests.harness.vigil import Vigil, eventually
 from tests.harness.world import ESCALATIONS
 from workflows import audit

@@ -13,9 +13,9 @@ import yaml
 from click.testing import CliRunner, Result
 from sqlalchemy import func, select
 
+from bot.fakes.slack import Call
 from store.audit import AuditEntry
 from store.enforcement import EnforcementAction, EnforcementRequest
-from tests.harness.fake_slack import Call
 from tests.harness.vigil import Vigil
 from tests.harness.world import ANALYST, APPROVALS, BOT_TOKEN, ESCALATIONS, LEAD, config_data
 

@@ -9,9 +9,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.fakes.slack import FakeSlack
 from commands.context import AppContext
 from store.db import Database
-from tests.harness.fake_slack import FakeSlack
 from tests.harness.server import ServerThread
 from tests.harness.slack_sender import SlackSender
 from tests.harness.world import ESCALATIONS, OUTSIDER

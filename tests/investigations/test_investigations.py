@@ -16,10 +16,10 @@ from pydantic import SecretStr
 from sqlalchemy import select
 
 from bot.cli import main
+from bot.fakes.enforcement import FakeEnforcement
 from bot.gateways.platform import HttpPlatformGateway
 from store.audit import AuditEntry
 from store.investigations import Investigation, InvestigationEvent
-from tests.harness.fake_enforcement import FakeEnforcement
 from tests.harness.vigil import Vigil, eventually
 from tests.harness.world import ALERTS, ANALYST, ANALYST_2, ESCALATIONS, MONDAY, OUTSIDER, config_data
 from workflows.config import Settings

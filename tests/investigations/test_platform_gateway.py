@@ -9,8 +9,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from bot.fakes.enforcement import FakeEnforcement
 from bot.gateways.platform import HttpPlatformGateway
-from tests.harness.fake_enforcement import FakeEnforcement
 from tests.harness.vigil import Vigil, VigilFactory, eventually
 from workflows.enforcement import ActionCall, Outcome
 from workflows.investigations import NoProfiles

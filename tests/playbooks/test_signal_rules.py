@@ -14,11 +14,11 @@ import yaml
 from pydantic import SecretStr
 from sqlalchemy import select
 
+from bot.fakes.enforcement import FakeEnforcement
 from store.investigations import Investigation
 from store.playbooks import RuleHit
 from store.signals import Report
 from tests.harness.enforcement_steps import approve_and_wait, ask, request_row
-from tests.harness.fake_enforcement import FakeEnforcement
 from tests.harness.vigil import Vigil, VigilFactory, eventually
 from tests.harness.world import ALERTS, ANALYST, MONDAY, config_data
 from workflows.config import Settings, VigilConfig, parse_config

@@ -14,7 +14,7 @@ import yaml
 from click.testing import CliRunner
 
 from bot.cli import main
-from tests.harness.fake_slack import FakeSlack
+from bot.fakes.slack import FakeSlack
 from tests.harness.report_data import add_case, add_request
 from tests.harness.slack_limits import assert_within_limits
 from tests.harness.vigil import Vigil

@@ -9,10 +9,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select, update
 
+from bot.fakes.slack import Call
 from store.db import Database
 from store.installation import record_first_start
 from store.reports import DigestRun
-from tests.harness.fake_slack import Call
 from tests.harness.report_data import add_case
 from tests.harness.vigil import Vigil, VigilFactory, eventually
 from tests.harness.world import DIGEST
