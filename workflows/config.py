@@ -267,6 +267,34 @@ class SignalSettings(_Strict):
         return _keys(value)
 
 
+AI_TASKS = ("summarize", "triage", "digest_narrative", "pattern_label")
+
+
+class AiTask(_Strict):
+    model: str | None = None  # unset: `ai.model`, then VIGIL_AI_MODEL
+    timeout: Duration | None = None
+
+
+class AiSettings(_Strict):
+    """The optional `ai:` section; without OPENAI_API_KEY none of it is used (offline)."""
+
+    model: str | None = None
+    timeout: Duration = timedelta(seconds=20)
+    # Tokens in + out per day (UTC); once spent, every task answers offline until midnight.
+    daily_token_budget: int = Field(default=200_000, ge=0)
+    # Longer input is cut (head and tail kept) and the answer says so.
+    max_input_chars: int = Field(default=12_000, ge=500)
+    tasks: dict[str, AiTask] = Field(default_factory=dict)
+
+    @field_validator("tasks")
+    @classmethod
+    def _known_tasks(cls, value: dict[str, AiTask]) -> dict[str, AiTask]:
+        unknown = sorted(set(value) - set(AI_TASKS))
+        if unknown:
+            raise ValueError(f"unknown AI task(s) {', '.join(unknown)}; one of {', '.join(AI_TASKS)}")
+        return value
+
+
 class VigilConfig(_Strict):
     timezone: str = "UTC"
     channels: Channels
@@ -277,6 +305,7 @@ class VigilConfig(_Strict):
     playbooks: Path = Path("playbooks/")
     enforcement: EnforcementSettings = Field(default_factory=EnforcementSettings)
     signals: SignalSettings = Field(default_factory=SignalSettings)
+    ai: AiSettings = Field(default_factory=AiSettings)
 
     @field_validator("timezone")
     @classmethod
