@@ -8,8 +8,9 @@ from slack_sdk import WebClient
 
 from bot.charts import MatplotlibChartRenderer, anomaly_chart
 from bot.notifier import SlackNotifier
-from bot.services import platform_gateway, signal_services
+from bot.services import ai_assistant, platform_gateway, signal_services
 from bot.slack_client import SlackGroupDirectory, make_client
+from commands.ai import SlackAiNotifier
 from commands.anomalies import SlackAnomalyNotifier
 from commands.cases import SlackCaseNotifier
 from commands.context import AppContext
@@ -71,7 +72,17 @@ def build_context(
     with contextlib.suppress(PlaybookError):  # logged and told; built-in triage runs meanwhile
         playbooks.reload()
     features = AccountFeatures()
-    cases = Cases(db, clock, config, jobs, rules=PlaybookCaseRules(playbooks, features, clock, config))
+    # Every new case gets a triage suggestion (AI, or offline and said so), never applied.
+    assistant = ai_assistant(settings, config, db, clock, jobs=jobs)
+    assistant.register_jobs(jobs, SlackAiNotifier(client))
+    cases = Cases(
+        db,
+        clock,
+        config,
+        jobs,
+        rules=PlaybookCaseRules(playbooks, features, clock, config),
+        suggestions=assistant,
+    )
     cases.register_jobs(SlackCaseNotifier(client, config, clock))
     enforcer_options = enforcer_options or EnforcerOptions()
     # Unset: manual mode, actions are handed to Engineering and investigations show no profile.
@@ -132,5 +143,6 @@ def build_context(
         anomalies=anomalies,
         investigations=investigations,
         reports=reports,
+        ai=assistant,
     )
     return ctx, client

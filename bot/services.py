@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from store.db import Database
+from workflows.ai import AiGateway, Assistant, LanguageModel
 from workflows.anomalies import Anomalies, AnomalyRuleHook, NoAnomalyRules
 from workflows.clock import Clock
 from workflows.config import Settings, VigilConfig, secret
@@ -76,3 +77,25 @@ def signal_services(
         rules=rules or NoRuleMatches(),
     )
     return signals, anomalies, investigations
+
+
+def ai_assistant(
+    settings: Settings, config: VigilConfig, db: Database, clock: Clock, *, jobs: JobRunner | None = None
+) -> Assistant:
+    """The AI features; with no OPENAI_API_KEY they answer offline (extractive summaries,
+    nearest-category suggestions, a narrative from the figures) and say so."""
+    model: LanguageModel | None = None
+    if settings.openai_api_key is not None:
+        # openai loads only when a model is configured.
+        from bot.gateways.openai import OpenAIModel
+
+        model = OpenAIModel(secret(settings.openai_api_key) or "", settings.openai_base_url)
+    gateway = AiGateway(
+        db,
+        clock,
+        config.ai,
+        model,
+        default_model=settings.vigil_ai_model,
+        account_pattern=config.enforcement.account_id_regex(),
+    )
+    return Assistant(db, clock, gateway, jobs=jobs)

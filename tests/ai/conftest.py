@@ -48,5 +48,7 @@ def make_gateway(db: Database, clock: FixedClock, fake_openai: FakeOpenAI) -> Ga
 
 
 @pytest.fixture
-def assistant(db: Database, clock: FixedClock, make_gateway: GatewayFactory, config: VigilConfig) -> Assistant:
+def assistant(
+    db: Database, clock: FixedClock, make_gateway: GatewayFactory, config: VigilConfig
+) -> Assistant:
     return Assistant(db, clock, make_gateway())

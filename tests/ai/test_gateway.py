@@ -132,14 +132,18 @@ def test_the_daily_budget_is_spent_by_noon_and_back_the_next_day(
     assert ask(make_gateway, daily_token_budget=600).fallback is None  # type: ignore[attr-defined]
 
 
-def test_no_model_configured_is_offline_and_records_no_call(make_gateway: GatewayFactory, db: Database) -> None:
+def test_no_model_configured_is_offline_and_records_no_call(
+    make_gateway: GatewayFactory, db: Database
+) -> None:
     result = ask(make_gateway, offline=True)
     assert result.fallback == "not_configured"  # type: ignore[attr-defined]
     assert result.fallback_words == "no AI configured"  # type: ignore[attr-defined]
     assert calls(db) == []
 
 
-def test_a_40k_character_text_is_cut_and_says_so(make_gateway: GatewayFactory, fake_openai: FakeOpenAI) -> None:
+def test_a_40k_character_text_is_cut_and_says_so(
+    make_gateway: GatewayFactory, fake_openai: FakeOpenAI
+) -> None:
     text = "The host asked guests to pay outside the platform. " * 800  # ~41k characters
     result = make_gateway(max_input_chars=8000).ask(
         "summarize",

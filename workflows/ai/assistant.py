@@ -31,6 +31,7 @@ from workflows.ai.views import (
     SummaryView,
     TriageAdvice,
 )
+from workflows.cases import jobs as case_jobs
 from workflows.cases.triage import CATEGORIES
 from workflows.cases.views import view_of as case_view
 from workflows.clock import Clock
@@ -102,7 +103,7 @@ class Assistant:
             subject=inv.ref,
         )
         value = result.value or summarize.extractive_investigation_summary(inv)
-        return SummaryView(inv.ref, value, authorship(result), inv.channel, inv.thread_ts or inv.message_ts)
+        return SummaryView(inv.ref, value, authorship(result), inv.channel, inv.message_ts or inv.thread_ts)
 
     def summarize_later(self, kind: str, subject_id: int) -> None:
         """Queue a summary to be posted in the subject's thread (a button's or a command's
@@ -114,7 +115,16 @@ class Assistant:
 
     # triage suggestion ----------------------------------------
     def queue(self, session: Session, case_id: int) -> None:
-        """cases' CaseSuggestionHook: a new case gets its suggestion after the ack."""
+        """cases' CaseSuggestionHook, in the new case's transaction. Offline, the suggestion is
+        made at once (a read of past cases), so the card is posted with it; with a model it
+        is asked for after the ack, and the card is updated when it arrives."""
+        if not self.gateway.configured:
+            row = case_store.case_by_id(session, case_id)
+            if row is None:
+                return
+            past = store.past_case_texts(session, PAST_CASES, before_id=case_id)
+            self._keep(session, case_id, triage.nearest_category(row.text, past), "not_configured")
+            return
         enqueue(session, self.clock, JOB_TRIAGE, {"case_id": case_id}, key=f"ai-triage:{case_id}")
 
     def suggest_triage(self, case_id: int) -> SuggestionView | None:
@@ -137,22 +147,30 @@ class Assistant:
         )
         advice = result.value or triage.nearest_category(case.text, past)
         with self.db.transaction() as session:
-            store.add_suggestion_once(
-                session,
-                {
-                    "case_id": case_id,
-                    "at": self.clock.now(),
-                    "source": "ai" if result.ok else "offline",
-                    "category": advice.category,
-                    "priority": advice.priority,
-                    "confidence": advice.confidence,
-                    "rationale": advice.rationale,
-                    "fallback": result.fallback,
-                },
-            )
-            stored = store.suggestion_for(session, case_id)
-            assert stored is not None
+            stored = self._keep(session, case_id, advice, result.fallback)
+            # The card shows it under the playbook's decision (the card job re-renders the case).
+            case_jobs.update_card_later(session, self.clock, case_id)
             return _suggestion_view(case.ref, stored)
+
+    def _keep(
+        self, session: Session, case_id: int, advice: TriageAdvice, fallback: str | None
+    ) -> store.AiSuggestion:
+        store.add_suggestion_once(
+            session,
+            {
+                "case_id": case_id,
+                "at": self.clock.now(),
+                "source": "offline" if fallback else "ai",
+                "category": advice.category,
+                "priority": advice.priority,
+                "confidence": advice.confidence,
+                "rationale": advice.rationale,
+                "fallback": fallback,
+            },
+        )
+        stored = store.suggestion_for(session, case_id)
+        assert stored is not None
+        return stored
 
     def suggestion(self, case_id: int) -> SuggestionView | None:
         with self.db.read() as session:
@@ -227,14 +245,8 @@ class Assistant:
                 notifier.post_summary(view.channel, view.thread_ts, view)
 
         def suggestion(payload: dict[str, Any]) -> None:
-            view = self.suggest_triage(int(payload["case_id"]))
-            if view is None:
+            if self.suggest_triage(int(payload["case_id"])) is None:
                 raise PermanentJobError(f"case {payload['case_id']} does not exist")
-            with self.db.read() as session:
-                row = case_store.case_by_id(session, int(payload["case_id"]))
-                assert row is not None
-                channel, ts = row.channel, row.ts
-            notifier.post_suggestion(channel, ts, view)
 
         self.jobs = self.jobs or runner
         runner.register(JOB_SUMMARY, summary)

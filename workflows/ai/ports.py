@@ -11,7 +11,7 @@ from typing import Generic, Literal, Protocol, TypeVar
 
 from pydantic import BaseModel
 
-from workflows.ai.views import SuggestionView, SummaryView
+from workflows.ai.views import SummaryView
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -49,4 +49,3 @@ class AiNotifier(Protocol):
     """Where AI answers are shown (Slack threads); placeholders are already restored."""
 
     def post_summary(self, channel: str, thread_ts: str, view: SummaryView) -> None: ...
-    def post_suggestion(self, channel: str, thread_ts: str, view: SuggestionView) -> None: ...
