@@ -19,6 +19,7 @@ from commands.investigations import SlackInvestigationNotifier
 from commands.playbooks import SlackPlaybookAlerts
 from commands.reports import SlackReportNotifier
 from store.db import Database
+from workflows.ai.digest import AiDigest
 from workflows.anomalies import AnomalyWeekStats
 from workflows.cases import Cases
 from workflows.clock import Clock, SystemClock
@@ -123,7 +124,10 @@ def build_context(
     register_rule_jobs(jobs, notifier, investigations, config.channels.alerts)
     # No AI capability yet: the digest's "top abuse patterns" section says so.
     sources = ReportSources(
-        investigations=InvestigationWeekStats(), anomalies=AnomalyWeekStats(), patterns=NoPatterns()
+        investigations=InvestigationWeekStats(),
+        anomalies=AnomalyWeekStats(),
+        patterns=NoPatterns(),
+        assistant=AiDigest(assistant),
     )
     reports = Reports(db, clock, config, sources, jobs=jobs, renderer=MatplotlibChartRenderer())
     reports.register_jobs(SlackReportNotifier(client, config))
