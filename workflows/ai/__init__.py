@@ -10,7 +10,6 @@ from workflows.ai.service import AiGateway, AiResult
 from workflows.ai.views import (
     Authorship,
     CallView,
-    CategoryAccuracy,
     Figure,
     NarrativeView,
     SuggestionView,
@@ -28,7 +27,6 @@ __all__ = [
     "Assistant",
     "Authorship",
     "CallView",
-    "CategoryAccuracy",
     "Completion",
     "Figure",
     "LanguageModel",

@@ -22,7 +22,6 @@ from workflows.ai.service import AiGateway, AiResult
 from workflows.ai.views import (
     Authorship,
     CallView,
-    CategoryAccuracy,
     Figure,
     Narrative,
     NarrativeView,
@@ -177,19 +176,6 @@ class Assistant:
             row = case_store.case_by_id(session, case_id)
             stored = store.suggestion_for(session, case_id)
             return _suggestion_view(row.ref, stored) if row and stored else None
-
-    def triage_accuracy(self, start: datetime, end: datetime) -> list[CategoryAccuracy]:
-        """Per suggested category: of the cases resolved in [start, end), how many kept the
-        suggested category and priority (what the analysts left, against what was suggested)."""
-        with self.db.read() as session:
-            rows = store.suggestions_of_cases_resolved(session, start, end)
-        by: dict[str, list[int]] = {}
-        for suggestion, category, priority in rows:
-            tally = by.setdefault(suggestion.category, [0, 0, 0])
-            tally[0] += 1
-            tally[1] += suggestion.category == category
-            tally[2] += suggestion.priority == priority
-        return [CategoryAccuracy(c, n, kc, kp) for c, (n, kc, kp) in sorted(by.items())]
 
     # digest narrative ----------------------------------------
     def narrative(self, week: str, figures: list[Figure]) -> NarrativeView:

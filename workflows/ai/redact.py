@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 
 import phonenumbers
 
+from workflows.cases.intake import find_accounts
+
 PLACEHOLDER = re.compile(r"<(EMAIL|PHONE|CARD|IP|URL_QUERY|USER|ACCOUNT)_(\d+)>")
 
 _MAILTO = re.compile(r"<mailto:([^|>\s]+)(?:\|[^>]*)?>", re.IGNORECASE)
@@ -107,7 +109,7 @@ class Redactor:
         working.replace(_CARD, lambda m: self._card(m, spans))
         working.replace(_IPV4, lambda m: self._ip(m, spans))
         working.replace(_IPV6, lambda m: self._ip(m, spans))
-        for pattern in self._account_patterns():
+        for pattern in self._account_patterns(text):
             working.replace(pattern, lambda m: self._one("ACCOUNT", m.group(0), spans, m))
         self._phones(working, spans)
         return Redacted(working.text, spans, dict(self.mapping))
@@ -141,15 +143,17 @@ class Redactor:
             return None
         return self._one("IP", value, spans, match)
 
-    def _account_patterns(self) -> list[re.Pattern[str]]:
-        patterns = []
-        known = sorted({a for a in self.known_accounts if a}, key=len, reverse=True)
-        if known:
-            patterns.append(re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, known)) + r")(?!\w)"))
+    def _account_patterns(self, original: str) -> list[re.Pattern[str]]:
+        # The configured pattern matches almost any word, so ids are found the way cases find
+        # them (shaped like acct_123 / user:42, or after a cue word: "account 1234"), plus the
+        # ids Vigil already knows for this subject; each is then replaced wherever it appears.
+        ids = {a for a in self.known_accounts if a}
         if self.account_pattern is not None:
-            source = self.account_pattern.pattern.removeprefix("^").removesuffix("$")
-            patterns.append(re.compile(r"(?<![\w<])(?:" + source + r")(?![\w>])"))
-        return patterns
+            ids |= set(find_accounts(original, self.account_pattern))
+        if not ids:
+            return []
+        ordered = sorted(ids, key=len, reverse=True)
+        return [re.compile(r"(?<![\w<])(?:" + "|".join(map(re.escape, ordered)) + r")(?![\w>])")]
 
     def _phones(self, working: _Text, spans: list[Span]) -> None:
         for region in self.regions:

@@ -102,15 +102,3 @@ class CallView:
     latency_ms: int
     outcome: str
     subject: str | None
-
-
-@dataclass(frozen=True)
-class CategoryAccuracy:
-    category: str  # the suggested category
-    suggested: int
-    category_kept: int
-    priority_kept: int
-
-    @property
-    def accuracy(self) -> float:
-        return self.category_kept / self.suggested if self.suggested else 0.0
