@@ -140,3 +140,31 @@ def test_the_cli_summarises_offline_and_lists_no_calls(
     assert bad.exit_code == 2 and "--since 'bogus'" in bad.output
     missing = CliRunner().invoke(main, ["ai", "summarize", "CASE-999"])
     assert missing.exit_code == 1 and "no case CASE-999" in missing.output
+
+
+def test_the_summarise_button_on_an_investigation_posts_in_its_thread(vigil: Vigil) -> None:
+    result = vigil.ctx.investigations.open("acct_host_7", ANALYST, channel=ESCALATIONS)
+    assert result.investigation is not None
+    inv_id = result.investigation.id
+
+    def posted() -> str | None:
+        inv = vigil.ctx.investigations.get(inv_id)
+        return inv.message_ts if inv else None
+
+    message_ts = eventually(posted)
+    card = json.dumps(
+        vigil.slack.wait_for(
+            "chat.postMessage", where=lambda c: "investigation_outcome" in json.dumps(c.get("blocks"))
+        )[0]["blocks"]
+    )
+    assert f"investigation:{inv_id}" in card and "Summarise" in card
+
+    vigil.send.block_action("ai_summarize", f"investigation:{inv_id}", user=ANALYST, message_ts=message_ts)
+    [summary] = vigil.slack.wait_for(
+        "chat.postMessage",
+        where=lambda c: c.get("thread_ts") == message_ts and "Summary of" in (c.get("text") or ""),
+    )
+    shown = json.dumps(summary["blocks"])
+    assert f"Summary of INV-{inv_id}" in shown
+    assert "extractive summary, no AI configured" in shown
+    assert "Account acct_host_7" in shown

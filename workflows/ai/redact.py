@@ -34,6 +34,7 @@ _URL = re.compile(r"\bhttps?://[^\s<>|]+", re.IGNORECASE)
 _EMAIL = re.compile(r"(?<![\w.+-])\w[\w.%+-]*@\w(?:[\w-]*\w)?(?:\.\w(?:[\w-]*\w)?)*\.[^\W\d_]{2,}\b")
 # 13-19 digits, optionally grouped by single spaces or dashes (4-4-4-4, 4-6-5, …).
 _CARD = re.compile(r"(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d-])")
+_TIME = re.compile(r"\d{1,2}:\d{2}(?::\d{2})?")  # a time of day, not an id like user:42
 _IPV4 = re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.])")
 _IPV6 = re.compile(r"(?<![\w:])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?:%\w+)?(?![\w:])")
 
@@ -149,7 +150,7 @@ class Redactor:
         # ids Vigil already knows for this subject; each is then replaced wherever it appears.
         ids = {a for a in self.known_accounts if a}
         if self.account_pattern is not None:
-            ids |= set(find_accounts(original, self.account_pattern))
+            ids |= {a for a in find_accounts(original, self.account_pattern) if not _TIME.fullmatch(a)}
         if not ids:
             return []
         ordered = sorted(ids, key=len, reverse=True)
