@@ -203,3 +203,19 @@ def test_vigil_ai_calls_lists_calls_tokens_and_failures(
     assert result.exit_code == 0, result.output
     assert "calls 2, failures 1, tokens in 120, out 40" in result.output
     assert "triage" in result.output and "rate_limited" in result.output
+
+
+def test_a_40k_character_thread_is_cut_before_it_is_sent_and_the_summary_says_so(
+    vigil: Vigil, fake_openai: FakeOpenAI
+) -> None:
+    fake_openai.responder = answer
+    text = "The host keeps asking guests to pay a deposit by wire outside the platform. " * 530
+    assert len(text) > 40_000
+    ts = vigil.post(text)
+    case = case_for(vigil, ts)
+    vigil.send.command("/vigil", f"summarize CASE-{case.id}", user=ANALYST, channel=ESCALATIONS)
+    post = vigil.slack.wait_for(
+        "chat.postMessage", where=lambda c: c.get("thread_ts") == ts and "Summary of" in (c.get("text") or "")
+    )[0]
+    assert "input cut from" in json.dumps(post["blocks"])
+    assert len(fake_openai.requests[-1].messages[1]["content"]) < 13_000

@@ -166,3 +166,24 @@ def test_the_prompt_hash_changes_with_the_template(make_gateway: GatewayFactory,
     make_gateway().ask("digest_narrative", Other, texts={}, context={"week": "2026-W48", "figures": []})
     first, second = calls(db)
     assert first.template_hash != second.template_hash
+
+
+def test_a_pattern_label_is_the_models_or_the_top_terms(
+    make_gateway: GatewayFactory, fake_openai: FakeOpenAI, db: Database, clock: FixedClock
+) -> None:
+    from workflows.ai import Assistant
+
+    fake_openai.responder = lambda seen: {"label": "Off-platform wire payment requests"}
+    examples = ["Host acct_1 wants a wire to jane@example.com", "Host acct_2 asks for a wire transfer"]
+    labelled = Assistant(db, clock, make_gateway()).label_pattern(["wire", "transfer", "host"], examples)
+    assert (labelled.label, labelled.by.ai) == ("Off-platform wire payment requests", True)
+    assert "jane@example.com" not in fake_openai.requests[0].text
+
+    offline = Assistant(db, clock, make_gateway(offline=True)).label_pattern(
+        ["wire", "transfer", "host"], examples
+    )
+    assert (offline.label, offline.by.ai, offline.by.fallback) == (
+        "wire / transfer / host",
+        False,
+        "no AI configured",
+    )

@@ -23,8 +23,10 @@ from workflows.ai.views import (
     Authorship,
     CallView,
     Figure,
+    LabelView,
     Narrative,
     NarrativeView,
+    PatternLabel,
     SuggestionView,
     Summary,
     SummaryView,
@@ -193,6 +195,20 @@ class Assistant:
             offline = Authorship(ai=False, fallback="every AI sentence stated a figure not in the digest")
             return NarrativeView(narrative.offline(figures), offline, dropped)
         return NarrativeView(narrative.offline(figures), authorship(result))
+
+    # pattern labels (the abuse-pattern loop asks) ----------------------------------------
+    def label_pattern(self, terms: list[str], examples: list[str], subject: str | None = None) -> LabelView:
+        """A short label for a cluster of similar reports: the model's, or its top terms."""
+        result = self.gateway.ask(
+            "pattern_label",
+            PatternLabel,
+            texts={"examples": "\n".join(f"- {text}" for text in examples[:5])},
+            context={"terms": terms[:10]},
+            subject=subject,
+        )
+        if result.value is not None and result.value.label.strip():
+            return LabelView(result.value.label.strip(), authorship(result))
+        return LabelView(" / ".join(terms[:3]) or "unlabelled", authorship(result))
 
     # the ledger ----------------------------------------
     def calls(self, limit: int = 20, since: datetime | None = None) -> list[CallView]:

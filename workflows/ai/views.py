@@ -35,6 +35,10 @@ class TriageAdvice(BaseModel):
     rationale: str = Field(max_length=300)
 
 
+class PatternLabel(BaseModel):
+    label: str = Field(max_length=80)
+
+
 class Narrative(BaseModel):
     sentences: list[str] = Field(max_length=8)
 
@@ -102,3 +106,9 @@ class CallView:
     latency_ms: int
     outcome: str
     subject: str | None
+
+
+@dataclass(frozen=True)
+class LabelView:
+    label: str
+    by: Authorship
