@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from store.db import Database
-from workflows.ai import AiGateway, Assistant, LanguageModel
 from workflows.anomalies import Anomalies, AnomalyRuleHook, NoAnomalyRules
 from workflows.clock import Clock
 from workflows.config import Settings, VigilConfig, secret
@@ -29,6 +28,7 @@ from workflows.signals import NewestOpenCaseLinker, SignalRuleHook, Signals
 
 if TYPE_CHECKING:
     from bot.gateways.platform import HttpPlatformGateway
+    from workflows.ai import Assistant, LanguageModel
 
 
 def platform_gateway(
@@ -84,6 +84,9 @@ def ai_assistant(
 ) -> Assistant:
     """The AI features; with no OPENAI_API_KEY they answer offline (extractive summaries,
     nearest-category suggestions, a narrative from the figures) and say so."""
+    # Loaded here: commands that never ask the AI (investigate, anomalies) skip Jinja2.
+    from workflows.ai import AiGateway, Assistant
+
     model: LanguageModel | None = None
     if settings.openai_api_key is not None:
         # openai loads only when a model is configured.
