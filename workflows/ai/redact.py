@@ -34,6 +34,9 @@ _URL = re.compile(r"\bhttps?://[^\s<>|]+", re.IGNORECASE)
 _EMAIL = re.compile(r"(?<![\w.+-])\w[\w.%+-]*@\w(?:[\w-]*\w)?(?:\.\w(?:[\w-]*\w)?)*\.[^\W\d_]{2,}\b")
 # 13-19 digits, optionally grouped by single spaces or dashes (4-4-4-4, 4-6-5, …).
 _CARD = re.compile(r"(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d-])")
+# A word as ids are written (up to spaces, Slack markup and list punctuation).
+_TOKEN = re.compile(r"[^\s<>|,;()\"'\[\]{}]+")
+_SEVEN_DIGITS = re.compile(r"\d(?:[\s().\-/]{0,3}\d){6,}")
 _TIME = re.compile(r"\d{1,2}:\d{2}(?::\d{2})?")  # a time of day, not an id like user:42
 _IPV4 = re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.])")
 _IPV6 = re.compile(r"(?<![\w:])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?:%\w+)?(?![\w:])")
@@ -110,8 +113,9 @@ class Redactor:
         working.replace(_CARD, lambda m: self._card(m, spans))
         working.replace(_IPV4, lambda m: self._ip(m, spans))
         working.replace(_IPV6, lambda m: self._ip(m, spans))
-        for pattern in self._account_patterns(text):
-            working.replace(pattern, lambda m: self._one("ACCOUNT", m.group(0), spans, m))
+        ids = self._account_ids(text)
+        if ids:
+            self._accounts(working, spans, ids)
         self._phones(working, spans)
         return Redacted(working.text, spans, dict(self.mapping))
 
@@ -144,20 +148,33 @@ class Redactor:
             return None
         return self._one("IP", value, spans, match)
 
-    def _account_patterns(self, original: str) -> list[re.Pattern[str]]:
+    def _account_ids(self, original: str) -> set[str]:
         # The configured pattern matches almost any word, so ids are found the way cases find
         # them (shaped like acct_123 / user:42, or after a cue word: "account 1234"), plus the
         # ids Vigil already knows for this subject; each is then replaced wherever it appears.
         ids = {a for a in self.known_accounts if a}
         if self.account_pattern is not None:
             ids |= {a for a in find_accounts(original, self.account_pattern) if not _TIME.fullmatch(a)}
-        if not ids:
-            return []
-        ordered = sorted(ids, key=len, reverse=True)
-        return [re.compile(r"(?<![\w<])(?:" + "|".join(map(re.escape, ordered)) + r")(?![\w>])")]
+        return ids
+
+    def _accounts(self, working: _Text, spans: list[Span], ids: set[str]) -> None:
+        def one(match: re.Match[str]) -> str | None:
+            token = match.group(0)
+            core = token.rstrip(".:-!?")
+            if core not in ids:
+                return None
+            holder = self.placeholder("ACCOUNT", core)
+            spans.append(Span(match.start(), match.start() + len(core), "ACCOUNT", core, holder))
+            return holder + token[len(core) :]
+
+        working.replace(_TOKEN, one)
 
     def _phones(self, working: _Text, spans: list[Span]) -> None:
         for region in self.regions:
+            # libphonenumber's matcher is the slow part: skip it once no digits are left that
+            # could make a number (the first region takes every +country number).
+            if not _SEVEN_DIGITS.search(working.text):
+                return
             self._phones_in(working, spans, region)
 
     def _phones_in(self, working: _Text, spans: list[Span], region: str) -> None:
