@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+import pytest
 from pydantic import BaseModel
 
 from bot.fakes.openai import FakeOpenAI
@@ -187,3 +188,21 @@ def test_a_pattern_label_is_the_models_or_the_top_terms(
         False,
         "no AI configured",
     )
+
+
+def test_the_ai_config_section_is_checked_naming_the_key() -> None:
+    from tests.harness.world import config_data
+    from workflows.config import ConfigError, parse_config
+
+    data = config_data()
+    data["ai"] = {"tasks": {"summarize": {"model": "small", "timeout": "30s"}}, "daily_token_budget": 5000}
+    config = parse_config(data)
+    assert config.ai.tasks["summarize"].timeout == timedelta(seconds=30)
+    for bad, where in (
+        ({"tasks": {"translate": {}}}, "ai.tasks"),
+        ({"timeout": "soon"}, "ai.timeout"),
+        ({"daily_token_budget": -1}, "ai.daily_token_budget"),
+    ):
+        data["ai"] = bad
+        with pytest.raises(ConfigError, match=re.escape(where)):
+            parse_config(data)
