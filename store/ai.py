@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Float, ForeignKey, Integer, String, Text, func, select
+from sqlalchemy import Float, ForeignKey, Integer, String, Text, func, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from store.base import Base, UTCDateTime, insert_ignore
@@ -42,6 +42,12 @@ class AiSuggestion(Base):
     confidence: Mapped[float] = mapped_column(Float)
     rationale: Mapped[str] = mapped_column(Text)
     fallback: Mapped[str | None] = mapped_column(String(32))  # why the offline path answered
+    # Recorded when the case is resolved: what the analyst left, against what was suggested.
+    final_category: Mapped[str | None] = mapped_column(String(32))
+    final_priority: Mapped[str | None] = mapped_column(String(2))
+    category_kept: Mapped[bool | None] = mapped_column()
+    priority_kept: Mapped[bool | None] = mapped_column()
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
 
 
 def add_call(session: Session, **values: object) -> None:
@@ -87,18 +93,33 @@ def suggestion_for(session: Session, case_id: int) -> AiSuggestion | None:
     return session.get(AiSuggestion, case_id)
 
 
-def suggestions_of_cases_resolved(
-    session: Session, since: datetime, until: datetime
-) -> list[tuple[AiSuggestion, str, str]]:
-    """Suggestions of cases resolved in [since, until), with the case's final category and
-    priority: what the analyst kept or changed."""
-    rows = session.execute(
-        select(AiSuggestion, Case.category, Case.priority)
-        .join(Case, Case.id == AiSuggestion.case_id)
-        .where(Case.resolved_at >= since, Case.resolved_at < until)
-        .order_by(AiSuggestion.case_id)
+def record_outcome(session: Session, case_id: int, category: str, priority: str, at: datetime) -> bool:
+    """Record what the analyst left on a resolved case against its suggestion (first
+    resolution only); False when the case had no suggestion or it is recorded already."""
+    stmt = (
+        update(AiSuggestion)
+        .where(AiSuggestion.case_id == case_id, AiSuggestion.resolved_at.is_(None))
+        .values(
+            final_category=category,
+            final_priority=priority,
+            category_kept=AiSuggestion.category == category,
+            priority_kept=AiSuggestion.priority == priority,
+            resolved_at=at,
+        )
+        .returning(AiSuggestion.case_id)
     )
-    return [(s, c, p) for s, c, p in rows]
+    return session.execute(stmt).first() is not None
+
+
+def outcomes_between(session: Session, since: datetime, until: datetime) -> list[AiSuggestion]:
+    """Suggestions whose case was resolved in [since, until), with what the analyst kept."""
+    return list(
+        session.scalars(
+            select(AiSuggestion)
+            .where(AiSuggestion.resolved_at >= since, AiSuggestion.resolved_at < until)
+            .order_by(AiSuggestion.case_id)
+        )
+    )
 
 
 def past_case_texts(session: Session, limit: int, before_id: int) -> list[tuple[str, str, str]]:

@@ -47,13 +47,20 @@ def upgrade() -> None:
         sa.Column("confidence", sa.Float, nullable=False),
         sa.Column("rationale", sa.Text, nullable=False),
         sa.Column("fallback", sa.String(32)),
+        sa.Column("final_category", sa.String(32)),
+        sa.Column("final_priority", sa.String(2)),
+        sa.Column("category_kept", sa.Boolean),
+        sa.Column("priority_kept", sa.Boolean),
+        sa.Column("resolved_at", UTCDateTime()),
         sa.ForeignKeyConstraint(["case_id"], ["cases.id"], name="fk_ai_suggestions_case_id_cases"),
         sa.PrimaryKeyConstraint("case_id", name="pk_ai_suggestions"),
     )
     op.create_index("ix_ai_suggestions_at", "ai_suggestions", ["at"])
+    op.create_index("ix_ai_suggestions_resolved_at", "ai_suggestions", ["resolved_at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_ai_suggestions_resolved_at", table_name="ai_suggestions")
     op.drop_index("ix_ai_suggestions_at", table_name="ai_suggestions")
     op.drop_table("ai_suggestions")
     op.drop_index("ix_ai_calls_at", table_name="ai_calls")

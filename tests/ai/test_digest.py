@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from bot.fakes.openai import FakeOpenAI, SeenRequest
 from commands.blocks.reports import digest_blocks
+from store.ai import AiSuggestion
 from tests.ai.conftest import GatewayFactory
 from tests.harness.vigil import Vigil
 from tests.harness.world import ANALYST, ESCALATIONS
@@ -95,6 +96,14 @@ def test_the_digest_shows_suggestion_accuracy_per_category_and_a_narrative(vigil
     for case_id in opened:
         cases.claim(case_id, ANALYST)
         cases.resolve(case_id, ANALYST, "actioned")
+    with vigil.db.read() as session:
+        recorded = [session.get(AiSuggestion, case_id) for case_id in opened]
+    # Recorded at resolution: the analyst kept two suggestions and changed the third.
+    assert [(r.category_kept, r.priority_kept, r.final_category) for r in recorded if r] == [
+        (True, True, "host_report"),
+        (True, True, "host_report"),
+        (False, False, "cx_escalation"),
+    ]
     period = week_of(vigil.clock.now().date(), vigil.ctx.config.tz, vigil.clock.now() + timedelta(days=8))
 
     report = vigil.ctx.reports.digest(period)

@@ -41,7 +41,8 @@ def card_json(vigil: Vigil, case: Case) -> str:
     cards = [
         c for c in posts if c.get("thread_ts") == case.ts and "case_claim" in json.dumps(c.get("blocks"))
     ]
-    return json.dumps((updates or cards)[-1]["blocks"])
+    shown = updates or cards
+    return json.dumps(shown[-1]["blocks"]) if shown else ""  # "" until the card is posted
 
 
 def resolve(vigil: Vigil, case_id: int) -> None:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from store import ai as store
 from store import cases as case_store
+from store.cases import Case
 from store.db import Database
 from store.investigations import Investigation
 from workflows.ai import narrative, summarize, triage
@@ -127,6 +128,10 @@ class Assistant:
             self._keep(session, case_id, triage.nearest_category(row.text, past), "not_configured")
             return
         enqueue(session, self.clock, JOB_TRIAGE, {"case_id": case_id}, key=f"ai-triage:{case_id}")
+
+    def resolved(self, session: Session, case: Case) -> None:
+        """cases' CaseSuggestionHook, in the resolution's transaction: what the analyst kept."""
+        store.record_outcome(session, case.id, case.category, case.priority, self.clock.now())
 
     def suggest_triage(self, case_id: int) -> SuggestionView | None:
         with self.db.read() as session:

@@ -41,11 +41,11 @@ class AiDigest:
 
     def triage_accuracy(self, session: Session, start: datetime, end: datetime) -> list[TriageAccuracyLine]:
         tally: dict[str, list[int]] = {}
-        for suggestion, category, priority in store.suggestions_of_cases_resolved(session, start, end):
+        for suggestion in store.outcomes_between(session, start, end):
             line = tally.setdefault(suggestion.category, [0, 0, 0])
             line[0] += 1
-            line[1] += suggestion.category == category
-            line[2] += suggestion.priority == priority
+            line[1] += bool(suggestion.category_kept)
+            line[2] += bool(suggestion.priority_kept)
         return [
             TriageAccuracyLine(c, CATEGORIES.get(c, c), n, kept_c, kept_p)
             for c, (n, kept_c, kept_p) in sorted(tally.items(), key=lambda kv: (-kv[1][0], kv[0]))

@@ -36,3 +36,6 @@ class CaseSuggestionHook(Protocol):
     the playbook's decision, never changing it."""
 
     def queue(self, session: Session, case_id: int) -> None: ...
+    def resolved(self, session: Session, case: Case) -> None:
+        """Records whether the analyst kept the suggested category and priority."""
+        ...

@@ -204,6 +204,8 @@ class Cases:
             if not won:
                 return CaseResult("already_resolved", view_of(session, case))
             self._event(session, case, user, "resolved", {"outcome": outcome, "note": note})
+            if self.suggestions is not None:
+                self.suggestions.resolved(session, case)
             CASES_RESOLVED.labels(outcome=outcome).inc()
             return self._changed(session, case, "resolved")
 
