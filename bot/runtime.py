@@ -8,8 +8,9 @@ from slack_sdk import WebClient
 
 from bot.charts import MatplotlibChartRenderer, anomaly_chart
 from bot.notifier import SlackNotifier
-from bot.services import platform_gateway, signal_services
+from bot.services import ai_assistant, platform_gateway, signal_services
 from bot.slack_client import SlackGroupDirectory, make_client
+from commands.ai import SlackAiNotifier
 from commands.anomalies import SlackAnomalyNotifier
 from commands.cases import SlackCaseNotifier
 from commands.context import AppContext
@@ -18,6 +19,7 @@ from commands.investigations import SlackInvestigationNotifier
 from commands.playbooks import SlackPlaybookAlerts
 from commands.reports import SlackReportNotifier
 from store.db import Database
+from workflows.ai.digest import AiDigest
 from workflows.anomalies import AnomalyWeekStats
 from workflows.cases import Cases
 from workflows.clock import Clock, SystemClock
@@ -71,7 +73,17 @@ def build_context(
     with contextlib.suppress(PlaybookError):  # logged and told; built-in triage runs meanwhile
         playbooks.reload()
     features = AccountFeatures()
-    cases = Cases(db, clock, config, jobs, rules=PlaybookCaseRules(playbooks, features, clock, config))
+    # Every new case gets a triage suggestion (AI, or offline and said so), never applied.
+    assistant = ai_assistant(settings, config, db, clock, jobs=jobs)
+    assistant.register_jobs(jobs, SlackAiNotifier(client))
+    cases = Cases(
+        db,
+        clock,
+        config,
+        jobs,
+        rules=PlaybookCaseRules(playbooks, features, clock, config),
+        suggestions=assistant,
+    )
     cases.register_jobs(SlackCaseNotifier(client, config, clock))
     enforcer_options = enforcer_options or EnforcerOptions()
     # Unset: manual mode, actions are handed to Engineering and investigations show no profile.
@@ -112,7 +124,10 @@ def build_context(
     register_rule_jobs(jobs, notifier, investigations, config.channels.alerts)
     # No AI capability yet: the digest's "top abuse patterns" section says so.
     sources = ReportSources(
-        investigations=InvestigationWeekStats(), anomalies=AnomalyWeekStats(), patterns=NoPatterns()
+        investigations=InvestigationWeekStats(),
+        anomalies=AnomalyWeekStats(),
+        patterns=NoPatterns(),
+        assistant=AiDigest(assistant),
     )
     reports = Reports(db, clock, config, sources, jobs=jobs, renderer=MatplotlibChartRenderer())
     reports.register_jobs(SlackReportNotifier(client, config))
@@ -132,5 +147,6 @@ def build_context(
         anomalies=anomalies,
         investigations=investigations,
         reports=reports,
+        ai=assistant,
     )
     return ctx, client

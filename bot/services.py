@@ -28,6 +28,7 @@ from workflows.signals import NewestOpenCaseLinker, SignalRuleHook, Signals
 
 if TYPE_CHECKING:
     from bot.gateways.platform import HttpPlatformGateway
+    from workflows.ai import Assistant, LanguageModel
 
 
 def platform_gateway(
@@ -76,3 +77,28 @@ def signal_services(
         rules=rules or NoRuleMatches(),
     )
     return signals, anomalies, investigations
+
+
+def ai_assistant(
+    settings: Settings, config: VigilConfig, db: Database, clock: Clock, *, jobs: JobRunner | None = None
+) -> Assistant:
+    """The AI features; with no OPENAI_API_KEY they answer offline (extractive summaries,
+    nearest-category suggestions, a narrative from the figures) and say so."""
+    # Loaded here: commands that never ask the AI (investigate, anomalies) skip Jinja2.
+    from workflows.ai import AiGateway, Assistant
+
+    model: LanguageModel | None = None
+    if settings.openai_api_key is not None:
+        # openai loads only when a model is configured.
+        from bot.gateways.openai import OpenAIModel
+
+        model = OpenAIModel(secret(settings.openai_api_key) or "", settings.openai_base_url)
+    gateway = AiGateway(
+        db,
+        clock,
+        config.ai,
+        model,
+        default_model=settings.vigil_ai_model,
+        account_pattern=config.enforcement.account_id_regex(),
+    )
+    return Assistant(db, clock, gateway, jobs=jobs)

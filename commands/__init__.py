@@ -20,6 +20,7 @@ def register(app: App, ctx: AppContext) -> None:
     playbooks and reports register /vigil subcommands on import; cases and home register the
     Slack events they handle (commands/events.py)."""
     from commands import (
+        ai,
         anomalies,
         cases,
         enforcement,
@@ -36,4 +37,5 @@ def register(app: App, ctx: AppContext) -> None:
     anomalies.register(app, ctx)
     investigations.register(app, ctx)
     enforcement.register(app, ctx)
+    ai.register(app, ctx)
     events.register_jobs(ctx, app.client)

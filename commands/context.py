@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from store.db import Database
+from workflows.ai import Assistant
 from workflows.anomalies import Anomalies
 from workflows.cases import Cases
 from workflows.clock import Clock
@@ -40,3 +41,4 @@ class AppContext:
     anomalies: Anomalies
     investigations: Investigations
     reports: Reports  # digests, reviews, shift summaries, /vigil report, exports
+    ai: Assistant | None = None  # summaries and triage suggestions (offline without a model)

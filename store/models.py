@@ -1,6 +1,7 @@
 """Imports every model module so Alembic and tests see the whole schema in one metadata."""
 
 from store import (  # noqa: F401
+    ai,
     anomalies,
     audit,
     cases,

@@ -338,6 +338,40 @@ class SignalSettings(_Strict):
         return _keys(value)
 
 
+AI_TASKS = ("summarize", "triage", "digest_narrative", "pattern_label")
+
+
+class AiTask(_Strict):
+    model: str | None = Field(default=None, description="Model for this task; unset: `ai.model`, then VIGIL_AI_MODEL.")
+    timeout: Duration | None = Field(default=None, description="Timeout for this task; unset: `ai.timeout`.")
+
+
+class AiSettings(_Strict):
+    """The optional `ai:` section; without OPENAI_API_KEY none of it is used (offline)."""
+
+    model: str | None = Field(default=None, description="Model for every task; unset: VIGIL_AI_MODEL.")
+    timeout: Duration = Field(default=timedelta(seconds=20), description="Timeout of one model call.")
+    daily_token_budget: int = Field(
+        default=200_000,
+        ge=0,
+        description="Tokens in + out per UTC day; once spent, every task answers offline until midnight.",
+    )
+    max_input_chars: int = Field(
+        default=12_000, ge=500, description="Longer input is cut (head and tail kept) and the answer says so."
+    )
+    tasks: dict[str, AiTask] = Field(
+        default_factory=dict, description="Per-task overrides: summarize, triage, digest_narrative, pattern_label."
+    )
+
+    @field_validator("tasks")
+    @classmethod
+    def _known_tasks(cls, value: dict[str, AiTask]) -> dict[str, AiTask]:
+        unknown = sorted(set(value) - set(AI_TASKS))
+        if unknown:
+            raise ValueError(f"unknown AI task(s) {', '.join(unknown)}; one of {', '.join(AI_TASKS)}")
+        return value
+
+
 class VigilConfig(_Strict):
     timezone: str = Field(
         default="UTC", description="IANA zone of digest times, ISO weeks, report periods and CLI dates."
@@ -362,6 +396,10 @@ class VigilConfig(_Strict):
     signals: SignalSettings = Field(
         default_factory=SignalSettings,
         description="Abuse signals accepted and how anomalies are found in them.",
+    )
+    ai: AiSettings = Field(
+        default_factory=AiSettings,
+        description="Optional language-model assistance (summaries, triage suggestions, narrative).",
     )
 
     @field_validator("timezone")

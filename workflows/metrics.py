@@ -77,3 +77,16 @@ DIGESTS_FAILED = Counter(
     "Scheduled posts that failed (recorded and retried) or were interrupted, by digest",
     ["digest"],
 )
+
+# AI gateway (workflows/ai/).
+AI_CALLS = Counter(
+    "vigil_ai_calls_total",
+    "Calls to the language model, by task and outcome (ok, malformed, timeout, rate_limited, …)",
+    ["task", "outcome"],
+)
+AI_TOKENS = Counter(
+    "vigil_ai_tokens_total", "Tokens spent on the language model, by direction", ["direction"]
+)
+AI_FALLBACKS = Counter(
+    "vigil_ai_fallbacks_total", "Answers given by the offline path, by task and reason", ["task", "reason"]
+)

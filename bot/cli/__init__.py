@@ -17,6 +17,7 @@ import click
 # docstring's first sentence (a test keeps them equal): listing it here is what lets
 # `vigil --help` answer without importing every command's module.
 COMMANDS: dict[str, tuple[str, str]] = {
+    "ai": ("bot.cli.ai", "AI assistance: the calls made to the language model, summaries."),
     "anomalies": ("bot.cli.anomalies", "Anomaly detection over signal volumes."),
     "audit": ("bot.cli.audit", "The hash-chained audit log."),
     "config": (

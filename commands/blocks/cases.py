@@ -120,6 +120,8 @@ def card_blocks(case: CaseView, now: datetime) -> list[dict[str, Any]]:
     if case.labels:
         notes.append(" ".join(f"`{escape(label)}`" for label in case.labels))
     blocks.append(context(" · ".join(notes)))
+    if case.suggestion is not None:
+        blocks.append(context(suggestion_text(case)))
     advice = [
         f":bulb: {escape(r.get('text', ''))} _(rule `{escape(r.get('rule', ''))}`)_"
         for r in case.recommendations
@@ -138,8 +140,21 @@ def card_blocks(case: CaseView, now: datetime) -> list[dict[str, Any]]:
             ButtonElement(text="Escalate", action_id="case_escalate", value=str(case.id), style="danger")
         )
         buttons.append(ButtonElement(text="Resolve", action_id="case_resolve", value=str(case.id)))
+        buttons.append(ButtonElement(text="Summarise", action_id="ai_summarize", value=f"case:{case.id}"))
         blocks.append(ActionsBlock(block_id=f"case:{case.id}", elements=buttons))
     return as_dicts(blocks)
+
+
+def suggestion_text(case: CaseView) -> str:
+    """The triage suggestion, under the playbook's decision and plainly not it."""
+    s = case.suggestion
+    assert s is not None
+    who = "AI suggestion" if s.source == "ai" else "Offline suggestion (no AI answer)"
+    label = CATEGORIES.get(s.category, s.category)
+    return (
+        f":crystal_ball: {who}, not applied: *{escape(label)}*, {escape(s.priority)}, "
+        f"confidence {s.confidence:.0%} · {user_text(s.rationale, 300)}"
+    )
 
 
 def card_text(case: CaseView) -> str:

@@ -193,6 +193,9 @@ def investigation_blocks(inv: InvestigationView, dossier: Dossier) -> list[dict[
                         value=str(inv.id),
                         style="danger",
                     ),
+                    ButtonElement(
+                        text="Summarise", action_id="ai_summarize", value=f"investigation:{inv.id}"
+                    ),
                 ],
             )
         )

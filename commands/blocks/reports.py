@@ -37,6 +37,7 @@ from workflows.reports import (
     ShiftReport,
     SlaLine,
     SummaryReport,
+    TriageAccuracyLine,
     Volume,
 )
 
@@ -230,6 +231,30 @@ def _limit(blocks: list[Any]) -> list[dict[str, Any]]:
     return as_dicts(blocks)
 
 
+def narrative_blocks(report: DigestReport) -> list[Any]:
+    if report.narrative is None or not report.narrative.sentences:
+        return []
+    return [
+        section("*What changed* · " + escape(" ".join(report.narrative.sentences))),
+        context(escape(report.narrative.label)),
+    ]
+
+
+def triage_accuracy_blocks(report: DigestReport) -> list[Any]:
+    return [] if report.triage_accuracy is None else [section(triage_accuracy_text(report.triage_accuracy))]
+
+
+def triage_accuracy_text(lines: list[TriageAccuracyLine]) -> str:
+    if not lines:
+        return "*Triage suggestions* · No case with a suggestion was resolved this week."
+    rows = [
+        f"{escape(line.label)}: category kept {line.category_kept} of {line.suggested} "
+        f"({pct(line.category_kept / line.suggested)}), priority kept {line.priority_kept}"
+        for line in lines
+    ]
+    return "*Triage suggestions kept by analysts* (cases resolved this week)\n" + _bullets(rows)
+
+
 def digest_blocks(report: DigestReport) -> tuple[str, list[dict[str, Any]]]:
     period = report.period
     text = (
@@ -243,6 +268,7 @@ def digest_blocks(report: DigestReport) -> tuple[str, list[dict[str, Any]]]:
             f" ({period.hours:g} h) · compared with {report.previous.name}"
             + (" · partial: the week is not over" if period.partial else "")
         ),
+        *narrative_blocks(report),
         section(volume_text(report.volume, "last week")),
         section(sla_text(report.sla)),
         section(backlog_text(report.backlog, "at the end of the week" if not period.partial else "now")),
@@ -253,6 +279,7 @@ def digest_blocks(report: DigestReport) -> tuple[str, list[dict[str, Any]]]:
         section(rules_text(report)),
         section(anomalies_text(report.anomalies)),
         section(patterns_text(report.patterns)),
+        *triage_accuracy_blocks(report),
         context(":bar_chart: Charts in the thread: daily volume by category and SLA attainment, 8 weeks."),
     ]
     return text, _limit(blocks)

@@ -29,3 +29,13 @@ class CaseRuleHook(Protocol):
     """Playbook rules for cases, run inside the case's transaction (workflows/playbooks)."""
 
     def apply(self, session: Session, case: Case, trigger: str, change: str | None = None) -> Any: ...
+
+
+class CaseSuggestionHook(Protocol):
+    """Queues a triage suggestion for a new case in its transaction (workflows/ai): shown beside
+    the playbook's decision, never changing it."""
+
+    def queue(self, session: Session, case_id: int) -> None: ...
+    def resolved(self, session: Session, case: Case) -> None:
+        """Records whether the analyst kept the suggested category and priority."""
+        ...

@@ -19,7 +19,7 @@ from store.db import Database
 from workflows.cases import jobs as case_jobs
 from workflows.cases import timeline
 from workflows.cases.intake import CaseOverrides, IncomingMessage, find_accounts
-from workflows.cases.ports import CaseNotifier, CaseRuleHook
+from workflows.cases.ports import CaseNotifier, CaseRuleHook, CaseSuggestionHook
 from workflows.cases.triage import PRIORITIES, DefaultTriage, Triager
 from workflows.cases.views import (
     NEW,
@@ -53,6 +53,7 @@ class Cases:
         *,
         triager: Triager | None = None,
         rules: CaseRuleHook | None = None,
+        suggestions: CaseSuggestionHook | None = None,
     ) -> None:
         self.db = db
         self.clock = clock
@@ -60,6 +61,7 @@ class Cases:
         self.jobs = jobs
         self.triager: Triager = triager or DefaultTriage()
         self.rules = rules
+        self.suggestions = suggestions
 
     def register_jobs(self, notifier: CaseNotifier) -> None:
         case_jobs.register_handlers(self.jobs, self.db, self.clock, notifier)
@@ -131,6 +133,8 @@ class Cases:
                     case.sla_due_at = case.created_at + self.config.sla.for_priority(case.priority)
                 session.flush()
             case_jobs.post_card_later(session, self.clock, case.id)
+            if self.suggestions is not None:
+                self.suggestions.queue(session, case.id)
             view = view_of(session, case)
         CASES_OPENED.labels(category=view.category, priority=view.priority).inc()
         self.jobs.wake()
@@ -200,6 +204,8 @@ class Cases:
             if not won:
                 return CaseResult("already_resolved", view_of(session, case))
             self._event(session, case, user, "resolved", {"outcome": outcome, "note": note})
+            if self.suggestions is not None:
+                self.suggestions.resolved(session, case)
             CASES_RESOLVED.labels(outcome=outcome).inc()
             return self._changed(session, case, "resolved")
 

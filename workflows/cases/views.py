@@ -13,6 +13,7 @@ from typing import Any, Literal
 from sqlalchemy.orm import Session
 
 from store import cases as store
+from store.ai import suggestion_for
 from store.cases import Case
 from store.playbooks import hits_for
 from workflows.cases.triage import CATEGORIES
@@ -45,6 +46,17 @@ class RuleHitView:
 
 
 @dataclass(frozen=True)
+class SuggestionLine:
+    """The triage suggestion shown under the playbook's decision (workflows/ai); never applied."""
+
+    category: str
+    priority: str
+    confidence: float
+    rationale: str
+    source: str  # ai, offline
+
+
+@dataclass(frozen=True)
 class CaseView:
     id: int
     ref: str
@@ -73,6 +85,7 @@ class CaseView:
     recommendations: list[dict[str, Any]] = field(default_factory=list)
     second_review: str | None = None
     rule_hits: list[RuleHitView] = field(default_factory=list)
+    suggestion: SuggestionLine | None = None
 
     @property
     def category_label(self) -> str:
@@ -120,7 +133,15 @@ def view_of(session: Session, case: Case, with_events: bool = False) -> CaseView
             RuleHitView(h.rule_id, h.mode, h.trigger, dict(h.why or {}), h.note)
             for h in hits_for(session, "case", case.ref)
         ],
+        suggestion=_suggestion(session, case.id),
     )
+
+
+def _suggestion(session: Session, case_id: int) -> SuggestionLine | None:
+    row = suggestion_for(session, case_id)
+    if row is None:
+        return None
+    return SuggestionLine(row.category, row.priority, row.confidence, row.rationale, row.source)
 
 
 @dataclass(frozen=True)

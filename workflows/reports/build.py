@@ -5,6 +5,7 @@ store/reports, the arithmetic on top of them is pure and lives here)."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
@@ -172,7 +173,7 @@ def chart_data(session: Session, period: Period) -> DigestChartData:
 # --- reports ----------------------------------------------------------------------------------------------
 def build_digest(session: Session, period: Period, now: datetime, sources: ReportSources) -> DigestReport:
     previous = period.previous()
-    return DigestReport(
+    report = DigestReport(
         period=period,
         previous=previous,
         generated_at=now,
@@ -185,7 +186,10 @@ def build_digest(session: Session, period: Period, now: datetime, sources: Repor
         anomalies=sources.anomalies.week(session, period.start, period.end),
         patterns=sources.patterns.top(session, period.start, period.end, TOP_PATTERNS),
         charts=chart_data(session, period),
+        triage_accuracy=sources.assistant.triage_accuracy(session, period.start, period.end),
     )
+    # Written last: it is grounded in the figures above, and checked back against them.
+    return replace(report, narrative=sources.assistant.narrative(report))
 
 
 def build_review(session: Session, period: Period, now: datetime, sources: ReportSources) -> ReviewReport:

@@ -18,8 +18,11 @@ from workflows.reports.views import (
     Chart,
     ChartName,
     DigestChartData,
+    DigestNarrative,
+    DigestReport,
     InvestigationWeek,
     Report,
+    TriageAccuracyLine,
 )
 
 
@@ -58,11 +61,32 @@ class NoPatterns:
         return None
 
 
+class DigestAssistant(Protocol):
+    """The AI capability's part of the digest: triage suggestion accuracy and the narrative
+    (None when not installed)."""
+
+    def triage_accuracy(
+        self, session: Session, start: datetime, end: datetime
+    ) -> list[TriageAccuracyLine] | None: ...
+    def narrative(self, report: DigestReport) -> DigestNarrative | None: ...
+
+
+class NoDigestAssistant:
+    def triage_accuracy(
+        self, session: Session, start: datetime, end: datetime
+    ) -> list[TriageAccuracyLine] | None:
+        return None
+
+    def narrative(self, report: DigestReport) -> DigestNarrative | None:
+        return None
+
+
 @dataclass(frozen=True)
 class ReportSources:
     investigations: InvestigationStats = field(default_factory=NoInvestigationStats)
     anomalies: AnomalyStats = field(default_factory=NoAnomalyStats)
     patterns: PatternSource = field(default_factory=NoPatterns)
+    assistant: DigestAssistant = field(default_factory=NoDigestAssistant)
 
 
 class ReportNotifier(Protocol):

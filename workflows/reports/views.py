@@ -142,6 +142,26 @@ class Chart:
 
 # --- reports ---------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
+class TriageAccuracyLine:
+    """Triage suggestions of the cases resolved in the period, per suggested category: how
+    many the analysts left in that category and priority (workflows/ai)."""
+
+    category: str
+    label: str
+    suggested: int
+    category_kept: int
+    priority_kept: int
+
+
+@dataclass(frozen=True)
+class DigestNarrative:
+    """Two to four sentences on what changed, each stating only figures of the digest."""
+
+    sentences: list[str]
+    label: str  # "AI-written (model)" or why it was written from the figures
+
+
+@dataclass(frozen=True)
 class DigestReport:
     period: Period
     previous: Period
@@ -155,6 +175,8 @@ class DigestReport:
     anomalies: AnomalyWeek | None
     patterns: list[AbusePattern] | None
     charts: DigestChartData
+    triage_accuracy: list[TriageAccuracyLine] | None = None  # None: no suggestions tracked
+    narrative: DigestNarrative | None = None
 
     @property
     def sla_overall(self) -> SlaLine:
