@@ -342,7 +342,9 @@ AI_TASKS = ("summarize", "triage", "digest_narrative", "pattern_label")
 
 
 class AiTask(_Strict):
-    model: str | None = Field(default=None, description="Model for this task; unset: `ai.model`, then VIGIL_AI_MODEL.")
+    model: str | None = Field(
+        default=None, description="Model for this task; unset: `ai.model`, then VIGIL_AI_MODEL."
+    )
     timeout: Duration | None = Field(default=None, description="Timeout for this task; unset: `ai.timeout`.")
 
 
@@ -360,7 +362,8 @@ class AiSettings(_Strict):
         default=12_000, ge=500, description="Longer input is cut (head and tail kept) and the answer says so."
     )
     tasks: dict[str, AiTask] = Field(
-        default_factory=dict, description="Per-task overrides: summarize, triage, digest_narrative, pattern_label."
+        default_factory=dict,
+        description="Per-task overrides: summarize, triage, digest_narrative, pattern_label.",
     )
 
     @field_validator("tasks")
