@@ -226,11 +226,18 @@ class AnomalySettings(_Strict):
     min_drop_baseline: float = Field(default=20, ge=1)  # drops only of series at least this busy
     top_share: float = Field(default=0.2, gt=0, le=1)  # a new top contributor's share of its type
     top_n: int = Field(default=3, ge=1, le=20)  # "top" means among the N biggest values
+    merge_gap: Duration = timedelta(hours=3)
+    # An incident closes once its series has been back within bounds this long.
+    close_after: Duration = timedelta(hours=6)
+    # New incidents posted per series per day; beyond that they are stored and summarised.
+    max_alerts_per_day: int = Field(default=3, ge=1)
 
     @model_validator(mode="after")
     def _weeks(self) -> AnomalySettings:
         if self.min_weeks > self.baseline_weeks:
             raise ValueError("min_weeks cannot exceed baseline_weeks")
+        if self.close_after <= self.merge_gap:
+            raise ValueError("close_after must be longer than merge_gap")
         return self
 
 
