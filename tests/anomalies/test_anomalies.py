@@ -27,7 +27,9 @@ from workflows.anomalies import Anomalies, find_anomalies
 def alerts(vigil: Vigil) -> list[Any]:
     """Top-level posts in the alerts channel (closing replies go in the cards' threads)."""
     return [
-        c for c in vigil.slack.calls_of("chat.postMessage") if c["channel"] == ALERTS and not c.get("thread_ts")
+        c
+        for c in vigil.slack.calls_of("chat.postMessage")
+        if c["channel"] == ALERTS and not c.get("thread_ts")
     ]
 
 
