@@ -7,26 +7,21 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import threading
 from datetime import datetime, timedelta
-from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
-import yaml
-from click.testing import CliRunner
 from sqlalchemy import select
 
-from bot.cli import main
-from store.anomalies import AlertDay, Incident, Shape
+from store.anomalies import AlertDay, Incident
 from store.audit import AuditEntry
 from store.jobs import Job
 from tests.harness.signal_data import hourly, load
 from tests.harness.vigil import Vigil, VigilFactory, eventually
-from tests.harness.world import ALERTS, ANALYST, ANALYST_2, MONDAY, OUTSIDER, config_data
-from workflows.anomalies import service as anomaly_service
+from tests.harness.world import ALERTS, MONDAY
 from workflows.anomalies import DetectionReport
+from workflows.anomalies import service as anomaly_service
 from workflows.anomalies.detect import Finding
 from workflows.config import VigilConfig
 
