@@ -7,19 +7,24 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import threading
 from datetime import datetime, timedelta
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
+import yaml
+from click.testing import CliRunner
 from sqlalchemy import select
 
-from store.anomalies import AlertDay, Incident
+from bot.cli import main
+from store.anomalies import AlertDay, Incident, Shape
 from store.audit import AuditEntry
 from store.jobs import Job
 from tests.harness.signal_data import hourly, load
 from tests.harness.vigil import Vigil, VigilFactory, eventually
-from tests.harness.world import ALERTS, MONDAY
+from tests.harness.world import ALERTS, ANALYST, ANALYST_2, MONDAY, OUTSIDER, config_data
 from workflows.anomalies import DetectionReport
 from workflows.anomalies import service as anomaly_service
 from workflows.anomalies.detect import Finding
@@ -208,3 +213,179 @@ def test_the_alert_budget_holds_and_the_rest_is_summarised_once(vigil: Vigil) ->
         monday, tuesday = session.scalars(select(AlertDay).order_by(AlertDay.day)).all()
     assert (monday.posted, monday.overflow, monday.message_ts) == (3, 2, summary.response["ts"])
     assert (tuesday.posted, tuesday.overflow, tuesday.message_ts) == (1, 0, None)
+
+
+# --- "Not an issue" on a recurring shape -------------------------------------------------------
+SERIES = ("report", "", "")
+
+
+def scripted(monkeypatch: pytest.MonkeyPatch, scores: dict[datetime, float]) -> None:
+    """The detector's verdicts, hour by hour (spikes of the overall report series): this part
+    of Vigil builds on whatever the detector finds, so the stories say exactly what it found."""
+
+    def find(counts: Any, first_seen: Any, hour: datetime, config: VigilConfig) -> list[Finding]:
+        if hour not in scores:
+            return []
+        score = scores[hour]
+        return [Finding(*SERIES, "spike", 10 + 5 * score, 10, score, {"history": [10.0, 10.0, 10.0, 10.0]})]
+
+    monkeypatch.setattr(anomaly_service, "find_anomalies", find)
+
+
+def judge(vigil: Vigil, hour: datetime) -> DetectionReport:
+    vigil.clock.set(hour + HOUR)
+    report = vigil.ctx.anomalies.detect()
+    settle(vigil)
+    return report
+
+
+def card_of(vigil: Vigil, incident_id: int) -> dict[str, Any]:
+    row = next(i for i in incidents(vigil) if i.id == incident_id)
+    (message,) = [m for m in vigil.slack.posted(ALERTS) if m["ts"] == row.message_ts]
+    return message
+
+
+def click(vigil: Vigil, action: str, value: str, user: str) -> str:
+    before = len(vigil.slack.calls_of("chat.postEphemeral"))
+    vigil.send.block_action(action, value, user=user, channel=ALERTS)
+    replies = vigil.slack.wait_for("chat.postEphemeral", count=before + 1)
+    return str(replies[before]["text"])
+
+
+def test_not_an_issue_on_a_recurring_shape_is_remembered_lowers_sensitivity_and_is_reversible(
+    vigil: Vigil, monkeypatch, tmp_path: Path
+) -> None:
+    # Month-end payouts: every fourth Monday, 14:00-15:59, refund reports jump (score 6).
+    payday = [MONDAY + HOUR * 4 + timedelta(weeks=4 * k) for k in range(4)]
+    scores = {at + HOUR * h: 6.0 for at in payday for h in (0, 1)}
+    scores[payday[2] + HOUR] = 9.0  # the third month the second hour is far louder
+    scores[payday[2] + timedelta(days=1)] = 6.0  # and a Tuesday 14:00 like it
+    scripted(monkeypatch, scores)
+
+    judge(vigil, payday[0])
+    (first,) = judge(vigil, payday[0] + HOUR).extended
+    judge(vigil, payday[0] + 7 * HOUR)  # quiet since 16:00: closed
+    # A first dismissal: nothing recurs yet, so nothing is remembered.
+    reply = click(vigil, "anomaly_dismiss", str(first.id), ANALYST)
+    assert "not an issue" in reply and "remembers" not in reply
+
+    judge(vigil, payday[1])
+    (second,) = judge(vigil, payday[1] + HOUR).extended
+    reply = click(vigil, "anomaly_dismiss", str(second.id), ANALYST_2)
+    assert "recurs in the same hours" in reply and "Mon 14:00-16:00 UTC" in reply
+    with vigil.db.read() as session:
+        (shape,) = session.scalars(select(Shape)).all()
+    assert (shape.created_by, shape.incident_id, shape.min_score) == (ANALYST_2, second.id, 8.0)
+    assert sorted(map(tuple, shape.slots)) == [(0, 14), (0, 15)]
+    card = eventually(
+        lambda: (c := card_of(vigil, second.id)) and "Recurring shape" in json.dumps(c["blocks"]) and c
+    )
+    blocks = json.dumps(card["blocks"])
+    assert f"<@{ANALYST_2}>" in blocks and "anomaly_restore" in blocks and "anomaly_dismiss" not in blocks
+    assert {"anomaly.not_an_issue", "anomaly.shape_remembered"} <= set(audit_actions(vigil))
+
+    # Next time, the same hours at the same loudness are muted; louder ones and other hours are not.
+    judge(vigil, second.last_hour + 7 * HOUR)
+    posts = len(top_level(vigil))
+    muted = judge(vigil, payday[2])
+    assert (muted.muted, muted.opened) == (1, [])
+    louder = judge(vigil, payday[2] + HOUR)
+    assert [i.peak_score for i in louder.opened] == [9.0]
+    tuesday = judge(vigil, payday[2] + timedelta(days=1))
+    assert len(tuesday.opened) == 1
+    assert len(top_level(vigil)) == posts + 2
+
+    # Someone restores the usual sensitivity: on the card, once.
+    assert "Restored the usual sensitivity" in click(vigil, "anomaly_restore", str(shape.id), ANALYST)
+    assert "already forgotten" in click(vigil, "anomaly_restore", str(shape.id), ANALYST_2)
+    card = eventually(
+        lambda: (c := card_of(vigil, second.id)) and "forgotten" in json.dumps(c["blocks"]) and c
+    )
+    assert "anomaly_restore" not in json.dumps(card["blocks"])
+    assert audit_actions(vigil).count("anomaly.shape_forgotten") == 1
+    judge(vigil, payday[2] + timedelta(days=1, hours=7))
+    assert len(judge(vigil, payday[3]).opened) == 1  # alerts again as before
+
+    # The CLI lists it (with who forgot it) and refuses to forget it twice.
+    config_file = tmp_path / "vigil.yaml"
+    config_file.write_text(yaml.safe_dump(config_data()))
+    monkeypatch.setenv("VIGIL_CONFIG", str(config_file))
+    monkeypatch.setenv("VIGIL_DATABASE_URL", vigil.db.url)
+    monkeypatch.delenv("SLACK_BOT_TOKEN", raising=False)
+    listed = CliRunner().invoke(main, ["anomalies", "shapes", "list", "--all"])
+    assert listed.exit_code == 0 and f"forgotten by {ANALYST}" in listed.output
+    assert "no remembered shapes" in CliRunner().invoke(main, ["anomalies", "shapes", "list"]).output
+    again = CliRunner().invoke(main, ["anomalies", "shapes", "forget", str(shape.id)])
+    assert again.exit_code == 1 and "already forgotten" in again.output
+
+
+def test_vigil_anomalies_shapes_forget_restores_sensitivity(
+    vigil: Vigil, monkeypatch, tmp_path: Path
+) -> None:
+    payday = [MONDAY + HOUR * 4 + timedelta(weeks=4 * k) for k in range(3)]
+    scripted(monkeypatch, dict.fromkeys(payday, 6.0))
+    for at in payday[:2]:
+        judge(vigil, at)
+        judge(vigil, at + 7 * HOUR)
+    second = incidents(vigil)[1]
+    click(vigil, "anomaly_dismiss", str(second.id), ANALYST)
+    config_file = tmp_path / "vigil.yaml"
+    config_file.write_text(yaml.safe_dump(config_data()))
+    monkeypatch.setenv("VIGIL_CONFIG", str(config_file))
+    monkeypatch.setenv("VIGIL_DATABASE_URL", vigil.db.url)
+    monkeypatch.delenv("SLACK_BOT_TOKEN", raising=False)
+    listed = CliRunner().invoke(main, ["anomalies", "shapes", "list"])
+    assert listed.exit_code == 0 and "report\tspike\tMon 14:00-15:00 UTC\t8" in listed.output
+    assert ANALYST in listed.output
+    bad = CliRunner().invoke(main, ["anomalies", "shapes", "forget", "one"])
+    assert bad.exit_code == 2 and "not a number" in bad.output
+    unknown = CliRunner().invoke(main, ["anomalies", "shapes", "forget", "99"])
+    assert unknown.exit_code == 1 and "no shape 99" in unknown.output
+    forgot = CliRunner().invoke(main, ["anomalies", "shapes", "forget", "1", "--by", "ops-oncall"])
+    assert forgot.exit_code == 0 and "alerts as usual in Mon 14:00-15:00 UTC" in forgot.output
+    with vigil.db.read() as session:
+        assert session.scalars(select(Shape.forgotten_by)).one() == "ops-oncall"
+    assert len(judge(vigil, payday[2]).opened) == 1
+
+
+def test_only_analysts_answer_and_a_double_click_answers_once(vigil: Vigil, monkeypatch) -> None:
+    scripted(monkeypatch, {MONDAY: 6.0})
+    (incident,) = judge(vigil, MONDAY).opened
+    assert "only Vigil analysts" in click(vigil, "anomaly_dismiss", str(incident.id), OUTSIDER)
+    assert "only Vigil analysts" in click(vigil, "anomaly_snooze", str(incident.id), OUTSIDER)
+    assert incidents(vigil)[0].feedback is None
+    assert "Snoozed" in click(vigil, "anomaly_snooze", str(incident.id), ANALYST)
+    assert "already has an answer: Snoozed 24h" in click(vigil, "anomaly_snooze", str(incident.id), ANALYST_2)
+    # "Not an issue" still may follow a snooze (the team looked into it), once.
+    assert "not an issue" in click(vigil, "anomaly_dismiss", str(incident.id), ANALYST)
+    assert "already has an answer" in click(vigil, "anomaly_dismiss", str(incident.id), ANALYST_2)
+    assert audit_actions(vigil).count("anomaly.snoozed") == 1
+    assert audit_actions(vigil).count("anomaly.not_an_issue") == 1
+    assert "no longer exists" in click(vigil, "anomaly_dismiss", "not-a-number", ANALYST)
+    assert "no longer exists" in click(vigil, "anomaly_restore", "42", ANALYST)
+
+
+# --- replicas ------------------------------------------------------------------------------
+def test_two_replicas_running_the_same_hours_post_each_incident_once(make_vigil: VigilFactory) -> None:
+    one, two = make_vigil(), make_vigil()
+    flood = {MONDAY: 60, MONDAY + HOUR: 80}
+    load(one, reports(START, MONDAY))
+    for _ in range(8):
+        at = one.clock.now()
+        load(one, reports(at, at + HOUR, flood))
+        one.clock.advance(HOUR)  # one clock: both replicas judge the same hour
+        runs = [threading.Thread(target=replica.ctx.anomalies.detect) for replica in (one, two)]
+        for run in runs:
+            run.start()
+        for run in runs:
+            run.join()
+        one.run_jobs()
+        two.run_jobs()
+        settle(one)
+    (incident,) = incidents(one)
+    assert (incident.hours, incident.state) == (2, "closed")
+    (card,) = top_level(one)
+    assert card.response["ts"] == incident.message_ts
+    (reply,) = one.slack.posted(ALERTS, thread_ts=incident.message_ts)
+    assert "Closed" in reply["text"]
+    assert len(one.slack.calls_of("files.completeUploadExternal")) == 1
