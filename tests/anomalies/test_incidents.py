@@ -389,3 +389,25 @@ def test_two_replicas_running_the_same_hours_post_each_incident_once(make_vigil:
     (reply,) = one.slack.posted(ALERTS, thread_ts=incident.message_ts)
     assert "Closed" in reply["text"]
     assert len(one.slack.calls_of("files.completeUploadExternal")) == 1
+
+
+def test_incident_settings_are_validated_by_name() -> None:
+    from workflows.config import ConfigError, parse_config
+
+    data = config_data()
+    data["signals"] = {"anomalies": {"merge_gap": "3h", "close_after": "2h"}}
+    with pytest.raises(ConfigError, match="close_after must be longer than merge_gap"):
+        parse_config(data)
+    data["signals"] = {"anomalies": {"max_alerts_per_day": 0}}
+    with pytest.raises(ConfigError, match="max_alerts_per_day"):
+        parse_config(data)
+    data["signals"] = {"anomalies": {"merge_gap": "soon"}}
+    with pytest.raises(ConfigError, match="merge_gap"):
+        parse_config(data)
+    data["signals"] = {"anomalies": {"merge_gap": "1h", "close_after": "12h", "max_alerts_per_day": 5}}
+    settings = parse_config(data).signals.anomalies
+    assert (settings.merge_gap, settings.close_after, settings.max_alerts_per_day) == (
+        timedelta(hours=1),
+        timedelta(hours=12),
+        5,
+    )
