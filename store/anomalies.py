@@ -67,49 +67,6 @@ def by_key(session: Session, key: str) -> Anomaly:
     return session.scalars(select(Anomaly).where(Anomaly.key == key)).one()
 
 
-def series_snoozed(session: Session, anomaly: Anomaly, now: datetime) -> bool:
-    """Whether another anomaly of the same series and kind is snoozed past ``now``."""
-    snoozed = session.scalar(
-        select(func.count())
-        .select_from(Anomaly)
-        .where(
-            Anomaly.signal_type == anomaly.signal_type,
-            Anomaly.dimension == anomaly.dimension,
-            Anomaly.dim_value == anomaly.dim_value,
-            Anomaly.kind == anomaly.kind,
-            Anomaly.snoozed_until > now,
-            Anomaly.id != anomaly.id,
-        )
-    )
-    return bool(snoozed)
-
-
-def give_feedback(session: Session, anomaly_id: int, values: dict[str, Any], only_if_none: bool) -> bool:
-    """One conditional UPDATE; True when it changed the anomaly (False: no such anomaly, or
-    ``only_if_none`` and it has feedback already)."""
-    stmt = update(Anomaly).where(Anomaly.id == anomaly_id)
-    if only_if_none:
-        stmt = stmt.where(Anomaly.feedback.is_(None))
-    return session.execute(stmt.values(**values).returning(Anomaly.id)).first() is not None
-
-
-def mark_posted(session: Session, anomaly_id: int, channel: str, ts: str) -> None:
-    """The alert's message, unless one was recorded already (the first post wins)."""
-    session.execute(
-        update(Anomaly)
-        .where(Anomaly.id == anomaly_id, Anomaly.message_ts.is_(None))
-        .values(message_ts=ts, channel=channel, status="posted")
-    )
-
-
-def has_chart(session: Session, anomaly_id: int) -> bool:
-    return bool(session.scalar(select(Anomaly.chart_file_id).where(Anomaly.id == anomaly_id)))
-
-
-def set_chart(session: Session, anomaly_id: int, file_id: str) -> None:
-    session.execute(update(Anomaly).where(Anomaly.id == anomaly_id).values(chart_file_id=file_id))
-
-
 # --- the weekly digest ----------------------------------------------------------------------
 def kinds_detected_between(session: Session, start: datetime, end: datetime) -> dict[str, int]:
     in_week = and_(Anomaly.detected_at >= start, Anomaly.detected_at < end)
@@ -236,34 +193,31 @@ def _series_of(model: Any, series: SeriesKey) -> ColumnElement[bool]:
     return and_(model.signal_type == signal_type, model.dimension == dimension, model.dim_value == dim_value)
 
 
-def insert_incident(session: Session, values: dict[str, Any]) -> bool:
-    return insert_ignore(session, Incident.__table__, values, ["key"])  # type: ignore[arg-type]
-
-
-def incident_by_key(session: Session, key: str) -> Incident:
-    return session.scalars(select(Incident).where(Incident.key == key)).one()
-
-
-def latest_open_incident(session: Session, series: SeriesKey, kind: str) -> Incident | None:
-    return session.scalars(
-        select(Incident)
-        .where(_series_of(Incident, series), Incident.kind == kind, Incident.state == "open")
-        .order_by(Incident.last_hour.desc(), Incident.id.desc())
-        .limit(1)
-    ).first()
-
-
-def extend_incident(session: Session, incident_id: int, hour: datetime, peak: dict[str, Any] | None) -> bool:
-    """Adds an anomalous hour to an open incident (a conditional UPDATE: only an hour later
-    than its last one, so a replayed hour is not counted twice); ``peak`` when it is louder."""
-    values: dict[str, Any] = {"last_hour": hour, "hours": Incident.hours + 1, **(peak or {})}
-    stmt = (
-        update(Incident)
-        .where(Incident.id == incident_id, Incident.state == "open", Incident.last_hour < hour)
-        .values(**values)
-        .returning(Incident.id)
+def open_incidents(session: Session) -> dict[tuple[str, str, str, str], Incident]:
+    """The open incidents by series and kind (the latest, should a series have two)."""
+    rows = session.scalars(
+        select(Incident).where(Incident.state == "open").order_by(Incident.last_hour, Incident.id)
     )
-    return session.execute(stmt).first() is not None
+    return {(i.signal_type, i.dimension, i.dim_value, i.kind): i for i in rows}
+
+
+def snoozed_series(session: Session, now: datetime) -> set[tuple[str, str, str, str]]:
+    rows = session.execute(
+        select(Incident.signal_type, Incident.dimension, Incident.dim_value, Incident.kind)
+        .where(Incident.snoozed_until > now)
+        .distinct()
+    )
+    return {(t, d, v, k) for t, d, v, k in rows}
+
+
+def posted_between(session: Session, start: datetime, end: datetime) -> dict[SeriesKey, int]:
+    """Incidents posted per series that opened in [start, end): what the day's budget spent."""
+    rows = session.execute(
+        select(Incident.signal_type, Incident.dimension, Incident.dim_value, func.count())
+        .where(Incident.start >= start, Incident.start < end, Incident.delivery.in_(["alert", "expected"]))
+        .group_by(Incident.signal_type, Incident.dimension, Incident.dim_value)
+    )
+    return {(t, d, v): int(n) for t, d, v, n in rows}
 
 
 def stale_open_incidents(session: Session, quiet_since: datetime) -> list[Incident]:
@@ -285,15 +239,6 @@ def close_incident(session: Session, incident_id: int, at: datetime) -> bool:
         .returning(Incident.id)
     )
     return session.execute(stmt).first() is not None
-
-
-def series_kind_snoozed(session: Session, series: SeriesKey, kind: str, now: datetime) -> bool:
-    snoozed = session.scalar(
-        select(func.count())
-        .select_from(Incident)
-        .where(_series_of(Incident, series), Incident.kind == kind, Incident.snoozed_until > now)
-    )
-    return bool(snoozed)
 
 
 def earlier_incidents(session: Session, series: SeriesKey, kind: str, before: datetime) -> list[Incident]:
@@ -348,19 +293,11 @@ def alert_day(session: Session, series: SeriesKey, day: date) -> AlertDay:
     return session.scalars(select(AlertDay).where(_series_of(AlertDay, series), AlertDay.day == day)).one()
 
 
-def take_alert(session: Session, day_id: int, limit: int) -> bool:
-    """Spends one of the day's alerts: a conditional increment, so replicas cannot overspend."""
-    stmt = (
-        update(AlertDay)
-        .where(AlertDay.id == day_id, AlertDay.posted < limit)
-        .values(posted=AlertDay.posted + 1)
-        .returning(AlertDay.id)
+def record_overflow(session: Session, day_id: int, posted: int) -> int:
+    """One more incident over the day's budget; returns how many are over it now."""
+    session.execute(
+        update(AlertDay).where(AlertDay.id == day_id).values(overflow=AlertDay.overflow + 1, posted=posted)
     )
-    return session.execute(stmt).first() is not None
-
-
-def count_overflow(session: Session, day_id: int) -> int:
-    session.execute(update(AlertDay).where(AlertDay.id == day_id).values(overflow=AlertDay.overflow + 1))
     return int(session.scalar(select(AlertDay.overflow).where(AlertDay.id == day_id)) or 0)
 
 

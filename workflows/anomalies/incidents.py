@@ -16,7 +16,7 @@ day's budget is a conditional increment.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -82,7 +82,13 @@ class Attached:
 
 @dataclass
 class Episodes:
-    """One detection run's view of the incidents: what it opened, extended and closed."""
+    """One detection run's view of the incidents: what it opened, extended and closed.
+
+    What every finding asks (the open incidents, the snoozed series, the day's spent budget)
+    is read once per run, so judging an hour costs a few statements per finding, not a few
+    per question. Only the first writer of an hour's anomaly attaches it (its key is unique),
+    and a series has at most one finding an hour, so nobody else moves these rows meanwhile.
+    """
 
     session: Session
     clock: Clock
@@ -90,39 +96,49 @@ class Episodes:
     opened: list[IncidentView] = field(default_factory=list)
     extended: list[IncidentView] = field(default_factory=list)
     closed: list[IncidentView] = field(default_factory=list)
+    _open: dict[tuple[str, str, str, str], Incident] | None = None
+    _snoozed: set[tuple[str, str, str, str]] = field(default_factory=set)
+    _spent: dict[date, dict[tuple[str, str, str], int]] = field(default_factory=dict)
 
     @property
     def settings(self) -> Any:
         return self.config.signals.anomalies
 
+    def _open_incidents(self) -> dict[tuple[str, str, str, str], Incident]:
+        if self._open is None:
+            self._open = store.open_incidents(self.session)
+            self._snoozed = store.snoozed_series(self.session, self.clock.now())
+        return self._open
+
     def attach(self, anomaly: Anomaly, finding: Finding, hour: datetime) -> Attached:
         """Adds the hour's anomaly (stored by this run) to its series' open incident, or opens one."""
-        series = (finding.signal_type, finding.dimension, finding.dim_value)
-        current = store.latest_open_incident(self.session, series, finding.kind)
+        key = (finding.signal_type, finding.dimension, finding.dim_value, finding.kind)
+        current = self._open_incidents().get(key)
         if (
-            current is not None
-            and hour > current.last_hour
-            and hour - current.last_hour <= self.settings.merge_gap + HOUR
+            current is None
+            or hour <= current.last_hour
+            or hour - current.last_hour > self.settings.merge_gap + HOUR
         ):
-            peak = None
-            if abs(finding.score) > abs(current.peak_score):
-                peak = self._peak(anomaly, finding, hour)
-            if finding.expected and not current.expected:
-                peak = {**(peak or {}), "expected": finding.expected}
-            if store.extend_incident(self.session, current.id, hour, peak):
-                self.session.refresh(current)
-                view = incident_view(current)
-                self.extended.append(view)
-                if current.delivery in POSTED:
-                    enqueue(
-                        self.session,
-                        self.clock,
-                        JOB_INCIDENT_UPDATE,
-                        {"incident_id": current.id},
-                        key=f"anomaly-incident-update:{current.id}:{hour:%Y-%m-%dT%H}",
-                    )
-                return Attached(view, opened=False, posted=current.delivery in POSTED)
-        return self._open(anomaly, finding, hour, series)
+            return self._start(anomaly, finding, hour)
+        current.last_hour = hour
+        current.hours += 1
+        if abs(finding.score) > abs(current.peak_score):
+            for name, value in self._peak(anomaly, finding, hour).items():
+                setattr(current, name, value)
+        if finding.expected and not current.expected:
+            current.expected = finding.expected
+        self.session.flush()
+        view = incident_view(current)
+        self.extended.append(view)
+        if current.delivery in POSTED:
+            enqueue(
+                self.session,
+                self.clock,
+                JOB_INCIDENT_UPDATE,
+                {"incident_id": current.id},
+                key=f"anomaly-incident-update:{current.id}:{hour:%Y-%m-%dT%H}",
+            )
+        return Attached(view, opened=False, posted=current.delivery in POSTED)
 
     def _peak(self, anomaly: Anomaly, finding: Finding, hour: datetime) -> dict[str, Any]:
         return {
@@ -134,33 +150,29 @@ class Episodes:
             "data": dict(anomaly.data or {}),
         }
 
-    def _open(
-        self, anomaly: Anomaly, finding: Finding, hour: datetime, series: tuple[str, str, str]
-    ) -> Attached:
-        now = self.clock.now()
-        key = f"{finding.key_part}|{hour:%Y-%m-%dT%H}"
-        values: dict[str, Any] = {
-            "key": key,
-            "signal_type": finding.signal_type,
-            "dimension": finding.dimension,
-            "dim_value": finding.dim_value,
-            "kind": finding.kind,
-            "start": hour,
-            "last_hour": hour,
-            "hours": 1,
-            "expected": finding.expected,
-            "state": "open",
-            "delivery": "alert",
-            "opened_at": now,
+    def _start(self, anomaly: Anomaly, finding: Finding, hour: datetime) -> Attached:
+        series = (finding.signal_type, finding.dimension, finding.dim_value)
+        delivery, day_id = self._delivery(series, finding, hour)
+        incident = Incident(
+            key=f"{finding.key_part}|{hour:%Y-%m-%dT%H}",
+            signal_type=finding.signal_type,
+            dimension=finding.dimension,
+            dim_value=finding.dim_value,
+            kind=finding.kind,
+            start=hour,
+            last_hour=hour,
+            hours=1,
+            expected=finding.expected,
+            state="open",
+            delivery=delivery,
+            alert_day_id=day_id,
+            opened_at=self.clock.now(),
             **self._peak(anomaly, finding, hour),
-        }
-        if not store.insert_incident(self.session, values):
-            incident = store.incident_by_key(self.session, key)  # another replica opened it
-            return Attached(incident_view(incident), opened=False, posted=incident.delivery in POSTED)
-        incident = store.incident_by_key(self.session, key)
-        incident.delivery, incident.alert_day_id = self._delivery(incident, series, finding, now)
+        )
+        self.session.add(incident)
         self.session.flush()
-        if incident.delivery in POSTED:
+        self._open_incidents()[(*series, finding.kind)] = incident
+        if delivery in POSTED:
             enqueue(
                 self.session,
                 self.clock,
@@ -168,38 +180,43 @@ class Episodes:
                 {"incident_id": incident.id},
                 key=f"anomaly-incident-post:{incident.id}",
             )
-        elif incident.delivery == "over_budget" and incident.alert_day_id is not None:
-            overflow = store.count_overflow(self.session, incident.alert_day_id)
-            payload = {"day_id": incident.alert_day_id}
-            enqueue(
-                self.session,
-                self.clock,
-                JOB_BUDGET_POST,
-                payload,
-                key=f"anomaly-budget-post:{incident.alert_day_id}",
-            )
-            enqueue(
-                self.session,
-                self.clock,
-                JOB_BUDGET_UPDATE,
-                payload,
-                key=f"anomaly-budget-update:{incident.alert_day_id}:{overflow}",
-            )
         view = incident_view(incident)
         self.opened.append(view)
-        return Attached(view, opened=True, posted=incident.delivery in POSTED)
+        return Attached(view, opened=True, posted=delivery in POSTED)
 
     def _delivery(
-        self, incident: Incident, series: tuple[str, str, str], finding: Finding, now: datetime
+        self, series: tuple[str, str, str], finding: Finding, hour: datetime
     ) -> tuple[str, int | None]:
         if finding.expected and expected_mode(self.config) == "silent":
             return "silent", None
-        if store.series_kind_snoozed(self.session, series, finding.kind, now):
+        if (*series, finding.kind) in self._snoozed:
             return "snoozed", None
-        day = store.alert_day(self.session, series, self.day_of(incident.start))
-        if not store.take_alert(self.session, day.id, self.settings.max_alerts_per_day):
-            return "over_budget", day.id
-        return ("expected" if finding.expected else "alert"), day.id
+        day = self.day_of(hour)
+        spent = self._spent_on(day)
+        if spent.get(series, 0) < self.settings.max_alerts_per_day:
+            spent[series] = spent.get(series, 0) + 1
+            return ("expected" if finding.expected else "alert"), None
+        budget = store.alert_day(self.session, series, day)
+        overflow = store.record_overflow(self.session, budget.id, spent[series])
+        payload = {"day_id": budget.id}
+        enqueue(self.session, self.clock, JOB_BUDGET_POST, payload, key=f"anomaly-budget-post:{budget.id}")
+        enqueue(
+            self.session,
+            self.clock,
+            JOB_BUDGET_UPDATE,
+            payload,
+            key=f"anomaly-budget-update:{budget.id}:{overflow}",
+        )
+        return "over_budget", budget.id
+
+    def _spent_on(self, day: date) -> dict[tuple[str, str, str], int]:
+        """Incidents posted per series on ``day`` (the config's timezone), read once a run."""
+        if day not in self._spent:
+            zone = self.config.tz
+            start = datetime.combine(day, time(0), zone).astimezone(UTC)
+            end = datetime.combine(day + timedelta(days=1), time(0), zone).astimezone(UTC)
+            self._spent[day] = store.posted_between(self.session, start, end)
+        return self._spent[day]
 
     def day_of(self, hour: datetime) -> date:
         return hour.astimezone(self.config.tz).date()
