@@ -283,11 +283,26 @@ class AnomalySettings(_Strict):
         default=0.2, gt=0, le=1, description="Share of its type a new top contributor must reach."
     )
     top_n: int = Field(default=3, ge=1, le=20, description='"Top" means among the N biggest values.')
+    merge_gap: Duration = Field(
+        default=timedelta(hours=3),
+        description="Anomalous hours of a series at most this far apart are one incident.",
+    )
+    close_after: Duration = Field(
+        default=timedelta(hours=6),
+        description="An incident closes once its series has been back within bounds this long.",
+    )
+    max_alerts_per_day: int = Field(
+        default=3,
+        ge=1,
+        description="New incidents posted per series per day; beyond that they are stored and summarised.",
+    )
 
     @model_validator(mode="after")
     def _weeks(self) -> AnomalySettings:
         if self.min_weeks > self.baseline_weeks:
             raise ValueError("min_weeks cannot exceed baseline_weeks")
+        if self.close_after <= self.merge_gap:
+            raise ValueError("close_after must be longer than merge_gap")
         return self
 
 

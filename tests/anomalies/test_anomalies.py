@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from bot.cli import main
 from bot.scheduler import SCHEDULE
-from store.anomalies import Anomaly
+from store.anomalies import Anomaly, Incident
 from store.audit import AuditEntry
 from store.jobs import Job
 from tests.harness.signal_data import PNG, history, load, scam_wave
@@ -25,12 +25,22 @@ from workflows.anomalies import Anomalies, find_anomalies
 
 
 def alerts(vigil: Vigil) -> list[Any]:
-    return [c for c in vigil.slack.calls_of("chat.postMessage") if c["channel"] == ALERTS]
+    """Top-level posts in the alerts channel (closing replies go in the cards' threads)."""
+    return [
+        c
+        for c in vigil.slack.calls_of("chat.postMessage")
+        if c["channel"] == ALERTS and not c.get("thread_ts")
+    ]
 
 
 def stored(vigil: Vigil) -> list[Anomaly]:
     with vigil.db.read() as session:
         return list(session.scalars(select(Anomaly).order_by(Anomaly.id)))
+
+
+def incidents(vigil: Vigil) -> list[Incident]:
+    with vigil.db.read() as session:
+        return list(session.scalars(select(Incident).order_by(Incident.id)))
 
 
 def test_the_monday_peak_is_normal_but_a_login_outage_is_not(vigil: Vigil) -> None:
@@ -68,37 +78,40 @@ def test_a_scam_wave_alerts_once_with_a_chart_and_buttons(vigil: Vigil) -> None:
     uploads = vigil.slack.wait_for("files.completeUploadExternal", count=3)
     assert {u["thread_ts"] for u in uploads} == {c.response["ts"] for c in posted}
     assert all(content.startswith(PNG) for content in vigil.slack.uploads.values())
-    eventually(lambda: all(a.chart_file_id and a.message_ts for a in stored(vigil)))
+    eventually(lambda: all(i.chart_file_id and i.message_ts for i in incidents(vigil)))
+    assert all(a.message_ts for a in stored(vigil))  # each hour points at its incident's card
 
     # The scheduler on a second replica, and the same replica a minute later: nothing new.
     replica = Anomalies(
         vigil.db, vigil.clock, vigil.ctx.config, vigil.ctx.anomalies.hooks, jobs=vigil.ctx.jobs
     )
     again = replica.detect()
-    assert again.found == [] and again.known == 3
+    assert again.found == [] and again.opened == [] and again.known == 3
     vigil.run_jobs()
-    eventually(lambda: all(a.chart_file_id for a in stored(vigil)))
-    assert len(alerts(vigil)) == 3 and len(stored(vigil)) == 3
+    eventually(lambda: all(i.chart_file_id for i in incidents(vigil)))
+    assert len(alerts(vigil)) == 3 and len(stored(vigil)) == 3 and len(incidents(vigil)) == 3
 
 
 def test_snoozed_series_are_not_posted_again_and_feedback_is_kept(vigil: Vigil) -> None:
     load(vigil, history(logins=False) + scam_wave(MONDAY - timedelta(hours=1)))
     report = vigil.ctx.anomalies.detect()
-    spike = next(a for a in report.found if a.kind == "spike" and not a.dimension)
-    shift = next(a for a in report.found if a.kind == "new_contributor")
+    spike = next(i for i in report.opened if i.kind == "spike" and not i.dimension)
+    shift = next(i for i in report.opened if i.kind == "new_contributor")
     vigil.slack.wait_for("chat.postMessage", where=lambda c: c["channel"] == ALERTS, count=3)
-    eventually(lambda: all(a.message_ts for a in stored(vigil)))
+    eventually(lambda: all(i.message_ts for i in incidents(vigil)))
 
     vigil.send.block_action("anomaly_snooze", str(spike.id), user=ANALYST, channel=ALERTS)
     reply = vigil.slack.wait_for("chat.postEphemeral", where=lambda c: c["user"] == ANALYST)[0]
     assert "Snoozed" in reply["text"]
     vigil.send.block_action("anomaly_dismiss", str(shift.id), user=ANALYST_2, channel=ALERTS)
     vigil.slack.wait_for("chat.postEphemeral", where=lambda c: c["user"] == ANALYST_2)
-    eventually(lambda: stored(vigil)[2].feedback)
-    snoozed, _us, dismissed = stored(vigil)
+    eventually(lambda: incidents(vigil)[2].feedback)
+    snoozed, _us, dismissed = incidents(vigil)
     assert (snoozed.feedback, snoozed.feedback_by) == ("snoozed", ANALYST)
     assert snoozed.snoozed_until == MONDAY + timedelta(hours=24)
     assert (dismissed.feedback, dismissed.feedback_by) == ("not_an_issue", ANALYST_2)
+    # The answer is kept on the incident's hours too (the digest counts those).
+    assert [a.feedback for a in stored(vigil)] == ["snoozed", None, "not_an_issue"]
     # Chart uploads and the two clicks update messages concurrently: find the snooze's own.
     snoozed_card = vigil.slack.wait_for(
         "chat.update", where=lambda c: "Snoozed 24h" in json.dumps(c.get("blocks"))
@@ -108,28 +121,32 @@ def test_snoozed_series_are_not_posted_again_and_feedback_is_kept(vigil: Vigil) 
         actions = set(session.scalars(select(AuditEntry.action)))
     assert {"anomaly.snoozed", "anomaly.not_an_issue"} <= actions
 
-    # The wave goes on in the next hour: the snoozed spike is stored, not posted.
-    load(vigil, scam_wave(MONDAY, count=80))
+    # The wave stops for five hours and comes back: a new episode of a snoozed series is
+    # stored, not posted.
+    vigil.clock.advance(timedelta(hours=5))
+    load(vigil, scam_wave(MONDAY + timedelta(hours=5), count=80))
     vigil.clock.advance(timedelta(hours=1))
     later = vigil.ctx.anomalies.detect()
-    assert [(a.kind, a.dimension) for a in later.suppressed] == [("spike", "")]
-    assert later.suppressed[0].status == "suppressed"
-    eventually(lambda: all(a.chart_file_id for a in stored(vigil) if a.status != "suppressed"))
-    assert len(alerts(vigil)) == 3 + len(later.found)
+    assert ("spike", "") in [(a.kind, a.dimension) for a in later.suppressed]
+    assert [i.delivery for i in later.opened if i.kind == "spike" and not i.dimension] == ["snoozed"]
+    vigil.run_jobs()
     assert ("spike", "") not in [(a.kind, a.dimension) for a in later.found]
+    eventually(lambda: len(alerts(vigil)) == 3 + len([i for i in later.opened if i.posted]))
+    # The first episodes closed (six quiet hours), each said so in its card's thread.
+    assert {i.id for i in later.closed} == {1, 2, 3}
     # A day later the snooze is over.
     vigil.clock.advance(timedelta(hours=25))
-    load(vigil, scam_wave(MONDAY + timedelta(hours=25), count=90))
+    load(vigil, scam_wave(MONDAY + timedelta(hours=30), count=90))
     assert ("spike", "") in [(a.kind, a.dimension) for a in vigil.ctx.anomalies.detect().found]
 
 
 def test_only_analysts_give_feedback(vigil: Vigil) -> None:
     load(vigil, history())
-    (drop,) = vigil.ctx.anomalies.detect().found
+    (drop,) = vigil.ctx.anomalies.detect().opened
     vigil.send.block_action("anomaly_dismiss", str(drop.id), user=OUTSIDER, channel=ALERTS)
     refusal = vigil.slack.wait_for("chat.postEphemeral", where=lambda c: c["user"] == OUTSIDER)[0]
     assert "only Vigil analysts" in refusal["text"]
-    assert stored(vigil)[0].feedback is None
+    assert incidents(vigil)[0].feedback is None and stored(vigil)[0].feedback is None
 
 
 def test_a_young_signal_type_gets_no_verdict(vigil: Vigil) -> None:
@@ -166,7 +183,8 @@ def test_vigil_anomalies_detect_runs_the_same_detection(vigil: Vigil, tmp_path: 
     assert "new: Drop: login down to 0" in result.output
     assert "queued" in result.output
     with vigil.db.read() as session:  # for the running Vigil's worker to post
-        assert session.scalars(select(Job.kind).where(Job.kind == "anomaly.post")).all() == ["anomaly.post"]
+        kinds = session.scalars(select(Job.kind).where(Job.kind.like("anomaly.%"))).all()
+        assert kinds == ["anomaly.incident.post"]
     quiet = CliRunner().invoke(main, ["anomalies", "detect", "--at", "2026-11-23T06:30:00Z"])
     assert "no anomalies" in quiet.output
     bad = CliRunner().invoke(main, ["anomalies", "detect", "--at", "noon"])

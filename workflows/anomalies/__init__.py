@@ -1,43 +1,65 @@
 """Anomalies: each signal type's hourly volume against its own history, overall and per
-attribute value, flagged as spikes, drops and new top contributors (tactic shifts), posted
-once with a chart, and the team's feedback kept.
+attribute value, flagged as spikes, drops and new top contributors (tactic shifts); the
+anomalous hours of a series grouped into incidents, each posted once, updated in place and
+closed; and the team's answers kept (a dismissed recurring shape lowers that series'
+sensitivity in those hours until someone restores it).
 
 - ``detect``: the pure detector over hourly counts (robust statistics)
-- ``service``: the ``Anomalies`` service (detection runs, feedback, posting jobs)
-- ``views``: what adapters render (``AnomalyView``, ``ChartData``) and the digest's numbers
+- ``incidents``: episodes, expected events and the daily alert budget
+- ``service``: the ``Anomalies`` service (detection runs, answers, remembered shapes)
+- ``jobs``: posting, updating and closing incident cards; the budget's daily summary
+- ``views``: what adapters render (``IncidentView``, ``ShapeView``, ``ChartData``) and the digest's numbers
 - ``ports``: ``AnomalyNotifier`` and ``AnomalyRuleHook``
 """
 
 from workflows.anomalies.detect import Finding, find_anomalies, robust_score
+from workflows.anomalies.incidents import (
+    JOB_BUDGET_POST,
+    JOB_BUDGET_UPDATE,
+    JOB_INCIDENT_CLOSE,
+    JOB_INCIDENT_POST,
+    JOB_INCIDENT_UPDATE,
+)
 from workflows.anomalies.ports import AnomalyNotifier, AnomalyRuleHook, NoAnomalyRules
-from workflows.anomalies.service import JOB_POST, JOB_UPDATE, Anomalies
+from workflows.anomalies.service import Anomalies
 from workflows.anomalies.views import (
+    DELIVERY,
     FEEDBACK,
     KINDS,
     AnomalyView,
     AnomalyWeekStats,
+    BudgetView,
     ChartData,
     ChartPoint,
     DetectionReport,
     FeedbackResult,
+    IncidentView,
+    ShapeView,
 )
 
 __all__ = [
+    "DELIVERY",
     "FEEDBACK",
-    "JOB_POST",
-    "JOB_UPDATE",
+    "JOB_BUDGET_POST",
+    "JOB_BUDGET_UPDATE",
+    "JOB_INCIDENT_CLOSE",
+    "JOB_INCIDENT_POST",
+    "JOB_INCIDENT_UPDATE",
     "KINDS",
     "Anomalies",
     "AnomalyNotifier",
     "AnomalyRuleHook",
     "AnomalyView",
     "AnomalyWeekStats",
+    "BudgetView",
     "ChartData",
     "ChartPoint",
     "DetectionReport",
     "FeedbackResult",
     "Finding",
+    "IncidentView",
     "NoAnomalyRules",
+    "ShapeView",
     "find_anomalies",
     "robust_score",
 ]

@@ -40,6 +40,7 @@ class Finding:
     baseline: float
     score: float
     data: dict[str, Any]
+    expected: str | None = None
 
     @property
     def key_part(self) -> str:

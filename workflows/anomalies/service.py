@@ -1,5 +1,6 @@
-"""The anomalies service: the hourly detection run, the team's feedback (snooze, not an
-issue, investigated) and the jobs that post each alert once, with its chart.
+"""The anomalies service: the hourly detection run, which groups findings into incidents, and
+the team's answers to an incident (snooze, not an issue, investigated) and to a remembered
+shape (restore sensitivity).
 
 Detection reads only the hourly rollups kept at ingest, never the signals themselves (the
 top accounts of a finding are the one exception: one indexed range scan of one hour).
@@ -15,27 +16,35 @@ from sqlalchemy.orm import Session
 
 from store import anomalies as store
 from store import signals as signal_store
-from store.anomalies import Anomaly
+from store.anomalies import Anomaly, Incident
 from store.db import Database
 from workflows import audit
 from workflows.anomalies.detect import HOUR, WEEK, Finding, Series, find_anomalies, hour_of
+from workflows.anomalies.incidents import JOB_INCIDENT_UPDATE, Episodes, muted_by, slots_of
+from workflows.anomalies.jobs import IncidentJobs
 from workflows.anomalies.ports import AnomalyNotifier, AnomalyRuleHook
 from workflows.anomalies.views import (
     AnomalyView,
     ChartData,
     DetectionReport,
     FeedbackResult,
+    IncidentView,
+    ShapeView,
     chart_of,
+    incident_view,
+    shape_view,
     view_of,
 )
 from workflows.clock import Clock
 from workflows.config import VigilConfig
-from workflows.jobs import JobRunner, PermanentJobError, enqueue
+from workflows.jobs import JobRunner, enqueue
 from workflows.metrics import ANOMALIES_DETECTED
 
 SNOOZE = timedelta(hours=24)
-JOB_POST = "anomaly.post"
-JOB_UPDATE = "anomaly.update"
+# A dismissed recurring shape alerts again only well past both the threshold and its own peak.
+SHAPE_RAISE = 2.0
+SHAPE_MARGIN = 1.25
+RECURS_AFTER = timedelta(days=6)  # an earlier episode in the same weekday-hours, a week or more back
 
 
 class Anomalies:
@@ -56,7 +65,8 @@ class Anomalies:
 
     def detect(self, at: datetime | None = None) -> DetectionReport:
         """Judge the last complete hour before ``at`` (default now). Safe to run anywhere,
-        any number of times: each anomaly's key is unique, and only its first writer posts it."""
+        any number of times: each hour's anomaly is unique and only its first writer adds it
+        to an incident, so each incident is opened, posted and closed once."""
         now = self.clock.now()
         hour = hour_of(at or now) - HOUR
         settings = self.config.signals.anomalies
@@ -74,20 +84,36 @@ class Anomalies:
                     first_seen[kind] = start
         findings = find_anomalies(counts, first_seen, hour, self.config)
         report = DetectionReport(hour=hour, series=len(counts))
-        if findings:
-            with self.db.transaction() as session:
-                for finding in findings:
-                    self._store(session, finding, hour, now, report)
+        with self.db.transaction() as session:
+            episodes = Episodes(session, self.clock, self.config)
+            shapes = store.active_shapes(session) if findings else []
+            for finding in findings:
+                if muted_by(finding, hour, shapes) is not None:
+                    report.muted += 1
+                    continue
+                self._store(session, episodes, finding, hour, now, report)
+            episodes.close_quiet(hour)
+            report.opened, report.extended, report.closed = (
+                episodes.opened,
+                episodes.extended,
+                episodes.closed,
+            )
         for anomaly in report.found + report.suppressed:
             ANOMALIES_DETECTED.labels(kind=anomaly.kind).inc()
         for anomaly in report.found + report.suppressed:
             self.hooks.anomaly_detected(anomaly)
-        if report.found:
+        if report.opened or report.extended or report.closed:
             self.jobs.wake()
         return report
 
     def _store(
-        self, session: Session, finding: Finding, hour: datetime, now: datetime, report: DetectionReport
+        self,
+        session: Session,
+        episodes: Episodes,
+        finding: Finding,
+        hour: datetime,
+        now: datetime,
+        report: DetectionReport,
     ) -> None:
         key = f"{finding.key_part}|{hour:%Y-%m-%dT%H}"
         # Who contributed most in that hour: where an investigation starts.
@@ -95,6 +121,8 @@ class Anomalies:
             session, finding.signal_type, hour, hour + HOUR, finding.dimension, finding.dim_value
         )
         data = {**finding.data, "top_accounts": [{"account_id": a, "count": c} for a, c in top]}
+        if finding.expected:
+            data["expected"] = finding.expected
         inserted = store.insert_if_new(
             session,
             {
@@ -112,16 +140,16 @@ class Anomalies:
                 "status": "new",
             },
         )
-        anomaly = store.by_key(session, key)
         if not inserted:
             report.known += 1
             return
-        if store.series_snoozed(session, anomaly, now):
+        anomaly = store.by_key(session, key)
+        attached = episodes.attach(anomaly, finding, hour)
+        if not attached.posted:
             anomaly.status = "suppressed"
             session.flush()
             report.suppressed.append(view_of(anomaly))
             return
-        enqueue(session, self.clock, JOB_POST, {"anomaly_id": anomaly.id}, key=f"anomaly-post:{anomaly.id}")
         report.found.append(view_of(anomaly))
 
     # reading ----------------------------------------
@@ -130,83 +158,152 @@ class Anomalies:
             anomaly = session.get(Anomaly, anomaly_id)
             return view_of(anomaly) if anomaly else None
 
-    def chart(self, anomaly: AnomalyView, hours: int = 72) -> ChartData:
-        """The series over the last ``hours`` up to the anomaly's hour, with its baseline."""
+    def incident(self, incident_id: int) -> IncidentView | None:
+        with self.db.read() as session:
+            incident = session.get(Incident, incident_id)
+            if incident is None:
+                return None
+            shape = store.shape_of_incident(session, incident.id)
+            if shape is None and incident.shape_id is not None:
+                shape = session.get(store.Shape, incident.shape_id)
+            return incident_view(incident, shape)
+
+    def chart(self, incident: IncidentView, hours: int = 72) -> ChartData:
+        """The series over the last ``hours`` up to the incident's last hour, with its baseline."""
         weeks = self.config.signals.anomalies.baseline_weeks
-        end = anomaly.bucket
+        end = incident.last_hour
         start = end - HOUR * (hours - 1)
         with self.db.read() as session:
             by_hour = signal_store.rollup_series(
-                session, anomaly.signal_type, anomaly.dimension, anomaly.dim_value, start - WEEK * weeks, end
+                session,
+                incident.signal_type,
+                incident.dimension,
+                incident.dim_value,
+                start - WEEK * weeks,
+                end,
             )
-        return chart_of(anomaly, {at: float(count) for at, count in by_hour.items()}, hours, weeks)
+        values = {at: float(count) for at, count in by_hour.items()}
+        return chart_of(incident.series, end, values, hours, weeks)
 
-    # feedback ----------------------------------------
-    def snooze(self, anomaly_id: int, user: str) -> FeedbackResult:
-        return self._feedback(anomaly_id, user, "snoozed", snooze=True)
+    def shapes(self) -> list[ShapeView]:
+        with self.db.read() as session:
+            return [shape_view(s) for s in store.all_shapes(session)]
 
-    def not_an_issue(self, anomaly_id: int, user: str) -> FeedbackResult:
-        return self._feedback(anomaly_id, user, "not_an_issue")
+    # answers ----------------------------------------
+    def snooze(self, incident_id: int, user: str) -> FeedbackResult:
+        return self._answer(incident_id, user, "snoozed", over=("investigated",))
 
-    def investigated(self, anomaly_id: int, user: str) -> FeedbackResult:
-        return self._feedback(anomaly_id, user, "investigated", only_if_none=True)
+    def not_an_issue(self, incident_id: int, user: str) -> FeedbackResult:
+        return self._answer(incident_id, user, "not_an_issue", over=("investigated", "snoozed"))
 
-    def _feedback(
-        self, anomaly_id: int, user: str, feedback: str, snooze: bool = False, only_if_none: bool = False
-    ) -> FeedbackResult:
+    def investigated(self, incident_id: int, user: str) -> FeedbackResult:
+        return self._answer(incident_id, user, "investigated", over=())
+
+    def _answer(self, incident_id: int, user: str, feedback: str, over: tuple[str, ...]) -> FeedbackResult:
         now = self.clock.now()
         values: dict[str, Any] = {"feedback": feedback, "feedback_by": user, "feedback_at": now}
-        if snooze:
+        if feedback == "snoozed":
             values["snoozed_until"] = now + SNOOZE
         with self.db.transaction() as session:
-            won = store.give_feedback(session, anomaly_id, values, only_if_none)
-            anomaly = session.get(Anomaly, anomaly_id)
-            if anomaly is None:
+            incident = session.get(Incident, incident_id)
+            if incident is None:
                 return FeedbackResult("not_found")
-            if not won:
-                return FeedbackResult("already", view_of(anomaly))
-            session.refresh(anomaly)
+            if not store.answer_incident(session, incident_id, values, over):
+                return FeedbackResult("already", incident=incident_view(incident))
+            session.refresh(incident)
+            store.mirror_to_hours(session, incident, values, only_unset="feedback")
             audit.record(
                 session,
                 at=now,
                 actor=user,
                 action=f"anomaly.{feedback}",
-                subject_type="anomaly",
-                subject_id=str(anomaly_id),
-                data={"key": anomaly.key, "snoozed_until": values.get("snoozed_until")},
+                subject_type="anomaly_incident",
+                subject_id=str(incident_id),
+                data={"series": incident.key, "snoozed_until": values.get("snoozed_until")},
             )
-            if anomaly.message_ts:
-                enqueue(session, self.clock, JOB_UPDATE, {"anomaly_id": anomaly_id})
-            view = view_of(anomaly)
+            shape = self._remember(session, incident, user, now) if feedback == "not_an_issue" else None
+            self._refresh_card(session, incident, now)
+            view = incident_view(incident, shape)
         self.jobs.wake()
-        return FeedbackResult(feedback, view)  # type: ignore[arg-type]
+        if feedback == "not_an_issue" and shape is None:
+            return FeedbackResult("not_remembered", incident=view)
+        return FeedbackResult(feedback, incident=view, shape=view.shape)  # type: ignore[arg-type]
 
-    # jobs ----------------------------------------
+    def _remember(self, session: Session, incident: Incident, user: str, now: datetime) -> Any:
+        """A dismissed incident whose weekday-hours an earlier episode of the series shared is a
+        recurring shape: remember it, with a raised threshold for those hours."""
+        slots = slots_of(incident.start, incident.last_hour)
+        series = (incident.signal_type, incident.dimension, incident.dim_value)
+        earlier = store.earlier_incidents(session, series, incident.kind, incident.start - RECURS_AFTER)
+        recurring = any(slots_of(e.start, e.last_hour) & slots for e in earlier)
+        if not recurring:
+            return None
+        threshold = self.config.signals.anomalies.threshold
+        min_score = round(max(SHAPE_RAISE * threshold, SHAPE_MARGIN * abs(incident.peak_score)), 2)
+        store.insert_shape(
+            session,
+            {
+                "signal_type": incident.signal_type,
+                "dimension": incident.dimension,
+                "dim_value": incident.dim_value,
+                "kind": incident.kind,
+                "slots": [list(s) for s in sorted(slots)],
+                "min_score": min_score,
+                "incident_id": incident.id,
+                "created_by": user,
+                "created_at": now,
+            },
+        )
+        shape = store.shape_of_incident(session, incident.id)
+        assert shape is not None
+        incident.shape_id = shape.id
+        session.flush()
+        audit.record(
+            session,
+            at=now,
+            actor=user,
+            action="anomaly.shape_remembered",
+            subject_type="anomaly_shape",
+            subject_id=str(shape.id),
+            data={
+                "incident": incident.id,
+                "series": incident.key,
+                "slots": shape.slots,
+                "min_score": min_score,
+            },
+        )
+        return shape
+
+    def forget_shape(self, shape_id: int, user: str) -> FeedbackResult:
+        """Restores the series' usual sensitivity in the shape's hours (the dismissal stays on
+        record, with who restored it and when)."""
+        now = self.clock.now()
+        with self.db.transaction() as session:
+            shape = session.get(store.Shape, shape_id)
+            if shape is None:
+                return FeedbackResult("not_found")
+            if not store.forget_shape(session, shape_id, user, now):
+                session.refresh(shape)
+                return FeedbackResult("already", shape=shape_view(shape))
+            session.refresh(shape)
+            audit.record(
+                session,
+                at=now,
+                actor=user,
+                action="anomaly.shape_forgotten",
+                subject_type="anomaly_shape",
+                subject_id=str(shape_id),
+                data={"incident": shape.incident_id, "slots": shape.slots},
+            )
+            for incident in store.incidents_of_shape(session, shape_id):
+                self._refresh_card(session, incident, now)
+            view = shape_view(shape)
+        self.jobs.wake()
+        return FeedbackResult("restored", shape=view)
+
     def register_jobs(self, runner: JobRunner, notifier: AnomalyNotifier) -> None:
-        def post(payload: dict[str, Any]) -> None:
-            anomaly = self._job_anomaly(payload)
-            channel = anomaly.channel or self.config.channels.alerts
-            ts = anomaly.message_ts
-            if ts is None:
-                ts = notifier.post_alert(anomaly, channel)
-                with self.db.transaction() as session:
-                    store.mark_posted(session, anomaly.id, channel, ts)
-            with self.db.read() as session:
-                charted = store.has_chart(session, anomaly.id)
-            if not charted:
-                # A failed upload retries the job; the alert itself is not posted twice.
-                file_id = notifier.post_chart(anomaly, self.chart(anomaly), channel, ts)
-                with self.db.transaction() as session:
-                    store.set_chart(session, anomaly.id, file_id or "-")
+        IncidentJobs(self, notifier).register(runner)
 
-        def refresh(payload: dict[str, Any]) -> None:
-            notifier.update_alert(self._job_anomaly(payload))
-
-        runner.register(JOB_POST, post)
-        runner.register(JOB_UPDATE, refresh)
-
-    def _job_anomaly(self, payload: dict[str, Any]) -> AnomalyView:
-        anomaly = self.get(int(payload["anomaly_id"]))
-        if anomaly is None:
-            raise PermanentJobError(f"anomaly {payload['anomaly_id']} does not exist")
-        return anomaly
+    def _refresh_card(self, session: Session, incident: Incident, now: datetime) -> None:
+        if incident.message_ts:
+            enqueue(session, self.clock, JOB_INCIDENT_UPDATE, {"incident_id": incident.id})
