@@ -17,10 +17,10 @@ from sqlalchemy import func, select
 
 from bot.cli import main
 from bot.fakes.openai import FakeOpenAI, SeenRequest
+from bot.fakes.slack import FakeSlack
 from store.ai import AiCall, AiSuggestion
 from store.cases import Case
 from store.enforcement.models import EnforcementRequest
-from tests.harness.fake_slack import FakeSlack
 from tests.harness.vigil import Vigil, eventually
 from tests.harness.world import ANALYST, ESCALATIONS, config_data
 from workflows.config import Settings
