@@ -18,7 +18,6 @@ import multiprocessing
 import statistics
 import tempfile
 import time
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -182,7 +181,10 @@ def run(commands: int = 2000, concurrency: int = 10, runs: int = 5) -> dict[str,
     ]
     for server in servers:
         server.start()
-    urls = {"bare": f"http://127.0.0.1:{bare_port}/slack/events", "vigil": f"http://127.0.0.1:{vigil_port}/slack/events"}
+    urls = {
+        "bare": f"http://127.0.0.1:{bare_port}/slack/events",
+        "vigil": f"http://127.0.0.1:{vigil_port}/slack/events",
+    }
     try:
         for url, server in zip(urls.values(), servers, strict=True):
             _wait_up(url, server)
@@ -226,22 +228,24 @@ def figures(quick: bool = False) -> list[dict[str, Any]]:
         {
             "measure": f"ack p50, {size}",
             "baseline": f"bare Bolt AsyncApp: {result['bare_p50_ms']:.1f} ms",
-            "now": f"{result['p50_ratio']:.2f}× ({result['vigil_p50_ms']:.1f} ms)",
-            "target": "≤ 1.1×",
+            "now": f"{result['p50_ratio']:.2f}x ({result['vigil_p50_ms']:.1f} ms)",
+            "target": "≤ 1.1x",
             "note": detail,
         },
         {
             "measure": f"ack p99, {size}",
             "baseline": f"bare Bolt AsyncApp: {result['bare_p99_ms']:.1f} ms",
-            "now": f"{result['p99_ratio']:.2f}× ({result['vigil_p99_ms']:.1f} ms)",
-            "target": "≤ 1.2×",
+            "now": f"{result['p99_ratio']:.2f}x ({result['vigil_p99_ms']:.1f} ms)",
+            "target": "≤ 1.2x",
             "note": f"Vigil served {result['vigil_per_second']:.0f} commands/s",
         },
     ]
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--commands", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=10)
     parser.add_argument("--runs", type=int, default=5)

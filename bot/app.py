@@ -11,6 +11,7 @@ from slack_bolt import App, BoltResponse
 from slack_sdk import WebClient
 
 import commands
+from bot.listener_runner import answer_on_ack
 from commands import events
 from commands.context import AppContext
 from store.slack_events import claim_event
@@ -24,13 +25,15 @@ log = logging.getLogger(__name__)
 def create_bolt_app(ctx: AppContext, client: WebClient) -> App:
     # Verification stays on in every mode: Bolt skips it only for requests that came over
     # the Socket Mode websocket (BoltRequest.mode), so any HTTP request must carry a signature.
-    app = App(
-        client=client,
-        signing_secret=secret(ctx.settings.slack_signing_secret) or "",
-        request_verification_enabled=True,
-        process_before_response=False,
-        listener_executor=ThreadPoolExecutor(max_workers=32, thread_name_prefix="vigil-listener"),
-        logger=logging.getLogger("slack_bolt.App"),
+    app = answer_on_ack(
+        App(
+            client=client,
+            signing_secret=secret(ctx.settings.slack_signing_secret) or "",
+            request_verification_enabled=True,
+            process_before_response=False,
+            listener_executor=ThreadPoolExecutor(max_workers=32, thread_name_prefix="vigil-listener"),
+            logger=logging.getLogger("slack_bolt.App"),
+        )
     )
 
     @app.use
