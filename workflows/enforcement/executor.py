@@ -373,7 +373,7 @@ class Executor:
                     recorded.setdefault(row.request_id, []).append(row.account_id)
             results_store.record_outcomes(session, writes)
             results_store.add_events(session, events)
-            audit.record_many(session, entries)
+            audit.append_batch(session, entries)
             for request_id in recorded:
                 # A request this worker still has calls of cannot be finished: skip the
                 # question (a scan of its outstanding actions) until its last batch.
