@@ -229,14 +229,14 @@ def figures(quick: bool = False) -> list[dict[str, Any]]:
             "measure": f"ack p50, {size}",
             "baseline": f"bare Bolt AsyncApp: {result['bare_p50_ms']:.1f} ms",
             "now": f"{result['p50_ratio']:.2f}x ({result['vigil_p50_ms']:.1f} ms)",
-            "target": "≤ 1.1x",
+            "target": "\u2264 1.1x",
             "note": detail,
         },
         {
             "measure": f"ack p99, {size}",
             "baseline": f"bare Bolt AsyncApp: {result['bare_p99_ms']:.1f} ms",
             "now": f"{result['p99_ratio']:.2f}x ({result['vigil_p99_ms']:.1f} ms)",
-            "target": "≤ 1.2x",
+            "target": "\u2264 1.2x",
             "note": f"Vigil served {result['vigil_per_second']:.0f} commands/s",
         },
     ]
