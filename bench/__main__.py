@@ -81,7 +81,28 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def render(results: list[tuple[str, list[dict[str, Any]], float]], quick: bool, when: datetime) -> str:
+def kept_rows(doc: Path, ran: list[str]) -> dict[str, list[str]]:
+    """The table's rows of benchmarks not run this time (``--only``), by benchmark."""
+    if not doc.exists():
+        return {}
+    text = doc.read_text(encoding="utf-8")
+    if START not in text or END not in text:
+        return {}
+    kept: dict[str, list[str]] = {}
+    for line in text.split(START, 1)[1].split(END, 1)[0].splitlines():
+        cells = line.split(" | ")
+        name = cells[0].removeprefix("| ").strip("`") if line.startswith("| `") else None
+        if name and name not in ran:
+            kept.setdefault(name, []).append(line)
+    return kept
+
+
+def render(
+    results: list[tuple[str, list[dict[str, Any]], float]],
+    quick: bool,
+    when: datetime,
+    kept: dict[str, list[str]] | None = None,
+) -> str:
     lines = [
         START,
         "",
@@ -91,10 +112,20 @@ def render(results: list[tuple[str, list[dict[str, Any]], float]], quick: bool, 
         "| benchmark | measure | baseline, same run | now | target | note |",
         "| --- | --- | --- | --- | --- | --- |",
     ]
-    for name, rows, _seconds in results:
-        for row in rows:
-            cells = [f"`{name}`", *(_cell(row[key]) for key in KEYS)]
-            lines.append("| " + " | ".join(cells) + " |")
+    fresh = {name: rows for name, rows, _seconds in results}
+    kept = kept or {}
+    for name in [*MODULES, *(n for n in kept if n not in MODULES)]:
+        if name in fresh:
+            for row in fresh[name]:
+                cells = [f"`{name}`", *(_cell(row[key]) for key in KEYS)]
+                lines.append("| " + " | ".join(cells) + " |")
+        else:
+            lines += kept.get(name, [])
+    if kept:
+        lines += [
+            "",
+            f"Rows of {', '.join(f'`{n}`' for n in kept)} are from an earlier run (not run this time).",
+        ]
     lines += ["", END]
     return "\n".join(lines)
 
@@ -131,7 +162,8 @@ def main(argv: list[str] | None = None) -> int:
         rows, seconds = run_module(name, args.quick)
         print(f"bench.{name}: {len(rows)} figures in {seconds:.0f} s", file=sys.stderr, flush=True)
         results.append((name, rows, seconds))
-    rewrite(args.doc, render(results, args.quick, when))
+    kept = kept_rows(args.doc, names) if args.only else {}
+    rewrite(args.doc, render(results, args.quick, when, kept))
     print(f"wrote the figures table in {args.doc}", file=sys.stderr)
     return 0
 

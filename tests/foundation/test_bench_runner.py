@@ -54,13 +54,16 @@ def test_a_benchmark_that_fails_is_a_row_saying_so(tmp_path: Path, monkeypatch: 
     monkeypatch.setitem(sys.modules, "bench.broken", broken)
     monkeypatch.setattr(runner, "MODULES", [*runner.MODULES, "broken"])
     doc = tmp_path / "benchmarks.md"
-    doc.write_text("# Benchmarks\n\nHow we measure.\n")
+    earlier = "| `digest` | weekly digest | loading: 9 s | 3.4 s | < 5 s | charts 1 s |"
+    doc.write_text(f"# Benchmarks\n\n{runner.START}\n\n{earlier}\n\n{runner.END}\n\nHow we measure.\n")
 
     assert runner.main(["--quick", "--only", "broken", "--doc", str(doc)]) == 0
     text = doc.read_text()
     assert text.startswith("# Benchmarks\n")
     assert "How we measure." in text
     assert "not measured" in text and "RuntimeError: the fake API did not start" in text
+    # A benchmark not run this time keeps its last figures, said to be from an earlier run.
+    assert earlier in text and "Rows of `digest` are from an earlier run" in text
 
 
 def test_an_unknown_benchmark_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
