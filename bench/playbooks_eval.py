@@ -12,6 +12,7 @@ import random
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import cel
 
@@ -68,13 +69,9 @@ def make_subjects(count: int) -> list[dict]:
     return subjects
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--subjects", type=int, default=100_000)
-    parser.add_argument("--rules", type=int, default=50)
-    args = parser.parse_args()
-    rules = make_rules(args.rules)
-    subjects = make_subjects(args.subjects)
+def measure(subject_count: int, rule_count: int) -> dict[str, Any]:
+    rules = make_rules(rule_count)
+    subjects = make_subjects(subject_count)
     now = datetime(2026, 11, 23, tzinfo=UTC)
     programs = [r.program for r in rules.rules]
 
@@ -94,12 +91,40 @@ def main() -> None:
     for subject in subjects:
         vigil_matches += len(evaluate(rules, "case.created", subject["case"]["id"], subject, now).matches)
     vigil_seconds = time.perf_counter() - started
-
-    evaluations = args.subjects * args.rules
     assert raw_matches == vigil_matches, (raw_matches, vigil_matches)
+    return {
+        "evaluations": subject_count * rule_count,
+        "matches": vigil_matches,
+        "raw_seconds": raw_seconds,
+        "vigil_seconds": vigil_seconds,
+    }
+
+
+def figures(quick: bool = False) -> list[dict[str, Any]]:
+    subjects = 2_000 if quick else 100_000
+    r = measure(subjects, 50)
+    return [
+        {
+            "measure": f"playbook rules: 50 rules over {subjects:,} case subjects",
+            "baseline": f"raw CEL: {r['evaluations'] / r['raw_seconds']:,.0f} evaluations/s",
+            "now": f"{r['raw_seconds'] / r['vigil_seconds']:.2f} of raw CEL "
+            f"({r['evaluations'] / r['vigil_seconds']:,.0f} evaluations/s)",
+            "target": "",
+            "note": "Vigil's evaluate() with defaults, guardrails and mode bookkeeping",
+        }
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--subjects", type=int, default=100_000)
+    parser.add_argument("--rules", type=int, default=50)
+    args = parser.parse_args()
+    r = measure(args.subjects, args.rules)
+    evaluations, raw_seconds, vigil_seconds = r["evaluations"], r["raw_seconds"], r["vigil_seconds"]
     print(
         f"{args.rules} rules x {args.subjects} subjects = {evaluations:,} evaluations, "
-        f"{vigil_matches:,} matches"
+        f"{r['matches']:,} matches"
     )
     print(f"raw CEL:          {evaluations / raw_seconds:12,.0f} evaluations/s ({raw_seconds:.2f} s)")
     print(f"vigil evaluate(): {evaluations / vigil_seconds:12,.0f} evaluations/s ({vigil_seconds:.2f} s)")

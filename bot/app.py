@@ -11,11 +11,11 @@ from slack_bolt import App, BoltResponse
 from slack_sdk import WebClient
 
 import commands
+from bot.listener_runner import answer_on_ack
 from commands import events
 from commands.context import AppContext
-from store.slack_events import claim_event
+from store.slack_events import take_event
 from workflows.config import secret
-from workflows.jobs import enqueue
 from workflows.metrics import ERRORS, SLACK_EVENTS_DUPLICATE
 
 log = logging.getLogger(__name__)
@@ -24,13 +24,15 @@ log = logging.getLogger(__name__)
 def create_bolt_app(ctx: AppContext, client: WebClient) -> App:
     # Verification stays on in every mode: Bolt skips it only for requests that came over
     # the Socket Mode websocket (BoltRequest.mode), so any HTTP request must carry a signature.
-    app = App(
-        client=client,
-        signing_secret=secret(ctx.settings.slack_signing_secret) or "",
-        request_verification_enabled=True,
-        process_before_response=False,
-        listener_executor=ThreadPoolExecutor(max_workers=32, thread_name_prefix="vigil-listener"),
-        logger=logging.getLogger("slack_bolt.App"),
+    app = answer_on_ack(
+        App(
+            client=client,
+            signing_secret=secret(ctx.settings.slack_signing_secret) or "",
+            request_verification_enabled=True,
+            process_before_response=False,
+            listener_executor=ThreadPoolExecutor(max_workers=32, thread_name_prefix="vigil-listener"),
+            logger=logging.getLogger("slack_bolt.App"),
+        )
     )
 
     @app.use
@@ -42,17 +44,13 @@ def create_bolt_app(ctx: AppContext, client: WebClient) -> App:
         event_id = body.get("event_id")
         if body.get("type") == "event_callback" and event_id:
             event_type = (body.get("event") or {}).get("type")
-            queued = False
-            with ctx.db.transaction() as session:
-                first = claim_event(session, event_id, body.get("team_id"), event_type, ctx.clock.now())
-                if first and events.handles(event_type):
-                    queued = enqueue(
-                        session,
-                        ctx.clock,
-                        events.JOB_SLACK_EVENT,
-                        events.envelope(body),
-                        key=f"slack-event:{event_id}",
-                    )
+            job = None
+            if events.handles(event_type):
+                job = (events.JOB_SLACK_EVENT, events.envelope(body), f"slack-event:{event_id}")
+            with ctx.db.statements() as conn:
+                first, queued = take_event(
+                    conn, event_id, body.get("team_id"), event_type, ctx.clock.now(), job
+                )
             if not first:
                 SLACK_EVENTS_DUPLICATE.inc()
                 log.info("duplicate Slack event dropped", extra={"event_id": event_id})

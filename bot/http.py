@@ -78,6 +78,10 @@ def check_slack_body(text: str, content_type: str) -> str | None:
             return None if isinstance(json_input.loads(text), dict) else "JSON body must be an object"
         except json_input.JsonInputError as exc:
             return f"body is {exc}"
+    if "payload=" not in text:
+        # Bolt reads other forms leniently (parse_qs), whatever their shape: nothing to
+        # refuse, and parsing every slash command twice before the ack costs time.
+        return None
     try:
         form = parse_qs(text, keep_blank_values=True, strict_parsing=bool(text))
     except ValueError:

@@ -39,6 +39,14 @@ def timed(kind: str) -> Callable[[F], F]:
     return decorate
 
 
+def acks_at_once(func: F) -> F:
+    """Mark a listener whose first act is a plain ``ack()``, whatever the payload: the app
+    acks it in the request's own thread instead of waiting for the listener's thread to
+    start (bot/listener_runner.py); the listener's own ack() is then a harmless repeat."""
+    func.acks_at_once = True  # type: ignore[attr-defined]
+    return func
+
+
 def tell(client: WebClient, channel: str, user: str, text: str) -> None:
     """A private line to one person where they acted. Failing to tell must not fail the action."""
     try:

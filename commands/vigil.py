@@ -19,7 +19,7 @@ from commands.blocks import audit as audit_blocks
 from commands.blocks import help as help_blocks
 from commands.blocks.common import escape
 from commands.context import AppContext
-from commands.listeners import timed
+from commands.listeners import acks_at_once, timed
 from workflows.audit import verify
 from workflows.roles import Role
 
@@ -94,6 +94,7 @@ def _audit(call: VigilCall) -> None:
 
 def register(app: App, ctx: AppContext) -> None:
     @app.command("/vigil", middleware=[require(ctx.roles, required_role)])
+    @acks_at_once
     @timed("command:/vigil")
     def vigil_command(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
         ack()

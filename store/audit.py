@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Integer, String, Text, select, text
+from sqlalchemy import BigInteger, Integer, String, Text, insert, select, text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from store.base import Base, JSONType, UTCDateTime
@@ -47,6 +47,20 @@ def lock_chain(session: Session) -> None:
 
 def last_entry(session: Session) -> AuditEntry | None:
     return session.scalars(select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(1)).first()
+
+
+def chain_head(session: Session) -> tuple[int, str] | None:
+    """The last entry's seq and hash: all an append needs, without loading the row."""
+    row = session.execute(
+        select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)
+    ).first()
+    return (row.seq, row.hash) if row else None
+
+
+def insert_entries(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Chained rows (workflows/audit.py made them) in one multi-row INSERT."""
+    if rows:
+        session.execute(insert(AuditEntry), rows)
 
 
 def iter_entries(session: Session, batch: int = 1000) -> Iterator[AuditEntry]:

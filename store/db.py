@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, make_url, text
+from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from store.urls import normalize_url
@@ -71,6 +71,13 @@ class Database:
         """A unit of work: commits on success, rolls back on any exception."""
         with self._sessions.begin() as session:
             yield session
+
+    @contextmanager
+    def statements(self) -> Iterator[Connection]:
+        """A write transaction on a bare connection, for a hot path of a few Core statements
+        that needs no ORM unit of work (the Slack event dedupe before the ack)."""
+        with self.engine.begin() as conn:
+            yield conn
 
     @contextmanager
     def read(self) -> Iterator[Session]:

@@ -18,7 +18,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -36,12 +36,13 @@ from store.enforcement import (
     RETRYABLE,
     RUNNING,
     EnforcementAction,
-    EnforcementRequest,
 )
+from store.enforcement import results as results_store
+from store.enforcement.results import ActionState
 from workflows import audit
 from workflows.clock import Clock, SystemClock
 from workflows.config import EnforcementSettings
-from workflows.enforcement.events import complete_if_finished, note_event
+from workflows.enforcement.events import complete_if_finished
 from workflows.enforcement.intake import request_ref
 from workflows.enforcement.jobs import queue_results, queue_summary, summary_key
 from workflows.enforcement.ports import ActionCall, EnforcementGateway, Outcome
@@ -80,8 +81,10 @@ class EnforcerOptions:
     heartbeat_every: float | None = None  # seconds; None: lease / 3
     poll_seconds: float = 1.0
     progress_every: float = 5.0  # seconds between progress message updates (bulk)
-    flush_every: float = 0.2  # seconds between result writes while calls are in flight
-    flush_batch: int = 64
+    # Seconds between result writes while calls are in flight: long enough that a batch
+    # fills (~100 at 200+ calls/s), short enough that progress and a crash lose little.
+    flush_every: float = 0.5
+    flush_batch: int = 100  # results per transaction
     backlog_factor: int = 4  # calls handed to the pool at once, per unit of concurrency
     call_timeout: float = 10.0  # the overall deadline of one call to the enforcement API
     monotonic: Callable[[], float] = time.monotonic
@@ -210,7 +213,9 @@ class Executor:
                             gone = {id(c) for c in not_started}
                             in_flight = [c for c in in_flight if id(c) not in gone]
                             calls -= len(not_started)
-                    elif len(in_flight) <= backlog - concurrency:
+                    elif len(in_flight) <= backlog // 2:
+                        # Half the backlog at a time: one claim transaction per twice the concurrency
+                        # calls while the other half keeps the pool busy.
                         for claimed in self._claim(backlog - len(in_flight)):
                             claimed.future = pool.submit(self._call, gateway, claimed)
                             in_flight.append(claimed)
@@ -233,7 +238,7 @@ class Executor:
                     now = self.options.monotonic()
                     due = now - last_flush >= self.options.flush_every
                     if len(results) >= self.options.flush_batch or due:
-                        self._flush(results)
+                        self._flush(results, busy={c.request_id for c in in_flight})
                         results = []
                         last_flush = now
         finally:
@@ -317,14 +322,15 @@ class Executor:
             ledger.release(session, ids, self.worker_id, self.clock.now())
         self.leases.forget(ids)
 
-    def _flush(self, results: list[_Result]) -> None:
+    def _flush(self, results: list[_Result], busy: Collection[int] = ()) -> None:
         """Record outcomes (ledger, timeline, audit) in one unit of work, then report them."""
         if not results:
             return
-        self._record_all(results)
+        self._record_all(results, busy)
         self.leases.forget([r.claimed.action_id for r in results])
 
-    def _record_all(self, results: list[_Result]) -> None:
+    def _record_all(self, results: list[_Result], busy: Collection[int] = ()) -> None:
+        """``busy``: requests with calls of this worker still under way, so not finished."""
         now = self.clock.now()
         outcomes = {r.claimed.action_id: r.outcome for r in results if r.outcome is not None}
         if not outcomes:
@@ -332,17 +338,46 @@ class Executor:
         recorded: dict[int, list[str]] = {}  # request id → accounts with a result
         completed: list[int] = []
         with self.db.transaction() as session:
-            rows = ledger.actions_by_id(session, list(outcomes))
+            rows = results_store.action_states(session, list(outcomes))
             requests = ledger.requests_by_id(session, {row.request_id for row in rows})
+            writes: list[dict[str, Any]] = []
+            events: list[dict[str, Any]] = []
             entries: list[dict[str, Any]] = []
             for row in rows:
-                entry = self._record(session, now, row, outcomes[row.id], requests[row.request_id])
+                write, entry = self._record(now, row, outcomes[row.id])
+                if write is None:
+                    continue
+                writes.append(write)
                 if entry is not None:
-                    entries.append(entry)
+                    request = requests[row.request_id]
+                    events.append(
+                        {
+                            "request_id": request.id,
+                            "account_id": row.account_id,
+                            "at": now,
+                            "actor": "vigil",
+                            "kind": f"action.{write['new_status']}",
+                            "data": entry,
+                        }
+                    )
+                    entries.append(
+                        {
+                            "at": now,
+                            "actor": "vigil",
+                            "action": "enforcement.action",
+                            "subject_type": "account",
+                            "subject_id": row.account_id,
+                            "data": {"request": request.ref, **entry},
+                        }
+                    )
                     recorded.setdefault(row.request_id, []).append(row.account_id)
-            audit.record_many(session, entries)
+            results_store.record_outcomes(session, writes)
+            results_store.add_events(session, events)
+            audit.append_batch(session, entries)
             for request_id in recorded:
-                if complete_if_finished(session, now, request_id, "vigil"):
+                # A request this worker still has calls of cannot be finished: skip the
+                # question (a scan of its outstanding actions) until its last batch.
+                if request_id not in busy and complete_if_finished(session, now, request_id, "vigil"):
                     completed.append(request_id)
             # What people must read (per-account results, the summary) is queued with the
             # results themselves: a Slack outage delays it, a restart does not lose it. A
@@ -361,63 +396,39 @@ class Executor:
             self._report_progress(request_id, request_id in completed)
 
     def _record(
-        self,
-        session: Session,
-        now: datetime,
-        row: EnforcementAction,
-        outcome: Outcome,
-        request: EnforcementRequest,
-    ) -> dict[str, Any] | None:
-        """Apply one outcome to its row; the audit entry to append when it is a result."""
+        self, now: datetime, row: ActionState, outcome: Outcome
+    ) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+        """One outcome: the ledger write (None when the row is no longer ours), and the
+        result's event data when it is a result (None while it will be tried again)."""
         if row.locked_by != self.worker_id or row.status != RUNNING:
-            return None  # our lease ran out and another worker took it: it records the result
-        result_code, error = outcome.status, outcome.detail or None
+            return None, None  # our lease ran out and another worker took it: it records the result
+        write = {
+            "action_id": row.id,
+            "result_code": outcome.status,
+            "error": outcome.detail or None,
+            "now": now,
+        }
         if outcome.kind == "transient":
             first = row.first_attempt_at or now
             if now - first < self.options.retry.give_up_after:
                 retry_at = now + self.options.retry.delay(row.attempts, outcome.retry_after)
-                ledger.record_attempt(
-                    row,
-                    now,
-                    status=PENDING,
-                    result_code=result_code,
-                    error=error,
-                    next_attempt_at=retry_at,
-                    finished=False,
-                )
-                return None  # not a result yet: it will be tried again, with the same key
+                # Not a result yet: it will be tried again, with the same key.
+                return {**write, "new_status": PENDING, "retry_at": retry_at, "finished_at": None}, None
             status, next_attempt_at = RETRYABLE, row.next_attempt_at
         else:
             status = {"done": DONE, "already": ALREADY, "permanent": FAILED}[outcome.kind]
             next_attempt_at = None
-        ledger.record_attempt(
-            row,
-            now,
-            status=status,
-            result_code=result_code,
-            error=error,
-            next_attempt_at=next_attempt_at,
-            finished=True,
-        )
+        ENFORCEMENT_ACTIONS.labels(action=row.action, outcome=status).inc()
         data = {
             "account_id": row.account_id,
             "action": row.action,
-            "outcome": row.status,
+            "outcome": status,
             "http_status": outcome.status,
             "detail": outcome.detail,
             "attempts": row.attempts,
             "idempotency_key": row.idempotency_key,
         }
-        note_event(session, request, now, "vigil", f"action.{row.status}", data, account_id=row.account_id)
-        ENFORCEMENT_ACTIONS.labels(action=row.action, outcome=row.status).inc()
-        return {
-            "at": now,
-            "actor": "vigil",
-            "action": "enforcement.action",
-            "subject_type": "account",
-            "subject_id": row.account_id,
-            "data": {"request": request.ref, **data},
-        }
+        return {**write, "new_status": status, "retry_at": next_attempt_at, "finished_at": now}, data
 
     def _report_progress(self, request_id: int, completed: bool) -> None:
         """A bulk request under way: its progress message, at most every ``progress_every``
