@@ -127,7 +127,7 @@ class FakeSlack:
             return [c for c in self.calls if c.method == method]
 
     def wait_for(
-        self, method: str, where: Callable[[Call], bool] | None = None, timeout: float = 5.0, count: int = 1
+        self, method: str, where: Callable[[Call], bool] | None = None, timeout: float = 20.0, count: int = 1
     ) -> list[Call]:
         """Block until ``count`` calls of ``method`` (matching ``where``) were made."""
         deadline = time.monotonic() + timeout

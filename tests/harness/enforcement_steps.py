@@ -104,7 +104,7 @@ def click(
     assert response.status_code == 200
 
 
-def in_thread(vigil: Vigil, contains: str, count: int = 1, timeout: float = 10.0) -> list[Call]:
+def in_thread(vigil: Vigil, contains: str, count: int = 1, timeout: float = 20.0) -> list[Call]:
     """Messages Vigil posted in a card's thread that contain ``contains``."""
     return vigil.slack.wait_for(
         "chat.postMessage",

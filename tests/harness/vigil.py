@@ -92,7 +92,7 @@ VigilFactory = Callable[..., Vigil]
 _message_ts = itertools.count(1)
 
 
-def eventually(check: Callable[[], Any], timeout: float = 5.0, interval: float = 0.02) -> Any:
+def eventually(check: Callable[[], Any], timeout: float = 20.0, interval: float = 0.02) -> Any:
     """Wait until ``check()`` returns something truthy (Slack listeners run after the ack)."""
     deadline = time.monotonic() + timeout
     while True:
