@@ -57,7 +57,7 @@ def serve_bare(port: int, api_url: str) -> None:
 
 
 def serve_fake_slack(conn: Any) -> None:
-    from tests.harness.fake_slack import FakeSlack
+    from bot.fakes.slack import FakeSlack
 
     fake = FakeSlack().start()
     conn.send((fake.api_url, fake.response_url("bench")))

@@ -8,9 +8,9 @@ from typing import Any
 
 from sqlalchemy import event
 
+from bot.fakes.enforcement import FakeEnforcement
+from bot.fakes.slack import FakeSlack
 from tests.harness.enforcement_steps import actions, ask, card, click, in_thread, request_row
-from tests.harness.fake_enforcement import FakeEnforcement
-from tests.harness.fake_slack import FakeSlack
 from tests.harness.vigil import TEST_ENFORCER, VigilFactory
 from tests.harness.world import ADMIN
 from workflows.enforcement import EnforcerOptions

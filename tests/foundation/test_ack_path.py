@@ -12,11 +12,11 @@ from slack_bolt import Ack, App, BoltRequest
 from slack_sdk import WebClient
 from sqlalchemy import func, select
 
+from bot.fakes.slack import FakeSlack
 from bot.listener_runner import answer_on_ack
 from commands.listeners import acks_at_once
 from store.jobs import Job
 from store.slack_events import SlackEventSeen
-from tests.harness.fake_slack import FakeSlack
 from tests.harness.vigil import Vigil
 from tests.harness.world import ANALYST, ESCALATIONS, OUTSIDER
 
