@@ -7,7 +7,7 @@ before Vigil touches Slack or the database.
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -226,12 +226,34 @@ class AnomalySettings(_Strict):
     min_drop_baseline: float = Field(default=20, ge=1)  # drops only of series at least this busy
     top_share: float = Field(default=0.2, gt=0, le=1)  # a new top contributor's share of its type
     top_n: int = Field(default=3, ge=1, le=20)  # "top" means among the N biggest values
+    merge_gap: Duration = timedelta(hours=3)
 
     @model_validator(mode="after")
     def _weeks(self) -> AnomalySettings:
         if self.min_weeks > self.baseline_weeks:
             raise ValueError("min_weeks cannot exceed baseline_weeks")
         return self
+
+
+class CalendarSettings(_Strict):
+    """Days whose volumes are expected to be unusual (see docs/anomalies.md): still judged, but
+    flagged only far beyond the threshold, and labelled."""
+
+    countries: list[str] = Field(default_factory=list)  # public holidays (ISO 3166 codes, `holidays`)
+    dates: dict[date, str] = Field(default_factory=dict)  # named dates: 2026-11-27: Black Friday
+    expected: Literal["quiet", "silent"] = "quiet"
+    holiday_factor: float = Field(default=2.0, ge=1)  # the threshold is multiplied by this on such days
+
+    @field_validator("countries")
+    @classmethod
+    def _countries(cls, value: list[str]) -> list[str]:
+        import holidays
+
+        known = holidays.list_supported_countries()
+        bad = [c for c in value if c.upper() not in known]
+        if bad:
+            raise ValueError(f"unknown holiday countries {bad} (use ISO 3166 codes like US, DE)")
+        return [c.upper() for c in value]
 
 
 class SignalSettings(_Strict):
@@ -250,6 +272,7 @@ class SignalSettings(_Strict):
     link_keys: list[str] = Field(default_factory=lambda: ["payment_fingerprint", "device_id"])
     max_attribute_bytes: int = Field(default=8192, ge=256, le=1_048_576)
     anomalies: AnomalySettings = Field(default_factory=AnomalySettings)
+    calendar: CalendarSettings = Field(default_factory=CalendarSettings)
 
     @field_validator("types")
     @classmethod

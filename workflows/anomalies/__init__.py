@@ -8,7 +8,7 @@ once with a chart, and the team's feedback kept.
 - ``ports``: ``AnomalyNotifier`` and ``AnomalyRuleHook``
 """
 
-from workflows.anomalies.detect import Finding, find_anomalies, robust_score
+from workflows.anomalies.detect import Detector, Finding, find_anomalies
 from workflows.anomalies.ports import AnomalyNotifier, AnomalyRuleHook, NoAnomalyRules
 from workflows.anomalies.service import JOB_POST, JOB_UPDATE, Anomalies
 from workflows.anomalies.views import (
@@ -35,9 +35,9 @@ __all__ = [
     "ChartData",
     "ChartPoint",
     "DetectionReport",
+    "Detector",
     "FeedbackResult",
     "Finding",
     "NoAnomalyRules",
     "find_anomalies",
-    "robust_score",
 ]

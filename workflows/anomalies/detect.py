@@ -1,33 +1,45 @@
 """The detector: a pure function of hourly counts, testable without a database.
 
-The baseline of an hour is the same hour of the week in the previous N weeks, so a
-weekly rhythm (Monday-morning report peaks) is its own baseline and never alerts. The
-median and the median absolute deviation (MAD) keep one odd week from moving it; a
-Poisson floor (sqrt of the median) keeps small counts from alerting on noise.
+An hour's expectation is its *profile* (the median of the same hour of the week in the
+baseline weeks, so a weekly rhythm is its own baseline and never alerts) scaled by the
+series' recent *level* (the last two days against their own profile), so a sustained shift
+stops alerting within about a day while a spike on top of it still does. The score divides
+the difference by a spread fitted per series on its own baseline window (scoring.py), which
+makes verdicts the same at any volume. Expected days (expected.py) need a louder score.
 
-Self-contained on purpose (only the config's thresholds come in): issue #13 replaces it.
+``Detector`` keeps what it computed (profiles, spreads) so the backtest can replay months
+hour by hour; each value depends only on counts before the hour it serves, so the live run
+(a fresh ``Detector`` per hour) and the replay give the same verdicts.
 """
 
 from __future__ import annotations
 
-import math
-import statistics
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from workflows.anomalies.expected import Calendar
+from workflows.anomalies.scoring import fit_spread, score, weighted_median
 from workflows.config import VigilConfig
 
 HOUR = timedelta(hours=1)
+DAY = timedelta(days=1)
 WEEK = timedelta(days=7)
-MAD_SCALE = 1.4826  # MAD → standard deviation for normally distributed noise
+LEVEL_HOURS = 48  # the recent level: the last two ordinary days
+LEVEL_LOOKBACK = 24 * 7  # ...looking back at most a week past expected days
 
 Series = tuple[str, str, str]  # signal type, dimension ('' overall), value
 
 
 def hour_of(at: datetime) -> datetime:
     return at.replace(minute=0, second=0, microsecond=0)
+
+
+def window_start(hour: datetime, config: VigilConfig) -> datetime:
+    """The first hour whose count the verdict on ``hour`` can depend on."""
+    weeks = config.signals.anomalies.baseline_weeks
+    return hour - WEEK * weeks - HOUR * LEVEL_LOOKBACK - DAY
 
 
 @dataclass(frozen=True)
@@ -40,18 +52,152 @@ class Finding:
     baseline: float
     score: float
     data: dict[str, Any]
+    expected: str | None = None
 
     @property
     def key_part(self) -> str:
         return f"{self.signal_type}|{self.dimension}|{self.dim_value}|{self.kind}"
 
 
-def robust_score(observed: float, history: list[float]) -> tuple[float, float, float]:
-    """(median, scale, score): how many robust standard deviations ``observed`` is off."""
-    median = statistics.median(history)
-    mad = statistics.median(abs(x - median) for x in history)
-    scale = max(MAD_SCALE * mad, math.sqrt(max(median, 1.0)))
-    return median, scale, (observed - median) / scale
+class Detector:
+    """Judges hours of the series in ``counts`` (missing hours count zero)."""
+
+    def __init__(
+        self,
+        counts: dict[Series, dict[datetime, float]],
+        first_seen: dict[str, datetime],
+        config: VigilConfig,
+    ) -> None:
+        self.counts = counts
+        self.first_seen = first_seen
+        self.config = config
+        self.settings = config.signals.anomalies
+        self.calendar = Calendar(config.signals.calendar, config.tz)
+        self.by_type: dict[str, list[Series]] = defaultdict(list)
+        for series in sorted(counts):
+            self.by_type[series[0]].append(series)
+        self._profiles: dict[tuple[Series, datetime], tuple[float, int]] = {}
+        self._spreads: dict[tuple[Series, datetime], Any] = {}
+
+    # the pieces ----------------------------------------
+    def weeks(self, series: Series, at: datetime) -> list[datetime]:
+        """The same hour of the week in the baseline weeks the type has history for."""
+        start = self.first_seen.get(series[0])
+        if start is None:
+            return []
+        return [w for k in range(1, self.settings.baseline_weeks + 1) if (w := at - WEEK * k) >= start]
+
+    def profile(self, series: Series, at: datetime) -> tuple[float, int]:
+        """(median of the same hour in the baseline weeks, how many weeks)."""
+        key = (series, at)
+        cached = self._profiles.get(key)
+        if cached is None:
+            points = self.counts[series]
+            values = sorted(points.get(w, 0.0) for w in self.weeks(series, at))
+            n = len(values)
+            if n == 0:
+                cached = (0.0, 0)
+            else:
+                mid = n // 2
+                cached = (values[mid] if n % 2 else (values[mid - 1] + values[mid]) / 2, n)
+            self._profiles[key] = cached
+        return cached
+
+    def level(self, series: Series, hour: datetime) -> float:
+        """How the last two ordinary days ran against their profile: the weighted median of
+        count/profile over their hours, weighted by the profile (robust to a few odd hours,
+        and to low counts). Expected days are skipped: a holiday does not lower tomorrow."""
+        points = self.counts[series]
+        start = self.first_seen.get(series[0])
+        pairs: list[tuple[float, float]] = []
+        at = hour
+        for _ in range(LEVEL_LOOKBACK):
+            at -= HOUR
+            if start is None or at < start or len(pairs) >= LEVEL_HOURS:
+                break
+            if self.calendar.label(at) is not None:
+                continue
+            expected, n = self.profile(series, at)
+            if n and expected > 0:
+                pairs.append((points.get(at, 0.0) / expected, expected))
+        ratio = weighted_median(pairs)
+        return 1.0 if ratio is None else ratio
+
+    def spread(self, series: Series, hour: datetime) -> Any:
+        """The series' noise, fitted on the baseline weeks before the judged hour's day (one
+        fit a day): each same-hour value against the median of the other weeks' values, each
+        week first scaled to the median week so a trend or an old shift is not taken for noise."""
+        day = hour.replace(hour=0)
+        key = (series, day)
+        cached = self._spreads.get(key)
+        if cached is not None:
+            return cached
+        weeks = self.weeks(series, day)
+        points = self.counts[series]
+        samples: list[tuple[float, float]] = []
+        if len(weeks) >= 2:
+            grid = [[points.get(w + HOUR * slot, 0.0) for slot in range(168)] for w in weeks]
+            totals = [sum(row) for row in grid]
+            typical = sorted(totals)[len(totals) // 2]
+            rows = [
+                [v * (typical / t) for v in row] if t > 0 else row
+                for row, t in zip(grid, totals, strict=True)
+            ]
+            for slot in range(168):
+                column = [row[slot] for row in rows]
+                for i, value in enumerate(column):
+                    rest = sorted(column[:i] + column[i + 1 :])
+                    mid = len(rest) // 2
+                    m = rest[mid] if len(rest) % 2 else (rest[mid - 1] + rest[mid]) / 2
+                    samples.append((value - m, m))
+        cached = fit_spread(samples, max(len(weeks) - 1, 1))
+        self._spreads[key] = cached
+        return cached
+
+    # verdicts ----------------------------------------
+    def judge(self, hour: datetime) -> list[Finding]:
+        settings = self.settings
+        findings: list[Finding] = []
+        label = self.calendar.label(hour)
+        threshold = settings.threshold * (self.config.signals.calendar.holiday_factor if label else 1.0)
+        for kind, all_series in sorted(self.by_type.items()):
+            history_weeks = self.weeks(all_series[0], hour)
+            if len(history_weeks) < settings.min_weeks:
+                continue  # too young to have a baseline: no verdict rather than a wrong one
+            new_tops = new_contributors(self.counts, all_series, hour, history_weeks, self.config)
+            for series in all_series:
+                _, dimension, value = series
+                observed = self.counts[series].get(hour, 0.0)
+                profile, n = self.profile(series, hour)
+                ratio = self.level(series, hour)
+                mu = profile * ratio
+                spread = self.spread(series, hour)
+                scale, z = score(observed, mu, spread, n)
+                data = {
+                    "profile": round(profile, 3),
+                    "level": round(ratio, 3),
+                    "weeks": n,
+                    "scale": round(scale, 3),
+                }
+                if series in new_tops:
+                    findings.append(
+                        Finding(
+                            kind,
+                            dimension,
+                            value,
+                            "new_contributor",
+                            observed,
+                            mu,
+                            z,
+                            {**data, **new_tops[series]},
+                            label,
+                        )
+                    )
+                elif z >= threshold and observed >= settings.min_count:
+                    findings.append(Finding(kind, dimension, value, "spike", observed, mu, z, data, label))
+                elif z <= -threshold and mu >= settings.min_drop_baseline:
+                    findings.append(Finding(kind, dimension, value, "drop", observed, mu, z, data, label))
+        return findings
 
 
 def find_anomalies(
@@ -60,48 +206,8 @@ def find_anomalies(
     hour: datetime,
     config: VigilConfig,
 ) -> list[Finding]:
-    """Pure detection over hourly counts: testable without a database."""
-    settings = config.signals.anomalies
-    weeks = [hour - WEEK * k for k in range(1, settings.baseline_weeks + 1)]
-    findings: list[Finding] = []
-    by_type: dict[str, list[Series]] = defaultdict(list)
-    for series in counts:
-        by_type[series[0]].append(series)
-    for kind, all_series in sorted(by_type.items()):
-        start = first_seen.get(kind)
-        history_weeks = [w for w in weeks if start is not None and w >= start]
-        if len(history_weeks) < settings.min_weeks:
-            continue  # too young to have a baseline: no verdict rather than a wrong one
-        new_tops = new_contributors(counts, all_series, hour, history_weeks, config)
-        for series in sorted(all_series):
-            _, dimension, value = series
-            points = counts[series]
-            observed = points.get(hour, 0.0)
-            history = [points.get(w, 0.0) for w in history_weeks]
-            median, scale, score = robust_score(observed, history)
-            data = {
-                "history": history,
-                "weeks": len(history_weeks),
-                "scale": round(scale, 3),
-            }
-            if series in new_tops:
-                findings.append(
-                    Finding(
-                        kind,
-                        dimension,
-                        value,
-                        "new_contributor",
-                        observed,
-                        median,
-                        score,
-                        {**data, **new_tops[series]},
-                    )
-                )
-            elif score >= settings.threshold and observed >= settings.min_count:
-                findings.append(Finding(kind, dimension, value, "spike", observed, median, score, data))
-            elif score <= -settings.threshold and median >= settings.min_drop_baseline:
-                findings.append(Finding(kind, dimension, value, "drop", observed, median, score, data))
-    return findings
+    """Pure detection of one hour over hourly counts (from ``window_start(hour)`` on)."""
+    return Detector(counts, first_seen, config).judge(hour)
 
 
 def new_contributors(
