@@ -78,8 +78,17 @@ class Detector:
             self.by_type[series[0]].append(series)
         self._profiles: dict[tuple[Series, datetime], tuple[float, int]] = {}
         self._spreads: dict[tuple[Series, datetime], Any] = {}
+        self._labels: dict[datetime, str | None] = {}
 
     # the pieces ----------------------------------------
+    def label(self, at: datetime) -> str | None:
+        """The expected event of the hour's day, if any."""
+        if self.calendar.empty:
+            return None
+        if at not in self._labels:
+            self._labels[at] = self.calendar.label(at)
+        return self._labels[at]
+
     def weeks(self, series: Series, at: datetime) -> list[datetime]:
         """The same hour of the week in the baseline weeks the type has history for."""
         start = self.first_seen.get(series[0])
@@ -115,7 +124,7 @@ class Detector:
             at -= HOUR
             if start is None or at < start or len(pairs) >= LEVEL_HOURS:
                 break
-            if self.calendar.label(at) is not None:
+            if self.label(at) is not None:
                 continue
             expected, n = self.profile(series, at)
             if n and expected > 0:
@@ -158,7 +167,7 @@ class Detector:
     def judge(self, hour: datetime) -> list[Finding]:
         settings = self.settings
         findings: list[Finding] = []
-        label = self.calendar.label(hour)
+        label = self.label(hour)
         threshold = settings.threshold * (self.config.signals.calendar.holiday_factor if label else 1.0)
         for kind, all_series in sorted(self.by_type.items()):
             history_weeks = self.weeks(all_series[0], hour)
