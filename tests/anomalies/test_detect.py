@@ -21,7 +21,9 @@ WEEKS = [HOUR - timedelta(weeks=k) for k in range(1, 5)]
 def test_the_score_counts_standard_deviations_of_the_fitted_spread() -> None:
     spread = Spread(phi=4.0, a=0.0)  # four times Poisson
     scale, z = score(1300.0, 1000.0, spread, weeks=1)
-    assert scale == pytest.approx(math.sqrt(4.0 * 1000 * 2))  # the baseline's own noise doubles it
+    # A quarter of the way up to what was seen (the usual level is itself uncertain), and the
+    # baseline's own noise (a "median" of one week) doubling the variance.
+    assert scale == pytest.approx(math.sqrt(4.0 * 1075 * 2))
     assert z == pytest.approx(300 / scale)
 
 

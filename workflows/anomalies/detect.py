@@ -15,6 +15,7 @@ hour by hour; each value depends only on counts before the hour it serves, so th
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -79,6 +80,7 @@ class Detector:
         self._profiles: dict[tuple[Series, datetime], tuple[float, int]] = {}
         self._spreads: dict[tuple[Series, datetime], Any] = {}
         self._labels: dict[datetime, str | None] = {}
+        self._day_totals: dict[tuple[Series, datetime], float] = {}
 
     # the pieces ----------------------------------------
     def label(self, at: datetime) -> str | None:
@@ -132,6 +134,24 @@ class Detector:
         ratio = weighted_median(pairs)
         return 1.0 if ratio is None else ratio
 
+    def week_total(self, series: Series, hour: datetime) -> float:
+        """The series' count over the seven days before the judged hour's day and that day's
+        hours before it (daily totals kept: the backtest asks for every hour)."""
+        points = self.counts[series]
+        day = hour.replace(hour=0)
+        total = sum(points.get(at, 0.0) for at in _hours(day, hour))
+        for k in range(1, 8):
+            key = (series, day - DAY * k)
+            if key not in self._day_totals:
+                self._day_totals[key] = sum(points.get(at, 0.0) for at in _hours(key[1], key[1] + DAY))
+            total += self._day_totals[key]
+        return total
+
+    def week_share(self, series: Series, dim_series: list[Series], hour: datetime) -> float:
+        """The value's share of its dimension over about the last week."""
+        total = sum(self.week_total(s, hour) for s in dim_series)
+        return self.week_total(series, hour) / total if total > 0 else 0.0
+
     def spread(self, series: Series, hour: datetime) -> Any:
         """The series' noise, fitted on the baseline weeks before the judged hour's day (one
         fit a day): each same-hour value against the median of the other weeks' values, each
@@ -173,7 +193,9 @@ class Detector:
             history_weeks = self.weeks(all_series[0], hour)
             if len(history_weeks) < settings.min_weeks:
                 continue  # too young to have a baseline: no verdict rather than a wrong one
-            new_tops = new_contributors(self.counts, all_series, hour, history_weeks, self.config)
+            new_tops = new_contributors(
+                self.counts, all_series, hour, history_weeks, self.config, self.week_share
+            )
             for series in all_series:
                 _, dimension, value = series
                 observed = self.counts[series].get(hour, 0.0)
@@ -219,14 +241,25 @@ def find_anomalies(
     return Detector(counts, first_seen, config).judge(hour)
 
 
+def _hours(start: datetime, end: datetime) -> list[datetime]:
+    return [start + HOUR * k for k in range(int((end - start) / HOUR))]
+
+
+WeekShare = Callable[[Series, list[Series], datetime], float]
+
+
 def new_contributors(
     counts: dict[Series, dict[datetime, float]],
     all_series: list[Series],
     hour: datetime,
     weeks: list[datetime],
     config: VigilConfig,
+    week_share: WeekShare | None = None,
 ) -> dict[Series, dict[str, Any]]:
-    """Values that lead their dimension now but were never among its top N in the baseline hours."""
+    """Values that lead their dimension now but were never among its top N in the baseline
+    hours, nor a real part of it over the last week (``week_share`` of at least a quarter of
+    ``top_share``): at small counts the ranks of four hours are noise, and a value that has
+    been a tenth of the reports all week is no tactic shift."""
     settings = config.signals.anomalies
     by_dim: dict[str, list[Series]] = defaultdict(list)
     for series in all_series:
@@ -244,10 +277,22 @@ def new_contributors(
         total = sum(counts[s].get(hour, 0.0) for s in dim_series)
         if total <= 0:
             continue
+        leaders = [
+            s
+            for s in top(dim_series, hour)
+            if counts[s].get(hour, 0.0) / total >= settings.top_share
+            and counts[s].get(hour, 0.0) >= settings.min_count
+        ]
+        if not leaders:
+            continue
         before = {s for w in weeks for s in top(dim_series, w)}
-        for series in top(dim_series, hour):
-            observed = counts[series].get(hour, 0.0)
-            share = observed / total
-            if series not in before and share >= settings.top_share and observed >= settings.min_count:
-                found[series] = {"share": round(share, 3), "previous_top": sorted({s[2] for s in before})}
+        for series in leaders:
+            if series in before:
+                continue
+            if week_share is not None and week_share(series, dim_series, hour) >= settings.top_share / 4:
+                continue
+            found[series] = {
+                "share": round(counts[series].get(hour, 0.0) / total, 3),
+                "previous_top": sorted({s[2] for s in before}),
+            }
     return found

@@ -52,9 +52,13 @@ class Spread:
     phi: float = 1.0
     a: float = 0.0
 
-    def variance(self, mu: float) -> float:
-        fitted = self.phi * mu + self.a * mu * mu
-        return max(fitted, max(mu, 1.0), (REL_FLOOR * mu) ** 2)
+    def variance(self, mu: float, observed: float | None = None) -> float:
+        """The variance of a count expected at ``mu``. Given the count observed above it, the
+        count-like part is taken a quarter of the way up to it: at a few per hour the expectation itself is
+        uncertain, and 12 where 2 were usual is far likelier from a true 4 than from a true 2."""
+        rate = mu if observed is None else max(mu, mu + (observed - mu) / 4)
+        fitted = self.phi * rate + self.a * mu * mu
+        return max(fitted, max(rate, 1.0), (REL_FLOOR * mu) ** 2)
 
 
 def fit_spread(samples: Sequence[tuple[float, float]], others: int) -> Spread:
@@ -91,5 +95,5 @@ def fit_spread(samples: Sequence[tuple[float, float]], others: int) -> Spread:
 def score(observed: float, mu: float, spread: Spread, weeks: int) -> tuple[float, float]:
     """(scale, score): standard deviations of ``observed`` off ``mu``, counting the noise of
     the baseline itself (a median of ``weeks`` values)."""
-    scale = math.sqrt(spread.variance(mu) * (1.0 + median_variance(weeks)))
+    scale = math.sqrt(spread.variance(mu, observed) * (1.0 + median_variance(weeks)))
     return scale, (observed - mu) / scale
