@@ -242,6 +242,7 @@ class Detector:
                 spread = self.spread(series, hour)
                 scale, z = score(observed, mu, spread, n)
                 data = {
+                    "history": [self.points[series].get(w, 0.0) for w in self.weeks(series, hour)],
                     "profile": round(profile, 3),
                     "level": round(ratio, 3),
                     "weeks": n,
