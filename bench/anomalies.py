@@ -297,7 +297,7 @@ TARGETS = {
     "fp_hours": ("", "false-positive hours per series per 4 weeks"),
     "incidents": ("", "incidents per series per 4 weeks"),
     "delay": ("", "median detection delay, hours"),
-    "ms_per_hour": ("", "milliseconds per judged hour (6 series)"),
+    "ms_per_hour": ("", "milliseconds per judged hour (5 series)"),
 }
 
 
