@@ -1,11 +1,10 @@
-"""The detector as it was before issue #13 (kept for bench/anomalies.py to compare): a pure
+"""The detector as it was before issue #13, kept so bench/anomalies.py can show old and new
+side by side: a pure function of hourly counts.
 
 The baseline of an hour is the same hour of the week in the previous N weeks, so a
 weekly rhythm (Monday-morning report peaks) is its own baseline and never alerts. The
 median and the median absolute deviation (MAD) keep one odd week from moving it; a
 Poisson floor (sqrt of the median) keeps small counts from alerting on noise.
-
-
 """
 
 from __future__ import annotations
