@@ -406,6 +406,23 @@ def rollup_counts(session: Session, buckets: Sequence[datetime]) -> list[tuple[s
     return [(t, d, v, b, c) for t, d, v, b, c in rows]
 
 
+def rollup_counts_between(
+    session: Session, start: datetime, end: datetime
+) -> list[tuple[str, str, str, datetime, int]]:
+    """(signal type, dimension, value, hour, count) of every series from ``start`` to ``end``
+    (both included): one range scan of the hourly rollups."""
+    rows = session.execute(
+        select(
+            SignalRollup.signal_type,
+            SignalRollup.dimension,
+            SignalRollup.dim_value,
+            SignalRollup.bucket,
+            SignalRollup.count,
+        ).where(SignalRollup.bucket >= start, SignalRollup.bucket <= end)
+    )
+    return [(t, d, v, b, c) for t, d, v, b, c in rows]
+
+
 def first_rollup_hour(session: Session, signal_type: str) -> datetime | None:
     """The first hour the signal type was seen: how much history it has."""
     return session.scalar(

@@ -10,7 +10,7 @@ is generated from these models (`vigil config docs`), so the reference lives bes
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -306,6 +306,36 @@ class AnomalySettings(_Strict):
         return self
 
 
+class CalendarSettings(_Strict):
+    """Days whose volumes are expected to be unusual (see docs/anomalies.md): still judged, but
+    flagged only far beyond the threshold, and labelled."""
+
+    countries: list[str] = Field(
+        default_factory=list, description="Public holidays of these countries (ISO 3166 codes: US, DE, …)."
+    )
+    dates: dict[date, str] = Field(
+        default_factory=dict, description="Named dates, e.g. `2026-11-27: Black Friday`."
+    )
+    expected: Literal["quiet", "silent"] = Field(
+        default="quiet",
+        description="An expected incident is posted labelled and without a mention (quiet) or stored only (silent).",
+    )
+    holiday_factor: float = Field(
+        default=2.0, ge=1, description="On expected days the threshold is multiplied by this."
+    )
+
+    @field_validator("countries")
+    @classmethod
+    def _countries(cls, value: list[str]) -> list[str]:
+        import holidays
+
+        known = holidays.list_supported_countries()
+        bad = [c for c in value if c.upper() not in known]
+        if bad:
+            raise ValueError(f"unknown holiday countries {bad} (use ISO 3166 codes like US, DE)")
+        return [c.upper() for c in value]
+
+
 class SignalSettings(_Strict):
     types: list[str] = Field(
         description="Signal types accepted (lower_snake_case; `report` must stay).",
@@ -335,6 +365,10 @@ class SignalSettings(_Strict):
     )
     anomalies: AnomalySettings = Field(
         default_factory=AnomalySettings, description="How loud a change must be before Vigil posts it."
+    )
+    calendar: CalendarSettings = Field(
+        default_factory=CalendarSettings,
+        description="Expected days (holidays, named dates): judged, flagged only far beyond the threshold.",
     )
 
     @field_validator("types")

@@ -1,46 +1,72 @@
-"""The robust statistics behind an alert, without a database: the median and MAD of the same
-hour in past weeks, a Poisson floor for small counts, and what counts as a new top value."""
+"""The statistics behind an alert, without a database: a spread fitted on the series' own noise,
+a Poisson floor for small counts, the recent level, and what counts as a new top value."""
 
 from __future__ import annotations
 
 import math
+import random
 from datetime import datetime, timedelta
 
 import pytest
 
 from tests.harness.world import MONDAY, config_data
-from workflows.anomalies.detect import MAD_SCALE, Series, new_contributors, robust_score
+from workflows.anomalies.detect import Series, new_contributors
+from workflows.anomalies.scoring import REL_FLOOR, Spread, fit_spread, median_variance, score, weighted_median
 from workflows.config import VigilConfig, parse_config
 
 HOUR = MONDAY - timedelta(hours=1)
 WEEKS = [HOUR - timedelta(weeks=k) for k in range(1, 5)]
 
 
-def test_the_score_counts_robust_standard_deviations_from_the_median() -> None:
-    median, scale, score = robust_score(1300.0, [1000.0, 1100.0, 900.0, 1000.0])
-    assert median == 1000.0
-    assert scale == pytest.approx(MAD_SCALE * 50)  # deviations 0, 100, 100, 0: MAD 50
-    assert score == pytest.approx(300 / (MAD_SCALE * 50))
-
-
-def test_one_odd_week_does_not_move_the_baseline() -> None:
-    steady, _, _ = robust_score(100.0, [100.0, 100.0, 100.0, 100.0])
-    odd, _, score = robust_score(100.0, [100.0, 100.0, 100.0, 5000.0])
-    assert steady == odd == 100.0 and score == 0.0
+def test_the_score_counts_standard_deviations_of_the_fitted_spread() -> None:
+    spread = Spread(phi=4.0, a=0.0)  # four times Poisson
+    scale, z = score(1300.0, 1000.0, spread, weeks=1)
+    # A quarter of the way up to what was seen (the usual level is itself uncertain), and the
+    # baseline's own noise (a "median" of one week) doubling the variance.
+    assert scale == pytest.approx(math.sqrt(4.0 * 1075 * 2))
+    assert z == pytest.approx(300 / scale)
 
 
 def test_small_counts_are_judged_against_poisson_noise_not_a_zero_spread() -> None:
-    # A series that was 4 every week has no spread at all; 4 → 9 is still only noise-sized.
-    median, scale, score = robust_score(9.0, [4.0, 4.0, 4.0, 4.0])
-    assert (median, scale) == (4.0, 2.0)  # sqrt(4)
-    assert score == 2.5
-    # Even an empty history has a floor of one: a single event is not infinitely surprising.
-    assert robust_score(1.0, [0.0, 0.0]) == (0.0, 1.0, 1.0)
+    # A series without any noise has no spread at all; 4 → 9 is still only noise-sized.
+    assert Spread(0.0, 0.0).variance(4.0) == 4.0
+    # Even an empty baseline has a floor of one: a single event is not infinitely surprising.
+    assert Spread(0.0, 0.0).variance(0.0) == 1.0
+    # Big, regular series: the floor is a share of the level, whatever the volume.
+    assert Spread(0.0, 0.0).variance(1_000_000.0) == pytest.approx((REL_FLOOR * 1_000_000) ** 2)
 
 
 def test_a_drop_scores_negative() -> None:
-    _, _, score = robust_score(0.0, [30.0, 30.0, 30.0, 30.0])
-    assert score == pytest.approx(-30 / math.sqrt(30))
+    _, z = score(0.0, 30.0, Spread(), weeks=4)
+    assert z < -4
+
+
+def test_the_spread_is_fitted_from_the_series_own_noise() -> None:
+    rng = random.Random(7)
+    # Poisson-like at 50 an hour and relative noise of 10% at 5,000: both parts are found.
+    samples = []
+    for level in (50.0, 5000.0):
+        for _ in range(400):
+            sd = math.sqrt(level + 0.01 * level * level)
+            samples.append((rng.gauss(0, sd * math.sqrt(1 + median_variance(3))), level))
+    spread = fit_spread(samples, others=3)
+    assert spread.a == pytest.approx(0.01, rel=0.3)
+    assert spread.variance(5000.0) == pytest.approx(5000 + 0.01 * 5000**2, rel=0.3)
+
+
+def test_a_hundred_times_the_counts_is_a_hundred_times_phi_and_the_same_score() -> None:
+    rng = random.Random(3)
+    samples = [(rng.gauss(0, 6), rng.choice([10.0, 40.0])) for _ in range(300)]
+    small = fit_spread(samples, others=3)
+    big = fit_spread([(100 * d, 100 * m) for d, m in samples], others=3)
+    assert big.phi == pytest.approx(100 * small.phi) and big.a == pytest.approx(small.a)
+    assert score(9000.0, 4000.0, big, 4)[1] == pytest.approx(score(90.0, 40.0, small, 4)[1])
+
+
+def test_the_level_is_a_weighted_median_of_ratios() -> None:
+    assert weighted_median([(1.0, 10.0), (1.0, 10.0), (5.0, 10.0)]) == 1.0  # one odd hour
+    assert weighted_median([(2.0, 30.0), (1.0, 10.0), (1.0, 10.0)]) == 2.0  # the busy hour weighs
+    assert weighted_median([(3.0, 0.0)]) is None
 
 
 def counts_by_reason(now: dict[str, float], before: dict[str, float]) -> dict[Series, dict[datetime, float]]:

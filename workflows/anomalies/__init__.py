@@ -12,7 +12,7 @@ sensitivity in those hours until someone restores it).
 - ``ports``: ``AnomalyNotifier`` and ``AnomalyRuleHook``
 """
 
-from workflows.anomalies.detect import Finding, find_anomalies, robust_score
+from workflows.anomalies.detect import Detector, Finding, find_anomalies
 from workflows.anomalies.incidents import (
     JOB_BUDGET_POST,
     JOB_BUDGET_UPDATE,
@@ -55,11 +55,11 @@ __all__ = [
     "ChartData",
     "ChartPoint",
     "DetectionReport",
+    "Detector",
     "FeedbackResult",
     "Finding",
     "IncidentView",
     "NoAnomalyRules",
     "ShapeView",
     "find_anomalies",
-    "robust_score",
 ]

@@ -19,7 +19,7 @@ from store import signals as signal_store
 from store.anomalies import Anomaly, Incident
 from store.db import Database
 from workflows import audit
-from workflows.anomalies.detect import HOUR, WEEK, Finding, Series, find_anomalies, hour_of
+from workflows.anomalies.detect import HOUR, WEEK, Finding, Series, find_anomalies, hour_of, window_start
 from workflows.anomalies.incidents import JOB_INCIDENT_UPDATE, Episodes, muted_by, slots_of
 from workflows.anomalies.jobs import IncidentJobs
 from workflows.anomalies.ports import AnomalyNotifier, AnomalyRuleHook
@@ -69,13 +69,11 @@ class Anomalies:
         to an incident, so each incident is opened, posted and closed once."""
         now = self.clock.now()
         hour = hour_of(at or now) - HOUR
-        settings = self.config.signals.anomalies
-        buckets = [hour - WEEK * k for k in range(settings.baseline_weeks + 1)]
         counts: dict[Series, dict[datetime, float]] = defaultdict(dict)
         first_seen: dict[str, datetime] = {}
         with self.db.read() as session:
-            for signal_type, dimension, dim_value, bucket, count in signal_store.rollup_counts(
-                session, buckets
+            for signal_type, dimension, dim_value, bucket, count in signal_store.rollup_counts_between(
+                session, window_start(hour, self.config), hour
             ):
                 counts[(signal_type, dimension, dim_value)][bucket] = float(count)
             for kind in {series[0] for series in counts}:
