@@ -318,7 +318,7 @@ class CalendarSettings(_Strict):
     )
     expected: Literal["quiet", "silent"] = Field(
         default="quiet",
-        description="An expected incident is posted labelled and without a mention (quiet) or stored only (silent).",
+        description="Expected incidents: posted labelled, without a mention (quiet), or stored only (silent).",
     )
     holiday_factor: float = Field(
         default=2.0, ge=1, description="On expected days the threshold is multiplied by this."
