@@ -267,6 +267,22 @@ class SignalSettings(_Strict):
         return _keys(value)
 
 
+class PatternSettings(_Strict):
+    """Abuse-pattern clustering (workflows/patterns): how far back it reads, how big a group
+    must be to count, and when one is worth an alert."""
+
+    lookback_days: int = Field(default=14, ge=2, le=90)
+    min_size: int = Field(default=3, ge=2)  # items in a pattern
+    min_accounts: int = Field(default=3, ge=2)  # accounts sharing a domain or fingerprint
+    alert_size: int = Field(default=5, ge=2)  # a new pattern this big is posted
+    growth_factor: float = Field(default=2.0, gt=1.0)  # today against yesterday: fast-growing
+    similarity: float = Field(default=0.5, gt=0.0, lt=1.0)  # near-duplicate Jaccard threshold
+    wording_similarity: float = Field(default=0.6, gt=0.0, lt=1.0)  # TF-IDF cosine threshold
+    ignore_domains: list[str] = Field(
+        default_factory=lambda: ["slack.com", "google.com", "youtube.com", "apple.com"]
+    )
+
+
 class VigilConfig(_Strict):
     timezone: str = "UTC"
     channels: Channels
@@ -277,6 +293,7 @@ class VigilConfig(_Strict):
     playbooks: Path = Path("playbooks/")
     enforcement: EnforcementSettings = Field(default_factory=EnforcementSettings)
     signals: SignalSettings = Field(default_factory=SignalSettings)
+    patterns: PatternSettings = Field(default_factory=PatternSettings)
 
     @field_validator("timezone")
     @classmethod
