@@ -62,7 +62,9 @@ def upgrade() -> None:
         sa.Column("item_key", sa.String(300), nullable=False),
         sa.Column("account_id", sa.String(64)),
         sa.Column("at", UTCDateTime(), nullable=False),
-        sa.ForeignKeyConstraint(["pattern_id"], ["patterns.id"], name="fk_pattern_members_pattern_id_patterns"),
+        sa.ForeignKeyConstraint(
+            ["pattern_id"], ["patterns.id"], name="fk_pattern_members_pattern_id_patterns"
+        ),
         sa.PrimaryKeyConstraint("pattern_id", "item_key", name="pk_pattern_members"),
     )
     op.create_index("ix_pattern_members_item_key", "pattern_members", ["item_key"])

@@ -37,6 +37,7 @@ class PatternView:
     kind: str
     label: str
     name: str | None
+    named_by: str | None
     status: str
     feedback: str | None
     feedback_by: str | None
@@ -95,6 +96,7 @@ def view_of(pattern: Pattern, outcomes: Outcomes | None = None) -> PatternView:
         kind=pattern.kind,
         label=pattern.label,
         name=pattern.name,
+        named_by=pattern.named_by,
         status=pattern.status,
         feedback=pattern.feedback,
         feedback_by=pattern.feedback_by,
