@@ -212,7 +212,9 @@ def cluster(items: Sequence[Item], shared: Sequence[Shared], settings: Settings)
             found.append(Cluster("template", members, terms=top_terms(m.text for m in members)))
             taken.update(group)
     rest = [i for i in range(len(items)) if i not in taken]
-    for group in similar_wording([texts[i] for i in rest], settings.wording_similarity):
+    # Links are the domain stage's business: two texts are not worded alike for sharing one.
+    words = [normalise(_URL.sub(" ", items[i].text)) for i in rest]
+    for group in similar_wording(words, settings.wording_similarity):
         if len(group) >= settings.min_size:
             members = [items[rest[i]] for i in group]
             found.append(Cluster("wording", members, terms=top_terms(m.text for m in members)))
