@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import click
 
-from bot.cli.context import cli_context, fail
+from bot.cli.context import cli_context, fail, parse_at
 from store.patterns import parse_pattern_ref
 from workflows.jobs import JobRunner
 from workflows.patterns import Patterns, PatternView, RuleDrafts, TopTermsLabeler
@@ -78,16 +78,18 @@ def patterns_show(ref: str) -> None:
 
 
 @patterns.command("detect")
-def patterns_detect() -> None:
+@click.option("--at", "at", help="cluster the window before this time (ISO 8601, default now)")
+def patterns_detect(at: str | None) -> None:
     """Run the detection now and print what it found (new or fast-growing patterns are posted)."""
     cli = cli_context()
-    settings, _config = cli.settings, cli.config
+    settings, _config = cli.settings, cli.config  # a bad config is told before a bad --at
+    when = parse_at(at)
     if settings.slack_bot_token is not None:
         ctx, _client = cli.app()
-        report = ctx.patterns.detect()
+        report = ctx.patterns.detect(when)
         posted: int | None = ctx.jobs.run_until_idle()
     else:
-        report = _offline().detect()
+        report = _offline().detect(when)
         posted = None
     click.echo(f"items clustered: {report.items}")
     for p in report.new:

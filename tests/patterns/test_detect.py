@@ -90,12 +90,16 @@ def test_shared_domains_and_fingerprints_make_patterns_across_different_texts() 
     items = [Item(f"report:{n}", f"acct_{n}", t, AT) for n, t in enumerate(texts)]
     shared = [Shared("device_id", "dev-42", f"acct_d{n}", AT) for n in range(4)]
     shared += [Shared("device_id", "dev-7", "acct_x", AT), Shared("device_id", "dev-7", "acct_y", AT)]
-    clusters = cluster(items, shared, Settings(min_size=3, min_accounts=3, ignore_domains=frozenset({"google.com"})))
+    clusters = cluster(
+        items, shared, Settings(min_size=3, min_accounts=3, ignore_domains=frozenset({"google.com"}))
+    )
     by_signature = {c.signature: c for c in clusters if c.signature}
     assert set(by_signature) == {"domain:cheap-furniture-deals.shop", "device_id:dev-42"}
     assert len(by_signature["domain:cheap-furniture-deals.shop"].items) == 3
     assert by_signature["device_id:dev-42"].accounts == [f"acct_d{n}" for n in range(4)]
-    assert TopTermsLabeler().label(by_signature["device_id:dev-42"]) == "device_id dev-42 shared by 4 accounts"
+    assert (
+        TopTermsLabeler().label(by_signature["device_id:dev-42"]) == "device_id dev-42 shared by 4 accounts"
+    )
 
 
 def test_normalising_keeps_what_a_template_keeps() -> None:

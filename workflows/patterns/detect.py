@@ -28,7 +28,7 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
 
-NUM_PERM = 64
+NUM_PERM = 128
 SHINGLE = 5
 KINDS = ("template", "wording", "domain", "fingerprint")
 
@@ -150,7 +150,9 @@ class _Groups:
 def near_duplicates(texts: Sequence[str], threshold: float) -> list[list[int]]:
     """Groups (positions into ``texts``) of near-duplicate normalised texts, singletons included."""
     hashes = minhashes(texts)
-    lsh = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
+    # LSH is tuned below the threshold so that few true pairs are missed; every candidate is
+    # then checked on its estimated Jaccard, so the looser net lets no unlike pair in.
+    lsh = MinHashLSH(threshold=max(0.1, threshold - 0.15), num_perm=NUM_PERM)
     groups = _Groups(len(texts))
     first_of: dict[str, int] = {}
     for i, (text, mh) in enumerate(zip(texts, hashes, strict=True)):

@@ -85,10 +85,11 @@ class Patterns:
             ]
         return items, shared
 
-    def detect(self) -> DetectionReport:
-        """Cluster the window and fold the groups into the stored patterns. Run through the job
-        queue by the scheduler (one run per hour, whichever replica claims it)."""
-        now = self.clock.now()
+    def detect(self, at: datetime | None = None) -> DetectionReport:
+        """Cluster the window before ``at`` (default now) and fold the groups into the stored
+        patterns. Run through the job queue by the scheduler (one run per hour, whichever
+        replica claims it)."""
+        now = at or self.clock.now()
         items, shared = self.gather(now)
         report = DetectionReport(items=len(items) + len(shared))
         clusters = cluster(items, shared, self.settings)
