@@ -15,6 +15,7 @@ Four ways items belong together, tried in this order so each item lands in one p
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
@@ -191,27 +192,46 @@ def similar_wording(texts: Sequence[str], threshold: float, chunk: int = 2000) -
     return list(out.values())
 
 
-def top_terms(texts: Iterable[str], limit: int = 5) -> list[str]:
-    """Words most of the texts share, most widespread first (each text counts a word once)."""
+def words_of(text: str) -> set[str]:
+    """The words of a text that can tell a pattern apart (a link's parts are not its words)."""
+    words = _WORD.findall(normalise(_URL.sub(" ", text)))
+    return {w for w in words if w not in ENGLISH_STOP_WORDS and w not in _NOISE}
+
+
+def top_terms(
+    texts: Iterable[str], background: Counter[str] | None = None, documents: int = 0, limit: int = 5
+) -> list[str]:
+    """Words most of the texts share, the rarest elsewhere first (``background``: in how many
+    of ``documents`` texts each word occurs)."""
     counts: Counter[str] = Counter()
     total = 0
     for text in texts:
         total += 1
-        words = _WORD.findall(normalise(_URL.sub(" ", text)))  # a link's parts are not its words
-        counts.update({w for w in words if w not in ENGLISH_STOP_WORDS and w not in _NOISE})
-    common = [(w, n) for w, n in counts.most_common() if n * 2 >= total]
-    return [w for w, _ in sorted(common, key=lambda wn: (-wn[1], -len(wn[0]), wn[0]))[:limit]]
+        counts.update(words_of(text))
+    background = background or counts
+    documents = max(documents, total)
+
+    def score(word: str) -> tuple[float, str]:
+        share = counts[word] / total
+        return (-share * math.log((documents + 1) / (background[word] + 1) + 1), word)
+
+    common = [w for w, n in counts.items() if n * 2 >= total]
+    return sorted(common, key=score)[:limit]
 
 
 def cluster(items: Sequence[Item], shared: Sequence[Shared], settings: Settings) -> list[Cluster]:
     """Every group of at least ``min_size`` items (``min_accounts`` accounts for shared values)."""
     texts = [normalise(i.text) for i in items]
+    background: Counter[str] = Counter()
+    for item in items:
+        background.update(words_of(item.text))
     found: list[Cluster] = []
     taken: set[int] = set()
     for group in near_duplicates(texts, settings.similarity):
         if len(group) >= settings.min_size:
             members = [items[i] for i in group]
-            found.append(Cluster("template", members, terms=top_terms(m.text for m in members)))
+            terms = top_terms((m.text for m in members), background, len(items))
+            found.append(Cluster("template", members, terms=terms))
             taken.update(group)
     rest = [i for i in range(len(items)) if i not in taken]
     # Links are the domain stage's business: two texts are not worded alike for sharing one.
@@ -219,7 +239,8 @@ def cluster(items: Sequence[Item], shared: Sequence[Shared], settings: Settings)
     for group in similar_wording(words, settings.wording_similarity):
         if len(group) >= settings.min_size:
             members = [items[rest[i]] for i in group]
-            found.append(Cluster("wording", members, terms=top_terms(m.text for m in members)))
+            terms = top_terms((m.text for m in members), background, len(items))
+            found.append(Cluster("wording", members, terms=terms))
     found += _domains(items, found, settings)
     found += _fingerprints(shared, settings)
     return found
