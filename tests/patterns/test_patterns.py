@@ -229,3 +229,22 @@ def test_the_scheduler_queues_one_detection_per_hour(vigil: Vigil) -> None:
     eventually(lambda: len(stored(vigil)) == 1)
     with vigil.db.read() as session:
         assert len(session.scalars(select(Job).where(Job.kind == "pattern.detect")).all()) == 1
+
+
+def test_the_weekly_digest_shows_the_top_patterns(vigil: Vigil) -> None:
+    from commands.blocks.reports import digest_blocks
+    from workflows.periods import parse_period
+
+    pattern = posted_pattern(vigil)
+    vigil.ctx.patterns.name(pattern.id, "BTC doubling", ANALYST)
+    send_reports(vigil, noise(random.Random(6), 10))
+    week = parse_period("2026-W48", vigil.clock.now(), vigil.ctx.config.tz)
+    report = vigil.ctx.reports.digest(week)
+    assert report.patterns is not None
+    (top,) = report.patterns
+    assert top.title == "PAT-1 BTC doubling" and top.cases == 8 and top.trend == "new"
+    _text, blocks = digest_blocks(report)
+    assert "PAT-1 BTC doubling" in json.dumps(blocks, ensure_ascii=False)
+    # Called not abuse, it leaves the digest.
+    vigil.ctx.patterns.not_abuse(pattern.id, ANALYST)
+    assert vigil.ctx.reports.digest(week).patterns == []
