@@ -4,6 +4,8 @@ running Vigil to post."""
 
 from __future__ import annotations
 
+import re
+
 import click
 
 from bot.cli.context import cli_context, fail, parse_at
@@ -75,6 +77,22 @@ def patterns_show(ref: str) -> None:
         precision = "n/a" if draft.precision is None else f"{draft.precision:.2f}"
         recall = "n/a" if draft.recall is None else f"{draft.recall:.2f}"
         click.echo(f"rule {draft.rule_id}: precision {precision}, recall {recall}{saved}")
+
+
+@patterns.command("link")
+@click.argument("ref")
+@click.argument("subject")
+@click.option("--by", "user", required=True, help="the Slack user id recorded as having linked them")
+def patterns_link(ref: str, subject: str, user: str) -> None:
+    """Record that an investigation or an enforcement request (INV-n, REQ-n) is about PAT-n."""
+    pattern_id = parse_pattern_ref(ref)
+    if pattern_id is None:
+        fail(f"vigil: {ref!r} is not a pattern id (PAT-n)", 2)
+    if not re.fullmatch(r"(INV|REQ)-[1-9]\d*", subject.strip().upper()):
+        fail(f"vigil: {subject!r} is neither an investigation (INV-n) nor a request (REQ-n)", 2)
+    if not _offline().link(pattern_id, subject.strip().upper(), user):
+        fail(f"vigil: {ref.upper()} does not exist")
+    click.echo(f"linked {subject.strip().upper()} to PAT-{pattern_id}")
 
 
 @patterns.command("detect")

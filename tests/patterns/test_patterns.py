@@ -214,6 +214,11 @@ def test_vigil_patterns_detect_without_a_token_queues_the_alert(
     assert _cli(vigil, tmp_path, monkeypatch, "show", "PAT-9").exit_code == 1
     bad = _cli(vigil, tmp_path, monkeypatch, "show", "CASE-1")
     assert bad.exit_code == 2 and "not a pattern id" in bad.output
+    linked = _cli(vigil, tmp_path, monkeypatch, "link", "PAT-1", "inv-4", "--by", ANALYST)
+    assert linked.exit_code == 0 and "linked INV-4 to PAT-1" in linked.output
+    assert "named by: INV-4" in _cli(vigil, tmp_path, monkeypatch, "show", "PAT-1").output
+    assert _cli(vigil, tmp_path, monkeypatch, "link", "PAT-1", "CASE-2", "--by", ANALYST).exit_code == 2
+    assert _cli(vigil, tmp_path, monkeypatch, "link", "PAT-7", "REQ-2", "--by", ANALYST).exit_code == 1
     # The running Vigil's worker posts it (the CLI queued it on the wall clock, not the test's).
     vigil.clock.advance(datetime.now(UTC) - vigil.clock.now() + timedelta(minutes=1))
     vigil.ctx.jobs.run_until_idle()
