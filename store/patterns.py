@@ -374,19 +374,27 @@ def links_of(session: Session, pattern_id: int) -> list[str]:
     )
 
 
+def _names(ref: str) -> re.Pattern[str]:
+    """``PAT-3`` as a word: not ``PAT-31``, not ``XPAT-3``."""
+    return re.compile(rf"(?<![\w-]){re.escape(ref)}(?!\d)", re.IGNORECASE)
+
+
 def requests_naming(session: Session, ref: str) -> list[int]:
-    """Enforcement requests whose note or evidence names ``ref`` (``PAT-3``, not ``PAT-31``)."""
+    """Enforcement requests whose note or evidence names ``ref``."""
     rows = session.execute(
         select(EnforcementRequest.id, EnforcementRequest.note, EnforcementRequest.evidence).where(
             or_(EnforcementRequest.note.ilike(f"%{ref}%"), EnforcementRequest.evidence.ilike(f"%{ref}%"))
         )
     )
-    word = re.compile(rf"(?<![\w-]){re.escape(ref)}(?!\d)", re.IGNORECASE)
+    word = _names(ref)
     return [r[0] for r in rows if word.search(f"{r[1]} {r[2]}")]
 
 
 def investigations_naming(session: Session, ref: str) -> list[Investigation]:
-    return list(session.scalars(select(Investigation).where(Investigation.findings.ilike(f"%{ref}%"))))
+    """Investigations whose findings name ``ref``."""
+    word = _names(ref)
+    found = session.scalars(select(Investigation).where(Investigation.findings.ilike(f"%{ref}%")))
+    return [inv for inv in found if word.search(inv.findings or "")]
 
 
 def account_outcomes(session: Session, accounts: list[str]) -> dict[str, str]:

@@ -81,7 +81,7 @@ def name_modal(pattern: PatternView, channel: str) -> dict[str, Any]:
                 element=PlainTextInputElement(
                     action_id="name",
                     max_length=NAME_MAX,
-                    initial_value=truncate(pattern.name or "", NAME_MAX),
+                    initial_value=truncate(pattern.name, NAME_MAX) if pattern.name else None,
                 ),
             ),
         ],

@@ -33,6 +33,8 @@ TEMPLATE_BANDS = (25, 5)
 # 32 bands of 4 rows over word sets: candidates from a Jaccard of about 0.4 (p=0.56; 0.87 at
 # 0.5), almost never below 0.1; only candidates are scored on TF-IDF.
 WORDING_BANDS = (32, 4)
+COMMON_WORD_SHARE, COMMON_WORD_MIN = 0.05, 50
+SCORE_BATCH = 200_000
 KINDS = ("template", "wording", "domain", "fingerprint")
 
 _URL = re.compile(r"(?:https?://|www\.)[^\s<>|\"']+", re.IGNORECASE)
@@ -187,11 +189,28 @@ def similar_wording(texts: Sequence[str], threshold: float) -> list[list[int]]:
         return [[i] for i in range(len(texts))]
     analyse = vectorizer.build_analyzer()
     vocabulary = vectorizer.vocabulary_
-    word_sets = [{w.encode() for w in analyse(t) if w in vocabulary} for t in texts]
+    # Words in very many texts ("guest", "reports") make every pair look a little alike and
+    # flood LSH with candidates; they stay in the TF-IDF score, where their weight is low.
+    document_counts = np.bincount(matrix.indices, minlength=len(vocabulary))
+    common = document_counts > max(COMMON_WORD_MIN, COMMON_WORD_SHARE * len(texts))
+    word_sets = [
+        {w.encode() for w in analyse(t) if w in vocabulary and not common[vocabulary[w]]} for t in texts
+    ]
     hashes = MinHash.bulk(word_sets, num_perm=NUM_PERM)
     lsh = MinHashLSH(num_perm=NUM_PERM, params=WORDING_BANDS)
+    groups = _Groups(len(texts))
     left: list[int] = []
     right: list[int] = []
+
+    def score() -> None:
+        # In batches, so a flood of candidates costs time, not memory.
+        rows, cols = np.array(left), np.array(right)
+        cosine = np.asarray(matrix[rows].multiply(matrix[cols]).sum(axis=1)).ravel()
+        for i, j in zip(rows[cosine >= threshold], cols[cosine >= threshold], strict=True):
+            groups.join(int(i), int(j))
+        left.clear()
+        right.clear()
+
     for i, mh in enumerate(hashes):
         if not word_sets[i]:
             continue
@@ -199,12 +218,10 @@ def similar_wording(texts: Sequence[str], threshold: float) -> list[list[int]]:
             left.append(i)
             right.append(j)
         lsh.insert(i, mh)
-    groups = _Groups(len(texts))
+        if len(left) >= SCORE_BATCH:
+            score()
     if left:
-        rows, cols = np.array(left), np.array(right)
-        cosine = np.asarray(matrix[rows].multiply(matrix[cols]).sum(axis=1)).ravel()
-        for i, j in zip(rows[cosine >= threshold], cols[cosine >= threshold], strict=True):
-            groups.join(int(i), int(j))
+        score()
     return list(groups.members().values())
 
 
