@@ -16,6 +16,7 @@ from commands.cases import SlackCaseNotifier
 from commands.context import AppContext
 from commands.enforcement import SlackEnforcementNotifier
 from commands.investigations import SlackInvestigationNotifier
+from commands.patterns import SlackPatternNotifier
 from commands.playbooks import SlackPlaybookAlerts
 from commands.reports import SlackReportNotifier
 from store.db import Database
@@ -33,6 +34,7 @@ from workflows.investigations import (
     RuleMatches,
 )
 from workflows.jobs import JobRunner
+from workflows.patterns import Patterns, RuleDrafts, TopPatterns, TopTermsLabeler
 from workflows.playbooks import (
     AccountFeatures,
     PlaybookCaseRules,
@@ -43,7 +45,7 @@ from workflows.playbooks import (
     PlaybookSignalRules,
 )
 from workflows.playbooks import register_jobs as register_rule_jobs
-from workflows.reports import NoPatterns, Reports, ReportSources
+from workflows.reports import Reports, ReportSources
 from workflows.roles import RoleBook
 from workflows.signals import NewestOpenCaseLinker
 
@@ -122,11 +124,14 @@ def build_context(
     anomalies.register_jobs(jobs, SlackAnomalyNotifier(client, anomaly_chart))
     investigations.register_jobs(jobs, SlackInvestigationNotifier(client))
     register_rule_jobs(jobs, notifier, investigations, config.channels.alerts)
-    # No AI capability yet: the digest's "top abuse patterns" section says so.
+    # Patterns are labelled by their top terms offline; an LLM labeller plugs into the same port.
+    patterns = Patterns(db, clock, config, TopTermsLabeler(), jobs=jobs, investigations=investigations)
+    patterns.register_jobs(jobs, SlackPatternNotifier(client))
+    rule_drafts = RuleDrafts(db, clock, config, features)
     sources = ReportSources(
         investigations=InvestigationWeekStats(),
         anomalies=AnomalyWeekStats(),
-        patterns=NoPatterns(),
+        patterns=TopPatterns(),
         assistant=AiDigest(assistant),
     )
     reports = Reports(db, clock, config, sources, jobs=jobs, renderer=MatplotlibChartRenderer())
@@ -148,5 +153,7 @@ def build_context(
         investigations=investigations,
         reports=reports,
         ai=assistant,
+        patterns=patterns,
+        rule_drafts=rule_drafts,
     )
     return ctx, client

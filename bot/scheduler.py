@@ -67,6 +67,13 @@ def _detect_anomalies(ctx: AppContext) -> Callable[[], None]:
     return run
 
 
+def _detect_patterns(ctx: AppContext) -> Callable[[], None]:
+    def run() -> None:
+        ctx.patterns.schedule_detection()  # one run per hour, on whichever replica claims the job
+
+    return run
+
+
 def _expire_requests(ctx: AppContext) -> Callable[[], None]:
     def run() -> None:
         ctx.enforcer.expire_due()  # logs what it expired; an approval also expires on access
@@ -113,6 +120,7 @@ SCHEDULE: list[ScheduledJob] = [
     ("enforcement-expire", lambda ctx: IntervalTrigger(minutes=5), _expire_requests),
     # A few minutes past the hour, so late signals of the hour just ended are counted.
     ("detect-anomalies", lambda ctx: CronTrigger(minute=5, timezone="UTC"), _detect_anomalies),
+    ("detect-patterns", lambda ctx: CronTrigger(minute=20, timezone="UTC"), _detect_patterns),
     (
         "prune-slack-events",
         lambda ctx: CronTrigger(hour=3, minute=17, timezone=ctx.config.tz),

@@ -27,6 +27,7 @@ def register(app: App, ctx: AppContext) -> None:
         events,
         home,  # noqa: F401 (registers the App Home event on import)
         investigations,
+        patterns,
         playbooks,  # noqa: F401 (registers /vigil rules on import)
         reports,  # noqa: F401 (registers /vigil report and digest on import)
         vigil,
@@ -36,6 +37,7 @@ def register(app: App, ctx: AppContext) -> None:
     cases.register(app, ctx)
     anomalies.register(app, ctx)
     investigations.register(app, ctx)
+    patterns.register(app, ctx)
     enforcement.register(app, ctx)
     ai.register(app, ctx)
     events.register_jobs(ctx, app.client)

@@ -17,6 +17,7 @@ from workflows.config import Settings, VigilConfig
 from workflows.enforcement import Enforcer
 from workflows.investigations import Investigations
 from workflows.jobs import JobRunner
+from workflows.patterns import Patterns, RuleDrafts
 from workflows.playbooks import AccountFeatures, Playbooks
 from workflows.ports import Notifier
 from workflows.reports import Reports
@@ -41,4 +42,6 @@ class AppContext:
     anomalies: Anomalies
     investigations: Investigations
     reports: Reports  # digests, reviews, shift summaries, /vigil report, exports
+    patterns: Patterns  # abuse patterns (PAT-n): detection, naming, investigations, alerts
+    rule_drafts: RuleDrafts  # rules drafted from patterns, backtested, saved by an admin
     ai: Assistant | None = None  # summaries and triage suggestions (offline without a model)

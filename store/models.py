@@ -10,6 +10,7 @@ from store import (  # noqa: F401
     installation,
     investigations,
     jobs,
+    patterns,
     playbooks,
     reports,
     signals,

@@ -318,7 +318,7 @@ class CalendarSettings(_Strict):
     )
     expected: Literal["quiet", "silent"] = Field(
         default="quiet",
-        description="Expected incidents: posted labelled, without a mention (quiet), or stored only (silent).",
+        description="Expected incidents: posted labelled without a mention (quiet), or stored only (silent).",
     )
     holiday_factor: float = Field(
         default=2.0, ge=1, description="On expected days the threshold is multiplied by this."
@@ -387,6 +387,35 @@ class SignalSettings(_Strict):
         return _keys(value)
 
 
+class PatternSettings(_Strict):
+    """Abuse-pattern clustering (workflows/patterns): how far back it reads, how big a group
+    must be to count, and when one is worth an alert."""
+
+    lookback_days: int = Field(
+        default=14, ge=2, le=90, description="Report and case texts of this many days are clustered."
+    )
+    min_size: int = Field(default=3, ge=2, description="Items a pattern needs.")
+    min_accounts: int = Field(
+        default=3, ge=2, description="Accounts that must share a link domain or a fingerprint."
+    )
+    alert_size: int = Field(
+        default=5, ge=2, description="A new pattern this big is posted to the alerts channel."
+    )
+    growth_factor: float = Field(
+        default=2.0, gt=1.0, description="A pattern growing this much faster today than yesterday is posted."
+    )
+    similarity: float = Field(
+        default=0.5, gt=0.0, lt=1.0, description="Near-duplicate threshold (Jaccard of character shingles)."
+    )
+    wording_similarity: float = Field(
+        default=0.6, gt=0.0, lt=1.0, description="Similar-wording threshold (TF-IDF cosine)."
+    )
+    ignore_domains: list[str] = Field(
+        default_factory=lambda: ["slack.com", "google.com", "youtube.com", "apple.com"],
+        description="Link domains too common to define a pattern.",
+    )
+
+
 AI_TASKS = ("summarize", "triage", "digest_narrative", "pattern_label")
 
 
@@ -452,6 +481,9 @@ class VigilConfig(_Strict):
     ai: AiSettings = Field(
         default_factory=AiSettings,
         description="Optional language-model assistance (summaries, triage suggestions, narrative).",
+    )
+    patterns: PatternSettings = Field(
+        default_factory=PatternSettings, description="Abuse-pattern clustering (`vigil patterns`, hourly)."
     )
 
     @field_validator("timezone")

@@ -36,6 +36,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "bot.cli.investigate",
         "Print ACCOUNT's investigation dossier: profile, velocity, timeline, cases, links.",
     ),
+    "patterns": (
+        "bot.cli.patterns",
+        "Abuse patterns (PAT-n): clusters of reports, cases and shared fingerprints.",
+    ),
     "report": ("bot.cli.report", "Reports for spreadsheets."),
     "rules": ("bot.cli.rules", "Playbook rules: check, test, backtest, reload."),
     "serve": (
