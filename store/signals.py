@@ -24,6 +24,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, aliased, mapped_column
 
 from store.base import Base, JSONType, UTCDateTime
@@ -44,15 +45,27 @@ class Signal(Base):
         Index("ix_signals_type_occurred_at", "type", "occurred_at", "account_id"),
     )
 
+    # On PostgreSQL the table is partitioned by month of occurred_at (migration 0012) and its
+    # primary key is (id, occurred_at); ids stay unique, drawn from one sequence.
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    # The client's own id, when it sends one: a retried batch is then harmless.
-    client_id: Mapped[str | None] = mapped_column(String(128), unique=True)
+    # The client's own id, kept for reading; its uniqueness lives in signal_ids.
+    client_id: Mapped[str | None] = mapped_column(String(128))
     type: Mapped[str] = mapped_column(String(32))
     account_id: Mapped[str] = mapped_column(String(64))
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
     value: Mapped[float | None] = mapped_column(Float)
     attributes: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class SignalId(Base):
+    """A client id already stored: what makes a retried batch harmless. Its own table because a
+    partitioned table cannot hold a unique index without the partition key."""
+
+    __tablename__ = "signal_ids"
+
+    client_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)  # retention's cut
 
 
 class SignalRollup(Base):
@@ -170,33 +183,79 @@ def known_client_ids(session: Session, client_ids: Iterable[str]) -> set[str]:
     for chunk in chunked(sorted(client_ids)):
         # Driver-level: SQLAlchemy's expansion of a 5,000-value IN costs more than the query.
         found = connection.exec_driver_sql(
-            f"SELECT client_id FROM signals WHERE client_id IN ({', '.join([mark] * len(chunk))})",
+            f"SELECT client_id FROM signal_ids WHERE client_id IN ({', '.join([mark] * len(chunk))})",
             tuple(chunk),
         )
         known.update(found.scalars())
     return known
 
 
+_SIGNAL_COLUMNS = "client_id, type, account_id, occurred_at, value, attributes, received_at"
+
+
 def insert_signals(session: Session, rows: Sequence[Mapping[str, Any]], received_at: datetime) -> None:
     """Validated rows (workflows/signals/intake.py's shape, times in UTC), all stamped with
-    the batch's ``received_at``."""
-    when = _time_param(session)
+    the batch's ``received_at``, and their client ids. Below SQLAlchemy: ``COPY`` on
+    PostgreSQL, the driver's ``executemany`` on SQLite (the per-row statement machinery cost
+    more than the database's insert)."""
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        _copy_signals(connection, rows, received_at)
+        return
+    when = _sqlite_time
     received = when(received_at)
-    session.execute(
-        insert(_RAW_SIGNALS),
-        [
-            {
-                "client_id": row["client_id"],
-                "type": row["type"],
-                "account_id": row["account_id"],
-                "occurred_at": when(row["occurred_at"]),
-                "value": row["value"],
-                "attributes": row["attributes_json"],
-                "received_at": received,
-            }
-            for row in rows
-        ],
+    signals = [
+        (
+            row["client_id"],
+            row["type"],
+            row["account_id"],
+            when(row["occurred_at"]),
+            row["value"],
+            row["attributes_json"],
+            received,
+        )
+        for row in rows
+    ]
+    connection.exec_driver_sql(
+        f"INSERT INTO signals ({_SIGNAL_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        signals,  # type: ignore[arg-type]
     )
+    ids = [(signal[0], signal[3]) for signal in signals if signal[0]]
+    if ids:
+        connection.exec_driver_sql(
+            "INSERT INTO signal_ids (client_id, occurred_at) VALUES (?, ?)",
+            ids,  # type: ignore[arg-type]
+        )
+
+
+def _copy_signals(connection: Any, rows: Sequence[Mapping[str, Any]], received_at: datetime) -> None:
+    from psycopg import errors  # only on PostgreSQL, where psycopg is installed
+
+    cursor = connection.connection.dbapi_connection.cursor()
+    try:
+        with cursor.copy(f"COPY signals ({_SIGNAL_COLUMNS}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(
+                    (
+                        row["client_id"],
+                        row["type"],
+                        row["account_id"],
+                        row["occurred_at"],
+                        row["value"],
+                        row["attributes_json"],
+                        received_at,
+                    )
+                )
+        with cursor.copy("COPY signal_ids (client_id, occurred_at) FROM STDIN") as copy:
+            for row in rows:
+                if row["client_id"]:
+                    copy.write_row((row["client_id"], row["occurred_at"]))
+    except errors.UniqueViolation as exc:
+        # A concurrent batch stored the same ids between our lookup and our COPY: the
+        # caller's retry (on IntegrityError, as for an INSERT) finds them stored.
+        raise IntegrityError("COPY signal_ids", None, exc) from exc
+    finally:
+        cursor.close()
 
 
 def add_to_rollups(session: Session, totals: Mapping[RollupKey, Sequence[float]]) -> None:
