@@ -250,6 +250,10 @@ class SignalSettings(_Strict):
     link_keys: list[str] = Field(default_factory=lambda: ["payment_fingerprint", "device_id"])
     max_attribute_bytes: int = Field(default=8192, ge=256, le=1_048_576)
     anomalies: AnomalySettings = Field(default_factory=AnomalySettings)
+    # Raw signals older than this are deleted (whole monthly partitions on PostgreSQL); the
+    # hourly rollups anomaly baselines read keep their own, longer retention.
+    retention: Duration = timedelta(days=180)
+    rollup_retention: Duration = timedelta(days=730)
 
     @field_validator("types")
     @classmethod
