@@ -34,8 +34,7 @@ def is_partitioned(session: Session) -> bool:
     return bool(
         session.scalar(
             text(
-                "SELECT EXISTS (SELECT 1 FROM pg_partitioned_table "
-                "WHERE partrelid = to_regclass('signals'))"
+                "SELECT EXISTS (SELECT 1 FROM pg_partitioned_table WHERE partrelid = to_regclass('signals'))"
             )
         )
     )
@@ -108,8 +107,7 @@ def delete_signals_before(session: Session, cutoff: datetime, limit: int, *, def
     cut = cutoff if session.get_bind().dialect.name == "postgresql" else _sqlite_time(cutoff)
     result = session.execute(
         text(
-            f"DELETE FROM {where} WHERE id IN "
-            f"(SELECT id FROM {where} WHERE occurred_at < :cut LIMIT :limit)"
+            f"DELETE FROM {where} WHERE id IN (SELECT id FROM {where} WHERE occurred_at < :cut LIMIT :limit)"
         ),
         {"cut": cut, "limit": limit},
     )

@@ -3,9 +3,9 @@ the tables, and every query the signals, anomalies and investigations workflows 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import (
     Float,
@@ -24,13 +24,16 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, aliased, mapped_column
 
 from store.base import Base, JSONType, UTCDateTime
 from store.cases import Case, CaseAccount
-
-T = TypeVar("T")
+from store.signal_ingest import (  # noqa: F401  (the signals store, one import for its callers)
+    ID_CHUNK,
+    chunked,
+    insert_signals,
+    known_client_ids,
+)
 
 
 class Signal(Base):
@@ -118,8 +121,8 @@ class Report(Base):
 # It writes through untyped Core tables with values already in the driver's form:
 # SQLAlchemy's per-row type processing (UTC conversion, datetime formatting, JSON encoding)
 # cost more than SQLite's own insert. The typed models above stay the schema; these mirror
-# their column names only. Issue #14 replaces these bodies (COPY on PostgreSQL) behind the
-# same functions.
+# their column names only. The signals rows themselves are written below SQLAlchemy (COPY on
+# PostgreSQL) in store/signal_ingest.py.
 _RAW_SIGNALS = table(
     "signals",
     column("client_id"),
@@ -142,15 +145,9 @@ _RAW_ROLLUPS = table(
 _RAW_LINKS = table(
     "signal_links", column("key"), column("value"), column("account_id"), column("first_seen_at")
 )
-ID_CHUNK = 5000  # under SQLite's and psycopg's bound-parameter limits
 
 RollupKey = tuple[datetime, str, str, str]  # hour, signal type, dimension ('' overall), value
 LinkKey = tuple[str, str, str]  # linking attribute, its value, account id
-
-
-def chunked(items: Sequence[T], size: int = ID_CHUNK) -> Iterator[Sequence[T]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 def _sqlite_time(at: datetime) -> str:
@@ -173,89 +170,6 @@ def _upsert(session: Session, raw: Any, rows: list[dict[str, Any]], keys: list[s
     else:
         stmt = stmt.on_conflict_do_nothing(index_elements=keys)
     session.execute(stmt, rows)
-
-
-def known_client_ids(session: Session, client_ids: Iterable[str]) -> set[str]:
-    """Which of these client ids are already stored."""
-    known: set[str] = set()
-    connection = session.connection()
-    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
-    for chunk in chunked(sorted(client_ids)):
-        # Driver-level: SQLAlchemy's expansion of a 5,000-value IN costs more than the query.
-        found = connection.exec_driver_sql(
-            f"SELECT client_id FROM signal_ids WHERE client_id IN ({', '.join([mark] * len(chunk))})",
-            tuple(chunk),
-        )
-        known.update(found.scalars())
-    return known
-
-
-_SIGNAL_COLUMNS = "client_id, type, account_id, occurred_at, value, attributes, received_at"
-
-
-def insert_signals(session: Session, rows: Sequence[Mapping[str, Any]], received_at: datetime) -> None:
-    """Validated rows (workflows/signals/intake.py's shape, times in UTC), all stamped with
-    the batch's ``received_at``, and their client ids. Below SQLAlchemy: ``COPY`` on
-    PostgreSQL, the driver's ``executemany`` on SQLite (the per-row statement machinery cost
-    more than the database's insert)."""
-    connection = session.connection()
-    if connection.dialect.name == "postgresql":
-        _copy_signals(connection, rows, received_at)
-        return
-    when = _sqlite_time
-    received = when(received_at)
-    signals = [
-        (
-            row["client_id"],
-            row["type"],
-            row["account_id"],
-            when(row["occurred_at"]),
-            row["value"],
-            row["attributes_json"],
-            received,
-        )
-        for row in rows
-    ]
-    connection.exec_driver_sql(
-        f"INSERT INTO signals ({_SIGNAL_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        signals,  # type: ignore[arg-type]
-    )
-    ids = [(signal[0], signal[3]) for signal in signals if signal[0]]
-    if ids:
-        connection.exec_driver_sql(
-            "INSERT INTO signal_ids (client_id, occurred_at) VALUES (?, ?)",
-            ids,  # type: ignore[arg-type]
-        )
-
-
-def _copy_signals(connection: Any, rows: Sequence[Mapping[str, Any]], received_at: datetime) -> None:
-    from psycopg import errors  # only on PostgreSQL, where psycopg is installed
-
-    cursor = connection.connection.dbapi_connection.cursor()
-    try:
-        with cursor.copy(f"COPY signals ({_SIGNAL_COLUMNS}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(
-                    (
-                        row["client_id"],
-                        row["type"],
-                        row["account_id"],
-                        row["occurred_at"],
-                        row["value"],
-                        row["attributes_json"],
-                        received_at,
-                    )
-                )
-        with cursor.copy("COPY signal_ids (client_id, occurred_at) FROM STDIN") as copy:
-            for row in rows:
-                if row["client_id"]:
-                    copy.write_row((row["client_id"], row["occurred_at"]))
-    except errors.UniqueViolation as exc:
-        # A concurrent batch stored the same ids between our lookup and our COPY: the
-        # caller's retry (on IntegrityError, as for an INSERT) finds them stored.
-        raise IntegrityError("COPY signal_ids", None, exc) from exc
-    finally:
-        cursor.close()
 
 
 def add_to_rollups(session: Session, totals: Mapping[RollupKey, Sequence[float]]) -> None:
