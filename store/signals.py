@@ -66,6 +66,7 @@ class SignalId(Base):
     partitioned table cannot hold a unique index without the partition key."""
 
     __tablename__ = "signal_ids"
+    __table_args__ = {"sqlite_with_rowid": False}  # one B-tree keyed by the id
 
     client_id: Mapped[str] = mapped_column(String(128), primary_key=True)
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)  # retention's cut

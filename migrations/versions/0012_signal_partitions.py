@@ -52,6 +52,7 @@ def upgrade() -> None:
         sa.Column("client_id", sa.String(128), nullable=False),
         sa.Column("occurred_at", UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("client_id", name="pk_signal_ids"),
+        sqlite_with_rowid=False,  # one B-tree keyed by the id, not a rowid table plus an index
     )
     op.create_index("ix_signal_ids_occurred_at", "signal_ids", ["occurred_at"])
     op.execute(
