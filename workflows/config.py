@@ -270,6 +270,12 @@ class SignalSettings(_Strict):
     def _names(cls, value: list[str]) -> list[str]:
         return _keys(value)
 
+    @model_validator(mode="after")
+    def _retentions(self) -> SignalSettings:
+        if self.rollup_retention < self.retention:
+            raise ValueError("rollup_retention cannot be shorter than retention (baselines read rollups)")
+        return self
+
 
 class VigilConfig(_Strict):
     timezone: str = "UTC"

@@ -20,7 +20,7 @@ from store.signals import Report, Signal, SignalId, SignalRollup
 from tests.conftest import BACKEND
 from tests.harness.world import MONDAY, config_data
 from workflows.clock import FixedClock
-from workflows.config import VigilConfig, parse_config
+from workflows.config import ConfigError, VigilConfig, parse_config
 from workflows.jobs import JobRunner
 from workflows.signals import Signals
 from workflows.signals.retention import SignalRetention
@@ -165,3 +165,18 @@ def test_a_replayed_batch_after_retention_is_not_stored_twice_while_its_ids_are_
     result = Signals(db, clock, config, jobs=JobRunner(db, clock)).ingest_body(json.dumps(again).encode())
     assert (result.accepted, result.duplicates) == (0, 5)
     assert counts(db, Signal) == [5]
+
+
+def test_the_retention_is_the_operators_to_set(db: Database) -> None:
+    data = config_data()
+    data["signals"] = {"retention": "30d", "rollup_retention": "60d"}
+    config = parse_config(data)
+    ingest(db, config, MONDAY - timedelta(days=40), 3, "older")
+    ingest(db, config, MONDAY - timedelta(days=20), 2, "newer")
+    result = SignalRetention(db, FixedClock(MONDAY), config).tick()
+    assert result.cutoff == MONDAY - timedelta(days=30)
+    with db.read() as session:
+        assert sorted(session.scalars(select(Signal.client_id))) == ["newer-0", "newer-1"]
+    data["signals"] = {"retention": "90d", "rollup_retention": "30d"}
+    with pytest.raises(ConfigError, match="rollup_retention"):
+        parse_config(data)
