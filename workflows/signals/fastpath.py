@@ -7,8 +7,8 @@ body straight into checked rows (no ``json.loads`` first), and what pydantic can
 report fields) is checked in a tight loop after it. The fast path only ever says "all good"
 or "not sure": a body it does not accept whole goes to the exact validator, which either
 accepts it after all (an epoch time, an integer id) or refuses it with the documented
-errors. So the fast path accepts a subset of what the validator accepts, never more, and
-produces the same rows.
+errors. The fast path is built to accept a subset of what the validator accepts and to
+produce the same rows (tests/signals/test_ingest_path.py holds it to that).
 """
 
 from __future__ import annotations
