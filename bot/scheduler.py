@@ -17,6 +17,7 @@ from commands.context import AppContext
 from store.slack_events import prune_events
 from workflows.metrics import ERRORS
 from workflows.reports import REVIEW, SHIFT, WEEKLY
+from workflows.signals.retention import SignalRetention
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +75,11 @@ def _detect_patterns(ctx: AppContext) -> Callable[[], None]:
     return run
 
 
+def _signal_retention(ctx: AppContext) -> Callable[[], None]:
+    retention = SignalRetention(ctx.db, ctx.clock, ctx.config)
+    return retention.tick  # partitions ahead (PostgreSQL), then raw signals past retention
+
+
 def _expire_requests(ctx: AppContext) -> Callable[[], None]:
     def run() -> None:
         ctx.enforcer.expire_due()  # logs what it expired; an approval also expires on access
@@ -121,6 +127,7 @@ SCHEDULE: list[ScheduledJob] = [
     # A few minutes past the hour, so late signals of the hour just ended are counted.
     ("detect-anomalies", lambda ctx: CronTrigger(minute=5, timezone="UTC"), _detect_anomalies),
     ("detect-patterns", lambda ctx: CronTrigger(minute=20, timezone="UTC"), _detect_patterns),
+    ("signals-retention", lambda ctx: CronTrigger(hour=2, minute=43, timezone="UTC"), _signal_retention),
     (
         "prune-slack-events",
         lambda ctx: CronTrigger(hour=3, minute=17, timezone=ctx.config.tz),

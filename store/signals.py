@@ -3,9 +3,9 @@ the tables, and every query the signals, anomalies and investigations workflows 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import (
     Float,
@@ -28,8 +28,12 @@ from sqlalchemy.orm import Mapped, Session, aliased, mapped_column
 
 from store.base import Base, JSONType, UTCDateTime
 from store.cases import Case, CaseAccount
-
-T = TypeVar("T")
+from store.signal_ingest import (  # noqa: F401  (the signals store, one import for its callers)
+    ID_CHUNK,
+    chunked,
+    insert_signals,
+    known_client_ids,
+)
 
 
 class Signal(Base):
@@ -44,15 +48,28 @@ class Signal(Base):
         Index("ix_signals_type_occurred_at", "type", "occurred_at", "account_id"),
     )
 
+    # On PostgreSQL the table is partitioned by month of occurred_at (migration 0012) and its
+    # primary key is (id, occurred_at); ids stay unique, drawn from one sequence.
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    # The client's own id, when it sends one: a retried batch is then harmless.
-    client_id: Mapped[str | None] = mapped_column(String(128), unique=True)
+    # The client's own id, kept for reading; its uniqueness lives in signal_ids.
+    client_id: Mapped[str | None] = mapped_column(String(128))
     type: Mapped[str] = mapped_column(String(32))
     account_id: Mapped[str] = mapped_column(String(64))
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
     value: Mapped[float | None] = mapped_column(Float)
     attributes: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class SignalId(Base):
+    """A client id already stored: what makes a retried batch harmless. Its own table because a
+    partitioned table cannot hold a unique index without the partition key."""
+
+    __tablename__ = "signal_ids"
+    __table_args__ = {"sqlite_with_rowid": False}  # one B-tree keyed by the id
+
+    client_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)  # retention's cut
 
 
 class SignalRollup(Base):
@@ -105,8 +122,8 @@ class Report(Base):
 # It writes through untyped Core tables with values already in the driver's form:
 # SQLAlchemy's per-row type processing (UTC conversion, datetime formatting, JSON encoding)
 # cost more than SQLite's own insert. The typed models above stay the schema; these mirror
-# their column names only. Issue #14 replaces these bodies (COPY on PostgreSQL) behind the
-# same functions.
+# their column names only. The signals rows themselves are written below SQLAlchemy (COPY on
+# PostgreSQL) in store/signal_ingest.py.
 _RAW_SIGNALS = table(
     "signals",
     column("client_id"),
@@ -129,15 +146,9 @@ _RAW_ROLLUPS = table(
 _RAW_LINKS = table(
     "signal_links", column("key"), column("value"), column("account_id"), column("first_seen_at")
 )
-ID_CHUNK = 5000  # under SQLite's and psycopg's bound-parameter limits
 
 RollupKey = tuple[datetime, str, str, str]  # hour, signal type, dimension ('' overall), value
 LinkKey = tuple[str, str, str]  # linking attribute, its value, account id
-
-
-def chunked(items: Sequence[T], size: int = ID_CHUNK) -> Iterator[Sequence[T]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 def _sqlite_time(at: datetime) -> str:
@@ -160,43 +171,6 @@ def _upsert(session: Session, raw: Any, rows: list[dict[str, Any]], keys: list[s
     else:
         stmt = stmt.on_conflict_do_nothing(index_elements=keys)
     session.execute(stmt, rows)
-
-
-def known_client_ids(session: Session, client_ids: Iterable[str]) -> set[str]:
-    """Which of these client ids are already stored."""
-    known: set[str] = set()
-    connection = session.connection()
-    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
-    for chunk in chunked(sorted(client_ids)):
-        # Driver-level: SQLAlchemy's expansion of a 5,000-value IN costs more than the query.
-        found = connection.exec_driver_sql(
-            f"SELECT client_id FROM signals WHERE client_id IN ({', '.join([mark] * len(chunk))})",
-            tuple(chunk),
-        )
-        known.update(found.scalars())
-    return known
-
-
-def insert_signals(session: Session, rows: Sequence[Mapping[str, Any]], received_at: datetime) -> None:
-    """Validated rows (workflows/signals/intake.py's shape, times in UTC), all stamped with
-    the batch's ``received_at``."""
-    when = _time_param(session)
-    received = when(received_at)
-    session.execute(
-        insert(_RAW_SIGNALS),
-        [
-            {
-                "client_id": row["client_id"],
-                "type": row["type"],
-                "account_id": row["account_id"],
-                "occurred_at": when(row["occurred_at"]),
-                "value": row["value"],
-                "attributes": row["attributes_json"],
-                "received_at": received,
-            }
-            for row in rows
-        ],
-    )
 
 
 def add_to_rollups(session: Session, totals: Mapping[RollupKey, Sequence[float]]) -> None:

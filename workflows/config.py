@@ -370,6 +370,14 @@ class SignalSettings(_Strict):
         default_factory=CalendarSettings,
         description="Expected days (holidays, named dates): judged, flagged only far beyond the threshold.",
     )
+    retention: Duration = Field(
+        default=timedelta(days=180),
+        description="Raw signals older than this are deleted (whole monthly partitions on PostgreSQL).",
+    )
+    rollup_retention: Duration = Field(
+        default=timedelta(days=730),
+        description="Hourly rollups (the anomaly baselines) are kept this long; not shorter than retention.",
+    )
 
     @field_validator("types")
     @classmethod
@@ -385,6 +393,12 @@ class SignalSettings(_Strict):
     @classmethod
     def _names(cls, value: list[str]) -> list[str]:
         return _keys(value)
+
+    @model_validator(mode="after")
+    def _retentions(self) -> SignalSettings:
+        if self.rollup_retention < self.retention:
+            raise ValueError("rollup_retention cannot be shorter than retention (baselines read rollups)")
+        return self
 
 
 class PatternSettings(_Strict):

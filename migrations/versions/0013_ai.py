@@ -1,7 +1,7 @@
 """ai: every call to a language model (ai_calls) and the triage suggestions of new cases
 
 Revision ID: 0013_ai
-Revises: 0011_anomaly_incidents
+Revises: 0012_signal_partitions
 Create Date: 2026-12-04
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 from store.base import UTCDateTime
 
 revision: str = "0013_ai"
-down_revision: str | None = "0011_anomaly_incidents"
+down_revision: str | None = "0012_signal_partitions"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

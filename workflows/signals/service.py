@@ -28,6 +28,7 @@ from workflows.clock import Clock
 from workflows.config import VigilConfig
 from workflows.jobs import JobRunner, enqueue
 from workflows.metrics import SIGNALS_DUPLICATE, SIGNALS_INGESTED
+from workflows.signals.fastpath import fast_rows
 from workflows.signals.intake import MAX_BATCH, RowValidator, check_size, decode_batch, validate_batch
 from workflows.signals.linking import NewestOpenCaseLinker
 from workflows.signals.ports import SignalRuleHook
@@ -170,7 +171,13 @@ class Signals:
 
     def ingest_body(self, raw: bytes, source: str = "api") -> IngestResult:
         """The HTTP endpoint's whole job, off the event loop: decode, validate, store."""
-        return self.ingest(decode_batch(raw), source)
+        validator = self.validator()
+        rows = fast_rows(raw, validator)
+        if rows is None:  # something to refuse, or a form only the exact validator reads
+            items = decode_batch(raw)
+            check_size(items)
+            rows = validate_batch(items, validator)
+        return self.store([rows], source)
 
     def ingest(self, items: list[Any], source: str = "api") -> IngestResult:
         check_size(items)
