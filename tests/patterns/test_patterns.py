@@ -15,11 +15,11 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from bot.cli import main
+from bot.fakes.slack import Call
 from bot.scheduler import SCHEDULE
 from store.audit import AuditEntry
 from store.jobs import Job
 from store.patterns import Pattern
-from tests.harness.fake_slack import Call
 from tests.harness.pattern_data import campaign_text, unrelated_text
 from tests.harness.vigil import Vigil, eventually
 from tests.harness.world import ALERTS, ANALYST, ANALYST_2, OUTSIDER, config_data

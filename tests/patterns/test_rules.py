@@ -12,11 +12,11 @@ from pathlib import Path
 import yaml
 from sqlalchemy import select
 
+from bot.fakes.enforcement import FakeEnforcement
 from store.cases import Case
 from store.patterns import PatternRule
 from tests.harness.enforcement_steps import approve_and_wait, ask, requests_made
 from tests.harness.enforcement_steps import eventually as wait_until
-from tests.harness.fake_enforcement import FakeEnforcement
 from tests.harness.pattern_data import campaign_text
 from tests.harness.vigil import Vigil, VigilFactory, eventually
 from tests.harness.world import ADMIN, ALERTS, ANALYST, ANALYST_2, config_data
