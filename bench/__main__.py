@@ -32,6 +32,9 @@ MODULES = [
     "signals",
     "digest",
     "playbooks_eval",
+    "anomalies",
+    "patterns",
+    "scale",
 ]
 
 START = "<!-- bench:figures:start (written by `python -m bench`; edit the modules, not this table) -->"
