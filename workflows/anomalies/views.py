@@ -18,8 +18,32 @@ KINDS = {"spike": "Spike", "drop": "Drop", "new_contributor": "New top contribut
 FEEDBACK = {"snoozed": "Snoozed 24h", "not_an_issue": "Not an issue", "investigated": "Investigated"}
 
 
+class _SeriesNames:
+    """How an hour's anomaly and an incident name their series, kind and top accounts: the same
+    words on the alert card, in the CLI and in the digest."""
+
+    signal_type: str
+    dimension: str
+    dim_value: str
+    kind: str
+    data: dict[str, Any]
+
+    @property
+    def series(self) -> str:
+        where = f" {self.dimension}={self.dim_value}" if self.dimension else ""
+        return f"{self.signal_type}{where}"
+
+    @property
+    def kind_label(self) -> str:
+        return KINDS.get(self.kind, self.kind)
+
+    @property
+    def top_accounts(self) -> list[dict[str, Any]]:
+        return list(self.data.get("top_accounts") or [])
+
+
 @dataclass(frozen=True)
-class AnomalyView:
+class AnomalyView(_SeriesNames):
     id: int
     key: str
     bucket: datetime
@@ -43,19 +67,6 @@ class AnomalyView:
     @property
     def ref(self) -> str:
         return f"anomaly #{self.id}"
-
-    @property
-    def series(self) -> str:
-        where = f" {self.dimension}={self.dim_value}" if self.dimension else ""
-        return f"{self.signal_type}{where}"
-
-    @property
-    def kind_label(self) -> str:
-        return KINDS.get(self.kind, self.kind)
-
-    @property
-    def top_accounts(self) -> list[dict[str, Any]]:
-        return list(self.data.get("top_accounts") or [])
 
     def summary(self) -> str:
         """One plain line (ids and numbers only, never user text)."""
@@ -184,7 +195,7 @@ def shape_view(shape: Shape) -> ShapeView:
 
 
 @dataclass(frozen=True)
-class IncidentView:
+class IncidentView(_SeriesNames):
     """One episode of a series and kind: what its card shows."""
 
     id: int
@@ -217,19 +228,6 @@ class IncidentView:
     @property
     def ref(self) -> str:
         return f"incident #{self.id}"
-
-    @property
-    def series(self) -> str:
-        where = f" {self.dimension}={self.dim_value}" if self.dimension else ""
-        return f"{self.signal_type}{where}"
-
-    @property
-    def kind_label(self) -> str:
-        return KINDS.get(self.kind, self.kind)
-
-    @property
-    def top_accounts(self) -> list[dict[str, Any]]:
-        return list(self.data.get("top_accounts") or [])
 
     @property
     def posted(self) -> bool:
