@@ -22,6 +22,7 @@ def register(app: App, ctx: AppContext) -> None:
     from commands import (
         anomalies,
         cases,
+        coverage,  # noqa: F401 (registers /vigil coverage on import)
         enforcement,
         events,
         home,  # noqa: F401 (registers the App Home event on import)

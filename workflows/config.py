@@ -267,6 +267,15 @@ class SignalSettings(_Strict):
         return _keys(value)
 
 
+class CoverageSettings(_Strict):
+    """``coverage:`` in vigil.yaml: what counts as a model detection, as late, and how far
+    back an account's first signal is looked for."""
+
+    model_score_at_least: float = Field(default=0.8, ge=0, le=1)
+    late_after: Duration = timedelta(hours=24)
+    lookback: Duration = timedelta(days=30)
+
+
 class VigilConfig(_Strict):
     timezone: str = "UTC"
     channels: Channels
@@ -277,6 +286,7 @@ class VigilConfig(_Strict):
     playbooks: Path = Path("playbooks/")
     enforcement: EnforcementSettings = Field(default_factory=EnforcementSettings)
     signals: SignalSettings = Field(default_factory=SignalSettings)
+    coverage: CoverageSettings = Field(default_factory=CoverageSettings)
 
     @field_validator("timezone")
     @classmethod

@@ -19,6 +19,10 @@ import click
 COMMANDS: dict[str, tuple[str, str]] = {
     "anomalies": ("bot.cli.anomalies", "Anomaly detection over signal volumes."),
     "audit": ("bot.cli.audit", "The hash-chained audit log."),
+    "coverage": (
+        "bot.cli.coverage",
+        "Detection coverage: how confirmed abuse was first found, how late, and the weak points.",
+    ),
     "db": ("bot.cli.db", "Database schema (Alembic)."),
     "digest": ("bot.cli.digest", "The weekly digest, the investigation review and the daily shift summary."),
     "doctor": (
