@@ -227,3 +227,62 @@ def findings_of(session: Session, account_id: str) -> list[CoverageFinding]:
             .order_by(CoverageFinding.id)
         )
     )
+
+
+# --- for comparing playbook folders -----------------------------------------------------------
+def accounts_of_cases(session: Session, case_ids: Collection[int]) -> dict[int, list[str]]:
+    found: dict[int, list[str]] = {}
+    for chunk in _chunks([str(i) for i in case_ids]):
+        rows = session.execute(
+            select(CaseAccount.case_id, CaseAccount.account_id)
+            .where(CaseAccount.case_id.in_([int(i) for i in chunk]))
+            .order_by(CaseAccount.account_id)
+        )
+        for case_id, account in rows:
+            found.setdefault(case_id, []).append(account)
+    return found
+
+
+def outcomes_of_cases(session: Session, case_ids: Collection[int]) -> dict[int, str | None]:
+    found: dict[int, str | None] = {}
+    for chunk in _chunks([str(i) for i in case_ids]):
+        rows = session.execute(select(Case.id, Case.outcome).where(Case.id.in_([int(i) for i in chunk])))
+        found.update({case_id: outcome for case_id, outcome in rows})
+    return found
+
+
+def cleared_accounts(session: Session, accounts: Collection[str]) -> set[str]:
+    """Accounts an investigation found to be legitimate outliers."""
+    cleared: set[str] = set()
+    for chunk in _chunks(accounts):
+        cleared.update(
+            session.scalars(
+                select(Investigation.account_id).where(
+                    Investigation.account_id.in_(chunk), Investigation.outcome == "legitimate_outlier"
+                )
+            )
+        )
+    return cleared
+
+
+def reversed_accounts(session: Session, accounts: Collection[str]) -> set[str]:
+    """Accounts with an executed suspension that an executed reinstatement followed."""
+    later = aliased(EnforcementAction)
+    found: set[str] = set()
+    for chunk in _chunks(accounts):
+        found.update(
+            session.scalars(
+                select(EnforcementAction.account_id).where(
+                    EnforcementAction.account_id.in_(chunk),
+                    EnforcementAction.action == "suspend",
+                    EnforcementAction.status.in_(EXECUTED),
+                    exists().where(
+                        later.account_id == EnforcementAction.account_id,
+                        later.action == "reinstate",
+                        later.status.in_(EXECUTED),
+                        later.finished_at > EnforcementAction.finished_at,
+                    ),
+                )
+            )
+        )
+    return found

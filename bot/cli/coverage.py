@@ -12,8 +12,10 @@ import click
 from bot.cli.context import cli_context, fail
 from workflows.config import VigilConfig
 from workflows.coverage import BY_CHOICES, Coverage, CoverageReport
+from workflows.coverage.compare import COMPARE_COLUMNS, Comparison, compare
+from workflows.enforcement import ReversedSuspensionLabels
 from workflows.periods import local_midnight
-from workflows.playbooks import parse_since
+from workflows.playbooks import RuleSet, parse_since
 
 
 def window(config: VigilConfig, now: datetime, since: str, until: str | None) -> tuple[datetime, datetime]:
@@ -103,3 +105,73 @@ def coverage(since: str, until: str | None, by: str, fmt: str, account: str | No
         csv.writer(sys.stdout).writerows(report.csv_rows())
     else:
         click.echo(table(report, config))
+
+
+def comparison_lines(result: Comparison) -> list[str]:
+    """The side-by-side table, the people each folder would have hit wrongly, and the change
+    in coverage of the weak points."""
+
+    def pct(value: float | None) -> str:
+        return "-" if value is None else f"{value:.0%}"
+
+    header = ["rule", "folder", "matched", "true_positives", "false_positives", "precision", "recall"]
+    rows = [
+        [
+            r["rule"],
+            r["folder"],
+            str(r["matched"]),
+            str(r["true_positives"]),
+            str(r["false_positives"]),
+            pct(r["precision"]),
+            pct(r["recall"]),
+        ]
+        for r in result.table()
+    ]
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    lines = [
+        f"backtest of {result.current.folder} (version {result.current.version}) against "
+        f"{result.other.folder} (version {result.other.version}) over cases since "
+        f"{result.since:%Y-%m-%d %H:%M} UTC",
+    ]
+    lines += ["  ".join(c.ljust(widths[i]) for i, c in enumerate(row)).rstrip() for row in [header, *rows]]
+    lines.append("")
+    for run in (result.current, result.other):
+        wrong = [w for w in result.wrongly_hit if w.folder == run.folder]
+        lines.append(f"wrongly hit by {run.folder}: {len(wrong)}")
+        lines += [
+            f"  {w.rule_id}: {w.case_ref} {', '.join(w.accounts) or '(no account)'} ({w.why})" for w in wrong
+        ]
+    lines.append("")
+    if result.weak_points:
+        lines.append(f"weak points caught (of confirmed): {result.current.folder} → {result.other.folder}")
+        lines += [
+            f"  {w.category}: {w.caught}/{w.confirmed} → {w.caught_compare}/{w.confirmed} ({w.change:+d})"
+            for w in result.weak_points
+        ]
+    else:
+        lines.append("no weak points in this window")
+    return lines
+
+
+def compare_folders(
+    current: RuleSet, other: RuleSet, since: str, rule_id: str | None, csv_path: str | None
+) -> None:
+    """`vigil rules backtest --compare OTHER`: both folders over the same history."""
+    if rule_id is not None:
+        fail("rules: --rule and --compare do not go together (a comparison replays every rule)", 2)
+    cli = cli_context()
+    now = cli.clock.now()
+    try:
+        start = parse_since(since, now)
+    except ValueError as exc:
+        fail(str(exc), 2)
+    coverage_report = Coverage(cli.db, cli.config, cli.clock).report(start, now, "category")
+    with cli.db.read() as session:
+        result = compare(session, current, other, start, now, coverage_report, [ReversedSuspensionLabels()])
+    click.echo("\n".join(comparison_lines(result)))
+    if csv_path:
+        with open(csv_path, "w", newline="", encoding="utf-8") as handle:
+            writer = csv.DictWriter(handle, fieldnames=list(COMPARE_COLUMNS))
+            writer.writeheader()
+            writer.writerows(result.table())
+        click.echo(f"wrote {csv_path}")

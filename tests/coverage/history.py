@@ -94,8 +94,17 @@ def rule_hit(s: Session, account: str, rule: str, at: datetime, mode: str) -> No
     )
 
 
-def enforce(s: Session, account: str, action: str, reason: str, done: datetime, **extra: Any) -> int:
+def enforce(
+    s: Session,
+    account: str,
+    action: str,
+    reason: str,
+    done: datetime,
+    case_ref: str | None = None,
+    **extra: Any,
+) -> int:
     request = EnforcementRequest(
+        case_ref=case_ref,
         action=action,
         status="completed",
         requester=ANALYST,
@@ -200,11 +209,14 @@ def build(db: Database) -> None:
         enforce(s, "acct_phish_1", "suspend", "phishing", h(18))
         # Not confirmed abuse: a suspension that was reversed, a legitimate outlier, a case
         # closed without action.
+        # Not confirmed abuse, though a case was actioned: a suspension that was reversed; an
+        # account an investigation cleared; a case closed without action.
         signal(s, "acct_legit_1", h(0), "payment")
-        first = enforce(s, "acct_legit_1", "suspend", "spam", h(2))
+        legit = case(s, "acct_legit_1", "host_report", h(1), h(2), "actioned")
+        enforce(s, "acct_legit_1", "suspend", "spam", h(2), case_ref=f"CASE-{legit}")
         enforce(s, "acct_legit_1", "reinstate", "other", h(20))
-        investigation(s, "acct_legit_2", h(1), h(2), "legitimate_outlier")
+        case(s, "acct_legit_2", "host_report", h(1), h(2), "actioned")
+        investigation(s, "acct_legit_2", h(3), h(4), "legitimate_outlier")
         case(s, "acct_legit_3", "host_report", h(1), h(2), "no_action")
-        assert first
         # Confirmed before the window the tests ask about.
         enforce(s, "acct_old", "suspend", "spam", MONDAY - timedelta(days=60))

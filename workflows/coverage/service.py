@@ -22,6 +22,10 @@ def derive_findings(session: Session, config: VigilConfig, since: datetime, unti
     by_account: dict[str, list[Confirmed]] = defaultdict(list)
     for c in store.confirmations(session, since, until):
         by_account[c.account_id].append(Confirmed(c.kind, c.ref, c.at, c.reason_code))
+    # An account later reinstated or cleared as a legitimate outlier was not abuse, whatever a
+    # case's outcome said: the better-informed verdict wins (as in backtests).
+    for account in store.reversed_accounts(session, by_account) | store.cleared_accounts(session, by_account):
+        del by_account[account]
     if not by_account:
         return []
     detections: dict[str, list[Detection]] = defaultdict(list)
