@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from commands.blocks import coverage as blocks
@@ -9,7 +10,7 @@ from commands.blocks.common import escape
 from commands.vigil import VigilCall, subcommand
 from workflows.coverage import BY_CHOICES, Coverage
 from workflows.periods import local_midnight
-from workflows.playbooks import parse_since
+from workflows.playbooks import PlaybookError, load_rules, parse_since
 from workflows.roles import Role
 
 USAGE = "/vigil coverage [30d | 2026-11-01] [category | source | pattern]"
@@ -48,4 +49,50 @@ def _coverage(call: VigilCall) -> None:
         return
     report = Coverage(ctx.db, ctx.config, ctx.clock).report(since, now, by)  # type: ignore[arg-type]
     text, shown = blocks.coverage_blocks(report, ctx.config.timezone)
+    call.respond(text=text, blocks=shown, response_type="ephemeral")
+
+
+BACKTEST_USAGE = (
+    "/vigil backtest FOLDER [30d]  (FOLDER: a folder next to the playbooks folder, e.g. candidate)"
+)
+_FOLDER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+
+@subcommand("backtest", BACKTEST_USAGE, "the live playbooks and a candidate folder side by side", Role.admin)
+def _backtest(call: VigilCall) -> None:
+    ctx = call.ctx
+    now = ctx.clock.now()
+    live = ctx.config.playbooks
+    if not call.args or len(call.args) > 2 or not _FOLDER_NAME.match(call.args[0]) or ".." in call.args[0]:
+        call.respond(
+            text=f":warning: name one candidate folder. Usage: `{BACKTEST_USAGE}`", response_type="ephemeral"
+        )
+        return
+    # Only a sibling of the playbooks folder, by name: Slack never names a path on the server.
+    candidate = live.resolve().parent / call.args[0]
+    if not candidate.is_dir() or candidate == live.resolve():
+        call.respond(
+            text=f":warning: no candidate folder `{escape(call.args[0])}` next to the playbooks folder. "
+            f"Usage: `{BACKTEST_USAGE}`",
+            response_type="ephemeral",
+        )
+        return
+    try:
+        since = parse_since(call.args[1], now) if len(call.args) == 2 else parse_since("30d", now)
+        current, other = load_rules(live), load_rules(candidate)
+    except ValueError as exc:
+        call.respond(
+            text=f":warning: {escape(str(exc))}. Usage: `{BACKTEST_USAGE}`", response_type="ephemeral"
+        )
+        return
+    except PlaybookError as exc:
+        problems = "; ".join(exc.problems[:3])
+        call.respond(
+            text=f":warning: `{escape(call.args[0])}` does not load: {escape(problems)}",
+            response_type="ephemeral",
+        )
+        return
+    text, shown = blocks.comparison_blocks(
+        Coverage(ctx.db, ctx.config, ctx.clock).compare(current, other, since, now)
+    )
     call.respond(text=text, blocks=shown, response_type="ephemeral")

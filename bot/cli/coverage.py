@@ -12,8 +12,7 @@ import click
 from bot.cli.context import cli_context, fail
 from workflows.config import VigilConfig
 from workflows.coverage import BY_CHOICES, Coverage, CoverageReport
-from workflows.coverage.compare import COMPARE_COLUMNS, Comparison, compare
-from workflows.enforcement import ReversedSuspensionLabels
+from workflows.coverage.compare import COMPARE_COLUMNS, Comparison
 from workflows.periods import local_midnight
 from workflows.playbooks import RuleSet, parse_since
 
@@ -165,9 +164,7 @@ def compare_folders(
         start = parse_since(since, now)
     except ValueError as exc:
         fail(str(exc), 2)
-    coverage_report = Coverage(cli.db, cli.config, cli.clock).report(start, now, "category")
-    with cli.db.read() as session:
-        result = compare(session, current, other, start, now, coverage_report, [ReversedSuspensionLabels()])
+    result = Coverage(cli.db, cli.config, cli.clock).compare(current, other, start, now)
     click.echo("\n".join(comparison_lines(result)))
     if csv_path:
         with open(csv_path, "w", newline="", encoding="utf-8") as handle:

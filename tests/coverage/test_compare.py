@@ -9,6 +9,7 @@ escalations: the phishing weak point)."""
 from __future__ import annotations
 
 import csv
+import json
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -19,8 +20,10 @@ from click.testing import CliRunner
 
 from bot.cli import main
 from tests.coverage.history import build
+from tests.harness.slack_limits import assert_within_limits
 from tests.harness.vigil import Vigil
-from tests.harness.world import MONDAY, config_data
+from tests.harness.world import ADMIN, ANALYST, MONDAY, config_data
+from workflows.config import parse_config
 from workflows.coverage import Coverage
 from workflows.coverage.compare import compare
 from workflows.enforcement import ReversedSuspensionLabels
@@ -151,3 +154,29 @@ def test_vigil_rules_backtest_compare(cli: tuple[Path, Path], tmp_path: Path) ->
     assert both.exit_code == 2 and "--rule and --compare do not go together" in both.output
     missing = CliRunner().invoke(main, ["rules", "backtest", "--compare", str(tmp_path / "nowhere")])
     assert missing.exit_code == 1 and "problem(s)" in missing.output
+
+
+def test_an_admin_compares_a_candidate_folder_in_slack(make_vigil, tmp_path: Path) -> None:
+    live, _candidate = folders(tmp_path)
+    vigil = make_vigil(config=parse_config({**config_data(), "playbooks": str(live)}))
+    build(vigil.db)
+    assert vigil.send.command("/vigil", "backtest candidate 30d", user=ADMIN).status_code == 200
+    answer = vigil.slack.wait_for("response_url")[0].args
+    assert answer["response_type"] == "ephemeral"
+    shown = json.dumps(answer["blocks"], ensure_ascii=False)
+    assert "`broad` · candidate · matched 5 · TP 2 · FP 3 · precision 40% · recall 67%" in shown
+    assert "acct_legit_2 (legitimate outlier)" in shown
+    assert "*phishing*: 0/1 → 1/1 (+1)" in shown
+    assert "phishing +1" in answer["text"]
+    assert_within_limits(answer["blocks"])
+
+    for n, text in enumerate(
+        ["backtest", "backtest ../etc", "backtest nowhere", "backtest candidate soon"], 2
+    ):
+        vigil.send.command("/vigil", text, user=ADMIN)
+        bad = vigil.slack.wait_for("response_url", count=n)[n - 1].args
+        assert bad["response_type"] == "ephemeral" and ":warning:" in bad["text"], text
+        assert str(tmp_path) not in bad["text"]
+
+    refused = vigil.send.command("/vigil", "backtest candidate", user=ANALYST).json()
+    assert refused["response_type"] == "ephemeral"

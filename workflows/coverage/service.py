@@ -12,8 +12,11 @@ from store import coverage as store
 from store.db import Database
 from workflows.clock import Clock
 from workflows.config import VigilConfig
+from workflows.coverage.compare import Comparison, compare
 from workflows.coverage.derive import Confirmed, Derived, Detection, derive, detection_of, with_first_signal
 from workflows.coverage.views import By, CoverageReport, FindingView, build_report
+from workflows.enforcement import ReversedSuspensionLabels
+from workflows.playbooks import RuleSet
 
 
 def derive_findings(session: Session, config: VigilConfig, since: datetime, until: datetime) -> list[Derived]:
@@ -103,6 +106,12 @@ class Coverage:
         with self.db.read() as session:
             views = [as_view(row) for row in store.findings_between(session, since, until)]
         return build_report(views, since, until, by, self.config.coverage.late_after)
+
+    def compare(self, current: RuleSet, other: RuleSet, since: datetime, until: datetime) -> Comparison:
+        """Both folders over the cases opened in [since, until), against that window's coverage."""
+        report = self.report(since, until, "category")
+        with self.db.read() as session:
+            return compare(session, current, other, since, until, report, [ReversedSuspensionLabels()])
 
     def explain(self, account_id: str) -> list[str]:
         """The stored derivations for one account, as sentences with their candidates."""
