@@ -22,6 +22,7 @@ from workflows.anomalies import AnomalyWeekStats
 from workflows.cases import Cases
 from workflows.clock import Clock, SystemClock
 from workflows.config import Settings, VigilConfig, secret
+from workflows.coverage.digest import CoverageDigest
 from workflows.enforcement import Enforcer, EnforcerOptions
 from workflows.investigations import (
     EnforcementHistory,
@@ -112,7 +113,10 @@ def build_context(
     register_rule_jobs(jobs, notifier, investigations, config.channels.alerts)
     # No AI capability yet: the digest's "top abuse patterns" section says so.
     sources = ReportSources(
-        investigations=InvestigationWeekStats(), anomalies=AnomalyWeekStats(), patterns=NoPatterns()
+        investigations=InvestigationWeekStats(),
+        anomalies=AnomalyWeekStats(),
+        patterns=NoPatterns(),
+        coverage=CoverageDigest(config),
     )
     reports = Reports(db, clock, config, sources, jobs=jobs, renderer=MatplotlibChartRenderer())
     reports.register_jobs(SlackReportNotifier(client, config))

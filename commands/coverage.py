@@ -47,8 +47,9 @@ def _coverage(call: VigilCall) -> None:
     except ValueError as exc:
         call.respond(text=f":warning: {exc}. Usage: `{USAGE}`", response_type="ephemeral")
         return
-    report = Coverage(ctx.db, ctx.config, ctx.clock).report(since, now, by)  # type: ignore[arg-type]
-    text, shown = blocks.coverage_blocks(report, ctx.config.timezone)
+    service = Coverage(ctx.db, ctx.config, ctx.clock)
+    report = service.report(since, now, by)  # type: ignore[arg-type]
+    text, shown = blocks.coverage_blocks(report, ctx.config.timezone, service.recommendations(report))
     call.respond(text=text, blocks=shown, response_type="ephemeral")
 
 

@@ -286,3 +286,30 @@ def reversed_accounts(session: Session, accounts: Collection[str]) -> set[str]:
             )
         )
     return found
+
+
+def shadow_hits(session: Session, since: datetime, until: datetime) -> dict[str, set[str]]:
+    """Shadow rule id → the accounts it matched in [since, until)."""
+    found: dict[str, set[str]] = {}
+    rows = session.execute(
+        select(RuleHit.rule_id, RuleHit.account_id)
+        .where(
+            RuleHit.mode == "shadow", RuleHit.at >= since, RuleHit.at < until, RuleHit.account_id.is_not(None)
+        )
+        .distinct()
+    )
+    for rule, account in rows:
+        found.setdefault(rule, set()).add(account)
+    return found
+
+
+def case_permalinks(session: Session, case_ids: Collection[int]) -> dict[int, str]:
+    found: dict[int, str] = {}
+    for chunk in _chunks([str(i) for i in case_ids]):
+        rows = session.execute(
+            select(Case.id, Case.permalink).where(
+                Case.id.in_([int(i) for i in chunk]), Case.permalink.is_not(None)
+            )
+        )
+        found.update({case_id: link for case_id, link in rows})
+    return found

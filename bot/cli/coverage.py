@@ -13,6 +13,7 @@ from bot.cli.context import cli_context, fail
 from workflows.config import VigilConfig
 from workflows.coverage import BY_CHOICES, Coverage, CoverageReport
 from workflows.coverage.compare import COMPARE_COLUMNS, Comparison
+from workflows.coverage.recommend import Recommendation
 from workflows.periods import local_midnight
 from workflows.playbooks import RuleSet, parse_since
 
@@ -40,7 +41,7 @@ def _hours(value: float | None) -> str:
     return "-" if value is None else f"{value:g} h"
 
 
-def table(report: CoverageReport, config: VigilConfig) -> str:
+def table(report: CoverageReport, config: VigilConfig, advice: list[Recommendation] | None = None) -> str:
     tz = config.tz
     lines = [
         f"Coverage of confirmed abuse {report.since.astimezone(tz):%Y-%m-%d %H:%M} → "
@@ -70,6 +71,11 @@ def table(report: CoverageReport, config: VigilConfig) -> str:
         lines += [f"{w.rank}. {w.key}: {w.why}" for w in report.weak_points]
     else:
         lines.append("No weak points: everything confirmed was found by automation in time.")
+    if advice:
+        lines += ["", "Recommendations:"]
+        for item in advice:
+            refs = ", ".join(e.ref + (f" <{e.url}>" if e.url else "") for e in item.evidence)
+            lines.append(f"- {item.text}" + (f" (evidence: {refs})" if refs else ""))
     return "\n".join(lines)
 
 
@@ -103,7 +109,7 @@ def coverage(since: str, until: str | None, by: str, fmt: str, account: str | No
     elif fmt == "csv":
         csv.writer(sys.stdout).writerows(report.csv_rows())
     else:
-        click.echo(table(report, config))
+        click.echo(table(report, config, service.recommendations(report)))
 
 
 def comparison_lines(result: Comparison) -> list[str]:

@@ -5,9 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from commands.blocks.common import as_dicts, context, escape, header, sections
+from commands.blocks.common import SECTION_TEXT_MAX, as_dicts, context, escape, header, sections, truncate
 from workflows.coverage import CoverageReport
 from workflows.coverage.compare import Comparison
+from workflows.coverage.recommend import Recommendation
+from workflows.reports.views import CoverageWeek
 
 GROUPS_MAX = 15  # lines in the per-group list; the rest is summed up
 
@@ -16,7 +18,17 @@ def _hours(value: float | None) -> str:
     return "n/a" if value is None else f"{value:g} h"
 
 
-def coverage_blocks(report: CoverageReport, tz_name: str) -> tuple[str, list[dict[str, Any]]]:
+def _advice(items: list[Recommendation]) -> list[str]:
+    out = []
+    for item in items:
+        refs = ", ".join(f"<{e.url}|{escape(e.ref)}>" if e.url else escape(e.ref) for e in item.evidence)
+        out.append(f"• {escape(item.text)}" + (f" (evidence: {refs})" if refs else ""))
+    return out
+
+
+def coverage_blocks(
+    report: CoverageReport, tz_name: str, advice: list[Recommendation] | None = None
+) -> tuple[str, list[dict[str, Any]]]:
     total = report.totals
     title = f"Detection coverage · {report.since:%Y-%m-%d} → {report.until:%Y-%m-%d}"
     summary = (
@@ -45,6 +57,8 @@ def coverage_blocks(report: CoverageReport, tz_name: str) -> tuple[str, list[dic
     blocks += sections(
         ["*Weak points*", *(weak or ["none: everything confirmed was found by automation in time"])]
     )
+    if advice:
+        blocks += sections(["*Recommendations*", *_advice(advice)])
     return f"{title}: {summary}", as_dicts(blocks)
 
 
@@ -85,3 +99,30 @@ def comparison_blocks(result: Comparison) -> tuple[str, list[dict[str, Any]]]:
         ", ".join(f"{w.category} {w.change:+d}" for w in result.weak_points) or "none"
     )
     return summary, as_dicts(blocks)
+
+
+def digest_coverage_text(week: CoverageWeek | None) -> str:
+    """The digest's coverage section: who found this week's confirmed abuse, against the 4
+    weeks before, the top weak points and the recommendations with their evidence."""
+    if week is None:
+        return "*Detection coverage* · not tracked here."
+    if not week.confirmed:
+        return "*Detection coverage* · No abuse was confirmed this week."
+    versus = (
+        f" (4 weeks before: {week.previous_automation_share:.0%} of {week.previous_confirmed:,})"
+        if week.previous_automation_share is not None
+        else " (none confirmed in the 4 weeks before)"
+    )
+    lines = [
+        f"*Detection coverage* · {week.confirmed:,} confirmed abuse: {week.automation_share:.0%} found by "
+        f"automation{versus}, {week.people_share:.0%} by people; "
+        f"median delay {_hours(week.median_delay_hours)}"
+    ]
+    if week.weak_points:
+        lines.append(
+            "_Weak points:_ " + "; ".join(f"{i}. {escape(w)}" for i, w in enumerate(week.weak_points, 1))
+        )
+    for text, evidence in week.recommendations:
+        refs = ", ".join(f"<{url}|{escape(ref)}>" if url else escape(ref) for ref, url in evidence)
+        lines.append(f"• {escape(text)}" + (f" (evidence: {refs})" if refs else ""))
+    return truncate("\n".join(lines), SECTION_TEXT_MAX)

@@ -23,6 +23,7 @@ from commands.blocks.common import (
     truncate,
     user_text,
 )
+from commands.blocks.coverage import digest_coverage_text
 from workflows.cases import CATEGORIES
 from workflows.reports import (
     AbusePattern,
@@ -253,6 +254,7 @@ def digest_blocks(report: DigestReport) -> tuple[str, list[dict[str, Any]]]:
         section(rules_text(report)),
         section(anomalies_text(report.anomalies)),
         section(patterns_text(report.patterns)),
+        section(digest_coverage_text(report.coverage)),
         context(":bar_chart: Charts in the thread: daily volume by category and SLA attainment, 8 weeks."),
     ]
     return text, _limit(blocks)

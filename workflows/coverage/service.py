@@ -14,6 +14,7 @@ from workflows.clock import Clock
 from workflows.config import VigilConfig
 from workflows.coverage.compare import Comparison, compare
 from workflows.coverage.derive import Confirmed, Derived, Detection, derive, detection_of, with_first_signal
+from workflows.coverage.recommend import Recommendation, recommend
 from workflows.coverage.views import By, CoverageReport, FindingView, build_report
 from workflows.enforcement import ReversedSuspensionLabels
 from workflows.playbooks import RuleSet
@@ -106,6 +107,10 @@ class Coverage:
         with self.db.read() as session:
             views = [as_view(row) for row in store.findings_between(session, since, until)]
         return build_report(views, since, until, by, self.config.coverage.late_after)
+
+    def recommendations(self, report: CoverageReport, limit: int = 3) -> list[Recommendation]:
+        with self.db.read() as session:
+            return recommend(session, report, limit)
 
     def compare(self, current: RuleSet, other: RuleSet, since: datetime, until: datetime) -> Comparison:
         """Both folders over the cases opened in [since, until), against that window's coverage."""

@@ -185,6 +185,7 @@ def build_digest(session: Session, period: Period, now: datetime, sources: Repor
         anomalies=sources.anomalies.week(session, period.start, period.end),
         patterns=sources.patterns.top(session, period.start, period.end, TOP_PATTERNS),
         charts=chart_data(session, period),
+        coverage=sources.coverage.week(session, period.start, period.end),
     )
 
 

@@ -17,6 +17,7 @@ from workflows.reports.views import (
     AnomalyWeek,
     Chart,
     ChartName,
+    CoverageWeek,
     DigestChartData,
     InvestigationWeek,
     Report,
@@ -58,11 +59,23 @@ class NoPatterns:
         return None
 
 
+class CoverageStats(Protocol):
+    """Detection coverage of abuse confirmed in [start, end), against the 4 weeks before."""
+
+    def week(self, session: Session, start: datetime, end: datetime) -> CoverageWeek | None: ...
+
+
+class NoCoverageStats:
+    def week(self, session: Session, start: datetime, end: datetime) -> CoverageWeek | None:
+        return None
+
+
 @dataclass(frozen=True)
 class ReportSources:
     investigations: InvestigationStats = field(default_factory=NoInvestigationStats)
     anomalies: AnomalyStats = field(default_factory=NoAnomalyStats)
     patterns: PatternSource = field(default_factory=NoPatterns)
+    coverage: CoverageStats = field(default_factory=NoCoverageStats)
 
 
 class ReportNotifier(Protocol):

@@ -54,6 +54,20 @@ class AbusePattern:
     trend: str | None = None  # "new", "rising", "falling"
 
 
+@dataclass(frozen=True)
+class CoverageWeek:
+    """Detection coverage of the abuse confirmed this week (the coverage capability)."""
+
+    confirmed: int
+    automation_share: float
+    people_share: float
+    median_delay_hours: float | None
+    previous_confirmed: int  # the 4 weeks before
+    previous_automation_share: float | None
+    weak_points: list[str]  # the top three, worded
+    recommendations: list[tuple[str, list[tuple[str, str | None]]]]  # text, evidence (ref, link)
+
+
 # --- sections ------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Change:
@@ -155,6 +169,7 @@ class DigestReport:
     anomalies: AnomalyWeek | None
     patterns: list[AbusePattern] | None
     charts: DigestChartData
+    coverage: CoverageWeek | None = None
 
     @property
     def sla_overall(self) -> SlaLine:
