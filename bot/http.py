@@ -24,6 +24,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from bot.jira_webhook import jira_webhook
 from commands.context import AppContext
 from workflows import json_input
 from workflows.config import secret
@@ -160,6 +161,7 @@ def create_http_app(ctx: AppContext, bolt: App | None, *, extra_routes: Sequence
         Route("/healthz", healthz, methods=["GET"]),
         Route("/metrics", metrics, methods=["GET"]),
         Route("/api/v1/signals", signals, methods=["POST"]),
+        Route("/api/v1/jira/webhook", jira_webhook(ctx), methods=["POST"]),
     ]
     if bolt is not None:
         routes.insert(0, Route("/slack/events", slack_events, methods=["POST"]))

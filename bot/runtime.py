@@ -8,12 +8,13 @@ from slack_sdk import WebClient
 
 from bot.charts import MatplotlibChartRenderer, anomaly_chart
 from bot.notifier import SlackNotifier
-from bot.services import platform_gateway, signal_services
+from bot.services import jira_tracker, platform_gateway, signal_services
 from bot.slack_client import SlackGroupDirectory, make_client
 from commands.anomalies import SlackAnomalyNotifier
 from commands.cases import SlackCaseNotifier
 from commands.context import AppContext
 from commands.enforcement import SlackEnforcementNotifier
+from commands.handoff import SlackHandoffNotifier
 from commands.investigations import SlackInvestigationNotifier
 from commands.playbooks import SlackPlaybookAlerts
 from commands.reports import SlackReportNotifier
@@ -24,6 +25,7 @@ from workflows.clock import Clock, SystemClock
 from workflows.config import Settings, VigilConfig, secret
 from workflows.coverage.digest import CoverageDigest
 from workflows.enforcement import Enforcer, EnforcerOptions
+from workflows.handoff import Handoffs
 from workflows.investigations import (
     EnforcementHistory,
     InvestigationWeekStats,
@@ -120,6 +122,7 @@ def build_context(
     )
     reports = Reports(db, clock, config, sources, jobs=jobs, renderer=MatplotlibChartRenderer())
     reports.register_jobs(SlackReportNotifier(client, config))
+    handoffs = Handoffs(db, clock, jobs, SlackHandoffNotifier(client, config), jira_tracker(settings, config))
     ctx = AppContext(
         settings=settings,
         config=config,
@@ -136,5 +139,6 @@ def build_context(
         anomalies=anomalies,
         investigations=investigations,
         reports=reports,
+        handoffs=handoffs,
     )
     return ctx, client

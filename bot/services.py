@@ -27,6 +27,7 @@ from workflows.jobs import JobRunner
 from workflows.signals import NewestOpenCaseLinker, SignalRuleHook, Signals
 
 if TYPE_CHECKING:
+    from bot.gateways.jira import JiraTracker
     from bot.gateways.platform import HttpPlatformGateway
 
 
@@ -45,6 +46,16 @@ def platform_gateway(
         timeout=timeout,
         connections=connections,
     )
+
+
+def jira_tracker(settings: Settings, config: VigilConfig) -> JiraTracker | None:
+    """Jira for hand-offs, or None when it is not configured (they go to the engineering channel)."""
+    token = settings.vigil_jira_token
+    if not settings.vigil_jira_url or token is None:
+        return None
+    from bot.gateways.jira import JiraTracker
+
+    return JiraTracker(settings.vigil_jira_url, token, config.handoff, email=settings.vigil_jira_email)
 
 
 def signal_services(

@@ -25,6 +25,7 @@ def register(app: App, ctx: AppContext) -> None:
         coverage,  # noqa: F401 (registers /vigil coverage on import)
         enforcement,
         events,
+        handoff,
         home,  # noqa: F401 (registers the App Home event on import)
         investigations,
         playbooks,  # noqa: F401 (registers /vigil rules on import)
@@ -37,4 +38,5 @@ def register(app: App, ctx: AppContext) -> None:
     anomalies.register(app, ctx)
     investigations.register(app, ctx)
     enforcement.register(app, ctx)
+    handoff.register(app, ctx)
     events.register_jobs(ctx, app.client)

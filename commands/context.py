@@ -14,6 +14,7 @@ from workflows.cases import Cases
 from workflows.clock import Clock
 from workflows.config import Settings, VigilConfig
 from workflows.enforcement import Enforcer
+from workflows.handoff import Handoffs
 from workflows.investigations import Investigations
 from workflows.jobs import JobRunner
 from workflows.playbooks import AccountFeatures, Playbooks
@@ -40,3 +41,4 @@ class AppContext:
     anomalies: Anomalies
     investigations: Investigations
     reports: Reports  # digests, reviews, shift summaries, /vigil report, exports
+    handoffs: Handoffs | None = None  # Send to Engineering (Jira, or the engineering channel)

@@ -7,6 +7,7 @@ from store import (  # noqa: F401
     coverage,
     drafts,
     enforcement,
+    handoff,
     installation,
     investigations,
     jobs,

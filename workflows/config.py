@@ -276,6 +276,18 @@ class CoverageSettings(_Strict):
     lookback: Duration = timedelta(days=30)
 
 
+class HandoffSettings(_Strict):
+    """``handoff:`` in vigil.yaml: where Jira tickets go, and which Jira field gets which part
+    of a requirement (e.g. ``impact: customfield_10042``)."""
+
+    jira_project: str = Field(default="ENG", pattern=r"^[A-Z][A-Z0-9_]{0,19}$")
+    issue_type: str = "Task"
+    field_map: dict[Literal["problem", "evidence", "impact", "mitigation", "priority"], str] = Field(
+        default_factory=dict
+    )
+    poll_every: Duration = timedelta(minutes=10)
+
+
 class VigilConfig(_Strict):
     timezone: str = "UTC"
     channels: Channels
@@ -287,6 +299,7 @@ class VigilConfig(_Strict):
     enforcement: EnforcementSettings = Field(default_factory=EnforcementSettings)
     signals: SignalSettings = Field(default_factory=SignalSettings)
     coverage: CoverageSettings = Field(default_factory=CoverageSettings)
+    handoff: HandoffSettings = Field(default_factory=HandoffSettings)
 
     @field_validator("timezone")
     @classmethod
@@ -372,6 +385,11 @@ class Settings(BaseSettings):
     vigil_ai_model: str | None = None
     vigil_log_format: Literal["auto", "json", "console"] = "auto"
     vigil_log_level: str = "INFO"
+    # Engineering hand-off to Jira: email + API token (basic auth), or the token alone as a bearer.
+    vigil_jira_url: str | None = None
+    vigil_jira_email: str | None = None
+    vigil_jira_token: SecretStr | None = None
+    vigil_jira_webhook_secret: SecretStr | None = None
 
     @field_validator(
         "slack_bot_token",

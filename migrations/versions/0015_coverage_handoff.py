@@ -1,4 +1,4 @@
-"""coverage findings: how each confirmed abuse was first found, and its detection delay
+"""coverage findings (how each confirmed abuse was first found, and its delay) and hand-offs to Engineering
 
 Revision ID: 0015_coverage_handoff
 Revises: 0010_audit_canonical
@@ -44,8 +44,41 @@ def upgrade() -> None:
         sa.UniqueConstraint("account_id", "category", name="uq_coverage_findings_account_category"),
     )
     op.create_index("ix_coverage_findings_confirmed_at", "coverage_findings", ["confirmed_at"])
+    op.create_table(
+        "handoffs",
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("request_id", sa.String(64), nullable=False, unique=True),
+        sa.Column("subject_type", sa.String(16), nullable=False),
+        sa.Column("subject_ref", sa.String(64), nullable=False),
+        sa.Column("title", sa.String(255), nullable=False),
+        sa.Column("problem", sa.Text, nullable=False),
+        sa.Column("evidence", sa.Text, nullable=False),
+        sa.Column("impact", sa.Text, nullable=False),
+        sa.Column("mitigation", sa.Text, nullable=False),
+        sa.Column("priority", sa.String(4), nullable=False),
+        sa.Column("requested_by", sa.String(32), nullable=False),
+        sa.Column("status", sa.String(16), nullable=False),
+        sa.Column("ticket_key", sa.String(32)),
+        sa.Column("ticket_url", sa.String(300)),
+        sa.Column("ticket_status", sa.String(64)),
+        sa.Column("attempts", sa.Integer, nullable=False),
+        sa.Column("last_error", sa.Text),
+        sa.Column("told_failure", sa.Boolean, nullable=False),
+        sa.Column("channel", sa.String(32)),
+        sa.Column("thread_ts", sa.String(32)),
+        sa.Column("created_at", UTCDateTime(), nullable=False),
+        sa.Column("updated_at", UTCDateTime(), nullable=False),
+        sa.Column("delivered_at", UTCDateTime()),
+    )
+    op.create_index("ix_handoffs_subject", "handoffs", ["subject_type", "subject_ref"])
+    op.create_index("ix_handoffs_status", "handoffs", ["status"])
+    op.create_index("ix_handoffs_ticket_key", "handoffs", ["ticket_key"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_handoffs_ticket_key", table_name="handoffs")
+    op.drop_index("ix_handoffs_status", table_name="handoffs")
+    op.drop_index("ix_handoffs_subject", table_name="handoffs")
+    op.drop_table("handoffs")
     op.drop_index("ix_coverage_findings_confirmed_at", table_name="coverage_findings")
     op.drop_table("coverage_findings")

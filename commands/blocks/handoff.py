@@ -1,0 +1,106 @@
+"""Blocks for the hand-off to Engineering: the Send to Engineering button, its modal, and
+the requirement as posted in the engineering channel when Jira is not configured."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    ButtonElement,
+    InputBlock,
+    Option,
+    PlainTextInputElement,
+    StaticSelectElement,
+)
+from slack_sdk.models.views import View
+
+from commands.blocks.common import as_dicts, context, escape, header, mention, section, truncate
+from workflows.handoff import HandoffView
+
+ACTION = "handoff_open"
+CALLBACK = "handoff_submit"
+PRIORITIES = {"P1": "P1 · urgent", "P2": "P2 · high", "P3": "P3 · normal", "P4": "P4 · low"}
+PREFILL_MAX = 1500  # a button's value holds at most 2000 characters
+
+
+def engineering_button(subject_type: str, ref: str, problem: str = "") -> ButtonElement:
+    value = json.dumps({"type": subject_type, "ref": ref, "problem": problem[:PREFILL_MAX]})
+    return ButtonElement(text="Send to Engineering", action_id=ACTION, value=value)
+
+
+def _input(
+    block_id: str,
+    label: str,
+    initial: str,
+    *,
+    multiline: bool = True,
+    optional: bool = True,
+    limit: int = 3000,
+) -> InputBlock:
+    return InputBlock(
+        block_id=block_id,
+        label=label,
+        optional=optional,
+        element=PlainTextInputElement(
+            action_id=block_id, multiline=multiline, max_length=limit, initial_value=initial[:limit] or None
+        ),
+    )
+
+
+def requirement_modal(
+    subject_type: str, ref: str, prefill: dict[str, str], meta: dict[str, Any]
+) -> dict[str, Any]:
+    """The requirement, prefilled: problem, evidence (the ref and where it was raised), impact,
+    suggested mitigation, priority."""
+    view = View(
+        type="modal",
+        callback_id=CALLBACK,
+        title="Send to Engineering",
+        submit="Send",
+        close="Cancel",
+        private_metadata=json.dumps({**meta, "type": subject_type, "ref": ref}),
+        blocks=[
+            section(
+                f"A requirement about *{escape(ref)}* for Engineering (Jira, or the engineering channel)."
+            ),
+            _input("title", "Title", prefill.get("title", ""), multiline=False, optional=False, limit=200),
+            _input("problem", "Problem", prefill.get("problem", ""), optional=False),
+            _input(
+                "evidence", "Evidence (links, CASE-n / INV-n / PAT-n, figures)", prefill.get("evidence", "")
+            ),
+            _input(
+                "impact", "Impact in numbers (accounts, volume, detection delay)", prefill.get("impact", "")
+            ),
+            _input("mitigation", "Suggested mitigation", prefill.get("mitigation", "")),
+            InputBlock(
+                block_id="priority",
+                label="Priority",
+                element=StaticSelectElement(
+                    action_id="priority",
+                    options=[Option(value=k, text=v) for k, v in PRIORITIES.items()],
+                    initial_option=Option(value="P3", text=PRIORITIES["P3"]),
+                ),
+            ),
+        ],
+    )
+    return view.to_dict()
+
+
+def requirement_post(handoff: HandoffView) -> tuple[str, list[dict[str, Any]]]:
+    text = f"Requirement for Engineering {handoff.ref}: {handoff.title}"
+    parts = [
+        ("Problem", handoff.problem),
+        ("Evidence", handoff.evidence),
+        ("Impact", handoff.impact),
+        ("Suggested mitigation", handoff.mitigation),
+    ]
+    blocks: list[Any] = [header(truncate(f"{handoff.ref} · {handoff.title}", 150))]
+    blocks += [section(f"*{name}*\n{truncate(escape(value), 2900)}") for name, value in parts if value]
+    blocks.append(
+        context(
+            f"{handoff.priority} · about {escape(handoff.subject_ref)} · "
+            f"from {mention(handoff.requested_by)} · Jira is not configured, so it is posted here"
+        )
+    )
+    return text, as_dicts(blocks)
