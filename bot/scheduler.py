@@ -104,6 +104,14 @@ def _shift_trigger(ctx: AppContext) -> BaseTrigger:
     return CronTrigger(hour=hour, minute=minute, timezone=ctx.config.tz)
 
 
+def _poll_handoffs(ctx: AppContext) -> Callable[[], None]:
+    def run() -> None:
+        if ctx.handoffs is not None:
+            ctx.handoffs.poll()
+
+    return run
+
+
 SCHEDULE: list[ScheduledJob] = [
     ("digest-weekly", _digest_trigger, _digests(WEEKLY, REVIEW)),
     ("shift-summary", _shift_trigger, _digests(SHIFT)),
@@ -111,6 +119,11 @@ SCHEDULE: list[ScheduledJob] = [
     ("playbooks-watch", lambda ctx: IntervalTrigger(seconds=15), _watch_playbooks),
     ("sla-check", lambda ctx: IntervalTrigger(minutes=1), _sla_check),
     ("enforcement-expire", lambda ctx: IntervalTrigger(minutes=5), _expire_requests),
+    (
+        "handoff-poll",
+        lambda ctx: IntervalTrigger(seconds=ctx.config.handoff.poll_every.total_seconds()),
+        _poll_handoffs,
+    ),
     # A few minutes past the hour, so late signals of the hour just ended are counted.
     ("detect-anomalies", lambda ctx: CronTrigger(minute=5, timezone="UTC"), _detect_anomalies),
     (

@@ -8,6 +8,7 @@ from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement
 
 from commands.blocks.cases import slack_date
 from commands.blocks.common import as_dicts, context, escape, section
+from commands.blocks.handoff import engineering_button
 from workflows.anomalies import FEEDBACK, AnomalyView, FeedbackResult
 
 KIND_EMOJI = {"spike": ":chart_with_upwards_trend:", "drop": ":chart_with_downwards_trend:"}
@@ -53,6 +54,7 @@ def alert_blocks(anomaly: AnomalyView) -> list[dict[str, Any]]:
             ButtonElement(text="Snooze 24h", action_id="anomaly_snooze", value=str(anomaly.id)),
             ButtonElement(text="Not an issue", action_id="anomaly_dismiss", value=str(anomaly.id)),
         ]
+    buttons.append(engineering_button("anomaly", anomaly.ref, anomaly.summary()))
     if buttons:
         blocks.append(ActionsBlock(block_id=f"anomaly:{anomaly.id}", elements=buttons))
     blocks.append(context(f"{anomaly.ref} · detected {slack_date(anomaly.detected_at)}"))

@@ -5,7 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from slack_sdk.models.blocks import ActionsBlock
+
 from commands.blocks.common import SECTION_TEXT_MAX, as_dicts, context, escape, header, sections, truncate
+from commands.blocks.handoff import engineering_button
 from workflows.coverage import CoverageReport
 from workflows.coverage.compare import Comparison
 from workflows.coverage.recommend import Recommendation
@@ -59,6 +62,14 @@ def coverage_blocks(
     )
     if advice:
         blocks += sections(["*Recommendations*", *_advice(advice)])
+    if report.weak_points:
+        top = report.weak_points[0]
+        problem = f"{top.key}: {top.why}" + (f"\n{advice[0].text}" if advice else "")
+        blocks.append(
+            ActionsBlock(
+                block_id="coverage", elements=[engineering_button("coverage", f"coverage:{top.key}", problem)]
+            )
+        )
     return f"{title}: {summary}", as_dicts(blocks)
 
 

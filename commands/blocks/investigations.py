@@ -29,6 +29,7 @@ from commands.blocks.common import (
     truncate,
     user_text,
 )
+from commands.blocks.handoff import engineering_button
 from workflows.investigations import (
     OUTCOMES,
     Dossier,
@@ -193,6 +194,7 @@ def investigation_blocks(inv: InvestigationView, dossier: Dossier) -> list[dict[
                         value=str(inv.id),
                         style="danger",
                     ),
+                    engineering_button("investigation", inv.ref),
                 ],
             )
         )

@@ -17,10 +17,12 @@ from pydantic import SecretStr
 from sqlalchemy import select
 
 from bot.fakes.jira import FakeIssue, FakeJira
+from bot.scheduler import SCHEDULE
 from store.handoff import Handoff
+from store.jobs import Job
 from tests.harness.vigil import Vigil, VigilFactory, eventually
 from tests.harness.world import ANALYST, ENGINEERING, ESCALATIONS
-from workflows.handoff import Requirement
+from workflows.handoff import JOB_DELIVER, Requirement
 
 WEBHOOK_SECRET = "jira-webhook-secret"
 THREAD = "1764000000.000100"
@@ -63,6 +65,19 @@ def requirement(**extra: str) -> Requirement:
 def handoffs(vigil: Vigil) -> list[Handoff]:
     with vigil.db.read() as s:
         return list(s.scalars(select(Handoff).order_by(Handoff.id)))
+
+
+def retry_later(vigil: Vigil, attempts: int) -> None:
+    """Wait until the job runner has scheduled the next attempt, then move time past it."""
+
+    def scheduled() -> bool:
+        with vigil.db.read() as s:
+            job = s.scalars(select(Job).where(Job.kind == JOB_DELIVER)).one()
+            return job.status == "pending" and job.attempts == attempts and job.last_error is not None
+
+    eventually(scheduled)
+    vigil.clock.advance(timedelta(minutes=10))
+    vigil.ctx.jobs.wake()
 
 
 def thread_says(vigil: Vigil, words: str) -> dict:
@@ -124,13 +139,11 @@ def test_rate_limits_and_missing_fields_are_retried_and_told_once(with_jira: Vig
     row = eventually(lambda: [h for h in handoffs(vigil) if h.attempts == 1])[0]
     assert row.status == "queued" and jira.token not in (row.last_error or "")
     # The next attempt meets the missing custom field: kept, retried, not told again.
-    vigil.clock.advance(timedelta(minutes=10))
-    vigil.ctx.jobs.wake()
+    retry_later(vigil, 1)
     row = eventually(lambda: [h for h in handoffs(vigil) if h.attempts == 2])[0]
     assert "customfield_10042: Field is required." in (row.last_error or "")
     jira.required = []  # the admin fixes the field map
-    vigil.clock.advance(timedelta(minutes=10))
-    vigil.ctx.jobs.wake()
+    retry_later(vigil, 2)
     eventually(lambda: jira.created())
     thread_says(vigil, "Jira ticket ENG-1 created")
     failures = [
@@ -148,8 +161,7 @@ def test_an_issue_an_earlier_attempt_created_is_found_not_created_twice(
     eventually(lambda: [h for h in handoffs(vigil) if h.attempts == 1])
     # Meanwhile an attempt that died before storing its answer had created the issue.
     jira.issues["ENG-9"] = FakeIssue("ENG-9", {"summary": "x", "labels": ["vigil", sent.request_id]})
-    vigil.clock.advance(timedelta(minutes=10))
-    vigil.ctx.jobs.wake()
+    retry_later(vigil, 1)
     thread_says(vigil, "Jira ticket ENG-9 created")
     assert [i.key for i in jira.created()] == ["ENG-9"]
     assert not [c for c in jira.calls if c[0] == "POST"]
@@ -196,3 +208,23 @@ def test_send_to_engineering_from_the_coverage_report(vigil: Vigil) -> None:
     row = eventually(lambda: handoffs(vigil))[0]
     assert (row.subject_type, row.subject_ref, row.priority) == ("coverage", "coverage:payment_abuse", "P2")
     vigil.slack.wait_for("chat.postMessage", where=lambda c: c["channel"] == ENGINEERING)
+
+
+def test_the_scheduler_polls_jira(with_jira: Vigil, jira: FakeJira) -> None:
+    vigil = with_jira
+    vigil.ctx.handoffs.send(requirement(), ANALYST, ESCALATIONS, THREAD)
+    thread_says(vigil, "Jira ticket ENG-1 created")
+    jira.move("ENG-1", "In Progress")
+    (_name, trigger, job) = next(entry for entry in SCHEDULE if entry[0] == "handoff-poll")
+    assert trigger(vigil.ctx).interval == timedelta(minutes=10)
+    job(vigil.ctx)()
+    thread_says(vigil, "moved to In Progress")
+
+
+def test_cards_carry_the_send_to_engineering_button(vigil: Vigil) -> None:
+    vigil.post("host report: acct_77 is running a payment scam")
+    card = vigil.slack.wait_for(
+        "chat.postMessage", where=lambda c: "blocks" in c.args and "CASE-" in c.get("text", "")
+    )
+    shown = json.dumps(card[0].args["blocks"])
+    assert '"action_id": "handoff_open"' in shown and "CASE-1" in shown
