@@ -26,6 +26,7 @@ from workflows.config import Settings, VigilConfig, secret
 from workflows.coverage.digest import CoverageDigest
 from workflows.enforcement import Enforcer, EnforcerOptions
 from workflows.handoff import Handoffs
+from workflows.handoff.digest import HandoffDigest
 from workflows.investigations import (
     EnforcementHistory,
     InvestigationWeekStats,
@@ -119,6 +120,7 @@ def build_context(
         anomalies=AnomalyWeekStats(),
         patterns=NoPatterns(),
         coverage=CoverageDigest(config),
+        handoffs=HandoffDigest(),
     )
     reports = Reports(db, clock, config, sources, jobs=jobs, renderer=MatplotlibChartRenderer())
     reports.register_jobs(SlackReportNotifier(client, config))

@@ -10,6 +10,7 @@ from sqlalchemy import Index, Integer, String, Text, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from store.base import Base, UTCDateTime
+from store.enforcement import MANUAL, EnforcementAction, EnforcementRequest
 
 # Statuses: queued (not delivered yet, retrying), ticketed (a Jira issue exists), posted
 # (no Jira configured: posted in the engineering channel).
@@ -115,3 +116,27 @@ def set_status_if_changed(session: Session, handoff_id: int, status: str, now: d
         .returning(Handoff.id)
     ).first()
     return done is not None
+
+
+def manual_executions(session: Session, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
+    """(approved at, executed at) of every action an engineer executed by hand in [start, end)."""
+    rows = session.execute(
+        select(EnforcementRequest.decided_at, EnforcementAction.finished_at)
+        .join(EnforcementRequest, EnforcementRequest.id == EnforcementAction.request_id)
+        .where(
+            EnforcementAction.executed_by.is_not(None),
+            EnforcementAction.finished_at >= start,
+            EnforcementAction.finished_at < end,
+        )
+    )
+    return [(approved or done, done) for approved, done in rows if done is not None]
+
+
+def manual_waiting(session: Session) -> list[datetime]:
+    """When each action still waiting for manual execution was approved."""
+    rows = session.execute(
+        select(EnforcementRequest.decided_at, EnforcementAction.created_at)
+        .join(EnforcementRequest, EnforcementRequest.id == EnforcementAction.request_id)
+        .where(EnforcementAction.status == MANUAL)
+    )
+    return [approved or created for approved, created in rows]

@@ -17,6 +17,7 @@ from slack_sdk.models.views import View
 
 from commands.blocks.common import as_dicts, context, escape, header, mention, section, truncate
 from workflows.handoff import HandoffView
+from workflows.reports.views import HandoffWeek
 
 ACTION = "handoff_open"
 CALLBACK = "handoff_submit"
@@ -104,3 +105,27 @@ def requirement_post(handoff: HandoffView) -> tuple[str, list[dict[str, Any]]]:
         )
     )
     return text, as_dicts(blocks)
+
+
+def digest_handoff_text(week: HandoffWeek | None) -> str:
+    if week is None:
+        return "*Hand-offs to Engineering* · not tracked here."
+    lines = ["*Hand-offs to Engineering*"]
+    if week.open:
+        lines += [
+            f"• {ref} {escape(truncate(title, 80))}"
+            + (f" · {escape(key)}" if key else " · not ticketed yet")
+            + f" · open {age:g} h"
+            for ref, title, key, age in week.open
+        ]
+    else:
+        lines.append("• none open")
+    manual = f"Manual enforcement (no tooling): {week.manual_executed:,} action(s) executed by hand this week"
+    if week.manual_executed:
+        manual += (
+            f", median wait {week.manual_median_wait_hours:g} h, longest {week.manual_max_wait_hours:g} h"
+        )
+    if week.manual_waiting:
+        manual += f"; {week.manual_waiting:,} still waiting (oldest {week.manual_oldest_wait_hours:g} h)"
+    lines.append(manual)
+    return truncate("\n".join(lines), 2900)

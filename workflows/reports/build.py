@@ -186,6 +186,7 @@ def build_digest(session: Session, period: Period, now: datetime, sources: Repor
         patterns=sources.patterns.top(session, period.start, period.end, TOP_PATTERNS),
         charts=chart_data(session, period),
         coverage=sources.coverage.week(session, period.start, period.end),
+        handoffs=sources.handoffs.week(session, period.start, period.end),
     )
 
 

@@ -19,6 +19,7 @@ from workflows.reports.views import (
     ChartName,
     CoverageWeek,
     DigestChartData,
+    HandoffWeek,
     InvestigationWeek,
     Report,
 )
@@ -70,12 +71,24 @@ class NoCoverageStats:
         return None
 
 
+class HandoffStats(Protocol):
+    """Open hand-offs to Engineering and manual enforcement executed in [start, end)."""
+
+    def week(self, session: Session, start: datetime, end: datetime) -> HandoffWeek | None: ...
+
+
+class NoHandoffStats:
+    def week(self, session: Session, start: datetime, end: datetime) -> HandoffWeek | None:
+        return None
+
+
 @dataclass(frozen=True)
 class ReportSources:
     investigations: InvestigationStats = field(default_factory=NoInvestigationStats)
     anomalies: AnomalyStats = field(default_factory=NoAnomalyStats)
     patterns: PatternSource = field(default_factory=NoPatterns)
     coverage: CoverageStats = field(default_factory=NoCoverageStats)
+    handoffs: HandoffStats = field(default_factory=NoHandoffStats)
 
 
 class ReportNotifier(Protocol):

@@ -68,6 +68,18 @@ class CoverageWeek:
     recommendations: list[tuple[str, list[tuple[str, str | None]]]]  # text, evidence (ref, link)
 
 
+@dataclass(frozen=True)
+class HandoffWeek:
+    """Hand-offs to Engineering still open (oldest first) and manual enforcement this week."""
+
+    open: list[tuple[str, str, str | None, float]]  # ref, title, ticket key, age in hours
+    manual_executed: int
+    manual_median_wait_hours: float | None
+    manual_max_wait_hours: float | None
+    manual_waiting: int
+    manual_oldest_wait_hours: float | None
+
+
 # --- sections ------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Change:
@@ -170,6 +182,7 @@ class DigestReport:
     patterns: list[AbusePattern] | None
     charts: DigestChartData
     coverage: CoverageWeek | None = None
+    handoffs: HandoffWeek | None = None
 
     @property
     def sla_overall(self) -> SlaLine:
