@@ -8,7 +8,7 @@ from slack_sdk import WebClient
 
 from bot.charts import MatplotlibChartRenderer, anomaly_chart
 from bot.notifier import SlackNotifier
-from bot.services import jira_tracker, platform_gateway, signal_services
+from bot.services import jira_tracker, platform_gateway, review_pages, signal_services
 from bot.slack_client import SlackGroupDirectory, make_client
 from commands.anomalies import SlackAnomalyNotifier
 from commands.cases import SlackCaseNotifier
@@ -142,5 +142,6 @@ def build_context(
         investigations=investigations,
         reports=reports,
         handoffs=handoffs,
+        review_pages=review_pages(settings, config, db, clock, reports),
     )
     return ctx, client

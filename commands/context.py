@@ -15,6 +15,7 @@ from workflows.clock import Clock
 from workflows.config import Settings, VigilConfig
 from workflows.enforcement import Enforcer
 from workflows.handoff import Handoffs
+from workflows.handoff.publish import ReviewPages
 from workflows.investigations import Investigations
 from workflows.jobs import JobRunner
 from workflows.playbooks import AccountFeatures, Playbooks
@@ -42,3 +43,4 @@ class AppContext:
     investigations: Investigations
     reports: Reports  # digests, reviews, shift summaries, /vigil report, exports
     handoffs: Handoffs | None = None  # Send to Engineering (Jira, or the engineering channel)
+    review_pages: ReviewPages | None = None  # the weekly review in Confluence, when configured

@@ -140,3 +140,27 @@ def manual_waiting(session: Session) -> list[datetime]:
         .where(EnforcementAction.status == MANUAL)
     )
     return [approved or created for approved, created in rows]
+
+
+class ReviewPage(Base):
+    """The weekly review as published to Confluence: one page per ISO week, updated in place."""
+
+    __tablename__ = "review_pages"
+
+    week: Mapped[str] = mapped_column(String(10), primary_key=True)  # 2026-W47
+    page_id: Mapped[str] = mapped_column(String(64))
+    url: Mapped[str] = mapped_column(String(300))
+    version: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+def save_page(session: Session, week: str, page_id: str, url: str, version: int, now: datetime) -> None:
+    row = session.get(ReviewPage, week)
+    if row is None:
+        session.add(ReviewPage(week=week, page_id=page_id, url=url, version=version, updated_at=now))
+    else:
+        row.page_id, row.url, row.version, row.updated_at = page_id, url, version, now
+
+
+def page_of(session: Session, week: str) -> ReviewPage | None:
+    return session.get(ReviewPage, week)

@@ -286,6 +286,7 @@ class HandoffSettings(_Strict):
         default_factory=dict
     )
     poll_every: Duration = timedelta(minutes=10)
+    confluence_space: str = Field(default="TNS", pattern=r"^[A-Za-z0-9~][A-Za-z0-9_~-]{0,254}$")
 
 
 class VigilConfig(_Strict):
@@ -390,6 +391,7 @@ class Settings(BaseSettings):
     vigil_jira_email: str | None = None
     vigil_jira_token: SecretStr | None = None
     vigil_jira_webhook_secret: SecretStr | None = None
+    vigil_confluence_url: str | None = None  # the weekly review as a page (uses the Jira credentials)
 
     @field_validator(
         "slack_bot_token",

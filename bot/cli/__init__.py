@@ -35,6 +35,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Print ACCOUNT's investigation dossier: profile, velocity, timeline, cases, links.",
     ),
     "report": ("bot.cli.report", "Reports for spreadsheets."),
+    "review": ("bot.cli.review", "The weekly review published to Confluence."),
     "rules": ("bot.cli.rules", "Playbook rules: check, test, backtest, reload."),
     "serve": (
         "bot.cli.serve",

@@ -128,4 +128,6 @@ def digest_handoff_text(week: HandoffWeek | None) -> str:
     if week.manual_waiting:
         manual += f"; {week.manual_waiting:,} still waiting (oldest {week.manual_oldest_wait_hours:g} h)"
     lines.append(manual)
+    if week.review_url:
+        lines.append(f"<{week.review_url}|This week's review in Confluence>")
     return truncate("\n".join(lines), 2900)

@@ -73,9 +73,18 @@ def upgrade() -> None:
     op.create_index("ix_handoffs_subject", "handoffs", ["subject_type", "subject_ref"])
     op.create_index("ix_handoffs_status", "handoffs", ["status"])
     op.create_index("ix_handoffs_ticket_key", "handoffs", ["ticket_key"])
+    op.create_table(
+        "review_pages",
+        sa.Column("week", sa.String(10), primary_key=True),
+        sa.Column("page_id", sa.String(64), nullable=False),
+        sa.Column("url", sa.String(300), nullable=False),
+        sa.Column("version", sa.Integer, nullable=False),
+        sa.Column("updated_at", UTCDateTime(), nullable=False),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("review_pages")
     op.drop_index("ix_handoffs_ticket_key", table_name="handoffs")
     op.drop_index("ix_handoffs_status", table_name="handoffs")
     op.drop_index("ix_handoffs_subject", table_name="handoffs")

@@ -3,7 +3,7 @@ actions needed manual execution this week (tooling gaps) and how long they waite
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -22,6 +22,8 @@ class HandoffDigest:
     """Implements the reports' HandoffStats port."""
 
     def week(self, session: Session, start: datetime, end: datetime) -> HandoffWeek | None:
+        year, week, _ = (start + timedelta(days=3)).isocalendar()  # any instant inside the week
+        page = store.page_of(session, f"{year}-W{week:02d}")
         open_rows = [r for r in store.open_by_age(session) if r.created_at < end]
         waits = [
             _hours((done - approved).total_seconds())
@@ -42,4 +44,5 @@ class HandoffDigest:
             manual_max_wait_hours=max(waits) if waits else None,
             manual_waiting=len(waiting),
             manual_oldest_wait_hours=max(waiting) if waiting else None,
+            review_url=page.url if page else None,
         )

@@ -7,6 +7,7 @@ from typing import Protocol
 
 from workflows.handoff.views import HandoffView
 from workflows.ports import MessageRef
+from workflows.reports.views import DigestReport
 
 
 @dataclass(frozen=True)
@@ -56,3 +57,16 @@ class HandoffNotifier(Protocol):
     def tell(self, channel: str, thread_ts: str | None, text: str) -> None:
         """Say something in the thread the hand-off came from."""
         ...
+
+
+@dataclass(frozen=True)
+class Page:
+    id: str
+    url: str
+    version: int
+
+
+class ReviewPublisher(Protocol):
+    """Writes the weekly review as a wiki page (Confluence), creating it or updating it in place."""
+
+    def publish(self, title: str, report: DigestReport) -> Page: ...

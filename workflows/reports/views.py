@@ -78,6 +78,7 @@ class HandoffWeek:
     manual_max_wait_hours: float | None
     manual_waiting: int
     manual_oldest_wait_hours: float | None
+    review_url: str | None = None  # the week's review page (Confluence), when published
 
 
 # --- sections ------------------------------------------------------------------------------------------
