@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from typing import Any
 
 from pydantic import ValidationError
@@ -17,6 +18,7 @@ from commands.blocks import handoff as blocks
 from commands.blocks.common import escape
 from commands.context import AppContext
 from commands.listeners import tell, timed
+from commands.vigil import VigilCall, subcommand
 from workflows.config import VigilConfig
 from workflows.handoff import HandoffView, Requirement
 from workflows.ports import MessageRef
@@ -115,3 +117,21 @@ def register(app: App, ctx: AppContext) -> None:
         handoff = ctx.handoffs.send(requirement, user, meta.get("channel"), meta.get("thread_ts"))
         if meta.get("channel"):
             tell(client, meta["channel"], user, f"{handoff.ref} is on its way to Engineering.")
+
+
+@subcommand(
+    "handoffs",
+    "/vigil handoffs [CASE-n | INV-n | PAT-n]",
+    "hand-offs to Engineering and their tickets",
+    Role.analyst,
+)
+def _handoffs(call: VigilCall) -> None:
+    handoffs = call.ctx.handoffs
+    if handoffs is None:
+        call.respond(text="The hand-off to Engineering is not set up here.", response_type="ephemeral")
+        return
+    about = call.args[0] if call.args else None
+    if about and re.fullmatch(r"(case|inv|pat|req)-\d+", about, re.IGNORECASE):
+        about = about.upper()
+    found = handoffs.about(about) if about else handoffs.open_by_age()
+    call.respond(text=blocks.handoffs_text(found, about), response_type="ephemeral")

@@ -82,6 +82,12 @@ def of_subject(session: Session, subject_type: str, subject_ref: str) -> list[Ha
     )
 
 
+def by_subject_ref(session: Session, subject_ref: str) -> list[Handoff]:
+    return list(
+        session.scalars(select(Handoff).where(Handoff.subject_ref == subject_ref).order_by(Handoff.id))
+    )
+
+
 def open_tickets(session: Session) -> list[Handoff]:
     """Ticketed hand-offs whose issue is not done yet (what the poll asks Jira about)."""
     return list(

@@ -131,3 +131,20 @@ def digest_handoff_text(week: HandoffWeek | None) -> str:
     if week.review_url:
         lines.append(f"<{week.review_url}|This week's review in Confluence>")
     return truncate("\n".join(lines), 2900)
+
+
+def handoff_line(h: HandoffView) -> str:
+    if h.ticket_key and h.ticket_url:
+        where = f"<{h.ticket_url}|{escape(h.ticket_key)}> · {escape(h.ticket_status or 'created')}"
+    elif h.status == "posted":
+        where = "posted in the engineering channel"
+    else:
+        where = "not in Jira yet" + (f" ({escape(truncate(h.last_error, 120))})" if h.last_error else "")
+    return f"• *{h.ref}* {escape(truncate(h.title, 100))} · about {escape(h.subject_ref)} · {where}"
+
+
+def handoffs_text(handoffs: list[HandoffView], about: str | None) -> str:
+    if not handoffs:
+        return f"No hand-offs to Engineering{f' about {escape(about)}' if about else ' open'}."
+    head = f"*Hand-offs to Engineering{f' about {escape(about)}' if about else ', open, oldest first'}*"
+    return truncate("\n".join([head, *(handoff_line(h) for h in handoffs[:20])]), 2900)

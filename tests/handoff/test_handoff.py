@@ -228,3 +228,19 @@ def test_cards_carry_the_send_to_engineering_button(vigil: Vigil) -> None:
     )
     shown = json.dumps(card[0].args["blocks"])
     assert '"action_id": "handoff_open"' in shown and "CASE-1" in shown
+
+
+def test_hand_offs_are_shown_with_their_tickets(with_jira: Vigil, jira: FakeJira) -> None:
+    vigil = with_jira
+    vigil.ctx.handoffs.send(requirement(), ANALYST, ESCALATIONS, THREAD)
+    thread_says(vigil, "Jira ticket ENG-1 created")
+    vigil.send.command("/vigil", "handoffs case-7", user=ANALYST)
+    shown = vigil.slack.wait_for("response_url")[0].args["text"]
+    assert f"<{jira.url}/browse/ENG-1|ENG-1>" in shown and "*HO-1* Payment velocity" in shown
+    vigil.send.command("/vigil", "handoffs", user=ANALYST)
+    assert "open, oldest first" in vigil.slack.wait_for("response_url", count=2)[1].args["text"]
+    vigil.send.command("/vigil", "handoffs INV-99", user=ANALYST)
+    assert (
+        vigil.slack.wait_for("response_url", count=3)[2].args["text"]
+        == "No hand-offs to Engineering about INV-99."
+    )

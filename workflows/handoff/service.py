@@ -183,6 +183,11 @@ class Handoffs:
         with self.db.read() as session:
             return [HandoffView.of(r) for r in store.of_subject(session, subject_type, subject_ref)]
 
+    def about(self, subject_ref: str) -> list[HandoffView]:
+        """Every hand-off about CASE-n, INV-n, PAT-n, … whatever its kind."""
+        with self.db.read() as session:
+            return [HandoffView.of(r) for r in store.by_subject_ref(session, subject_ref)]
+
     def open_by_age(self) -> list[HandoffView]:
         with self.db.read() as session:
             return [HandoffView.of(r) for r in store.open_by_age(session)]
