@@ -76,7 +76,7 @@ def retry_later(vigil: Vigil, attempts: int) -> None:
             return job.status == "pending" and job.attempts == attempts and job.last_error is not None
 
     eventually(scheduled)
-    vigil.clock.advance(timedelta(minutes=10))
+    vigil.clock.advance(timedelta(minutes=11))
     vigil.ctx.jobs.wake()
 
 
@@ -131,13 +131,20 @@ def test_a_requirement_becomes_a_jira_issue_and_its_moves_come_back(with_jira: V
 
 def test_rate_limits_and_missing_fields_are_retried_and_told_once(with_jira: Vigil, jira: FakeJira) -> None:
     vigil = with_jira
-    jira.script = [(429, {"Retry-After": "30"})]
+    jira.script = [(429, {"Retry-After": "600"})]
     jira.required = ["customfield_10042"]
     vigil.ctx.handoffs.send(requirement(), ANALYST, ESCALATIONS, THREAD)
     told = thread_says(vigil, "Jira did not take HO-1 yet (Jira 429 rate limited")
     assert "The requirement is kept and retried" in told["text"]
     row = eventually(lambda: [h for h in handoffs(vigil) if h.attempts == 1])[0]
     assert row.status == "queued" and jira.token not in (row.last_error or "")
+
+    def retry_time():  # Jira's Retry-After is honoured: not before 10 minutes
+        with vigil.db.read() as s:
+            job = s.scalars(select(Job).where(Job.kind == JOB_DELIVER)).one()
+            return job.run_at if job.status == "pending" and job.last_error else None
+
+    assert eventually(retry_time) >= vigil.clock.now() + timedelta(seconds=600)
     # The next attempt meets the missing custom field: kept, retried, not told again.
     retry_later(vigil, 1)
     row = eventually(lambda: [h for h in handoffs(vigil) if h.attempts == 2])[0]
