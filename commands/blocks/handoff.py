@@ -148,3 +148,11 @@ def handoffs_text(handoffs: list[HandoffView], about: str | None) -> str:
         return f"No hand-offs to Engineering{f' about {escape(about)}' if about else ' open'}."
     head = f"*Hand-offs to Engineering{f' about {escape(about)}' if about else ', open, oldest first'}*"
     return truncate("\n".join([head, *(handoff_line(h) for h in handoffs[:20])]), 2900)
+
+
+def handoff_section(handoffs: list[HandoffView]) -> list[dict[str, Any]]:
+    """A case's or investigation's hand-offs, as one section (nothing when there are none)."""
+    if not handoffs:
+        return []
+    lines = ["*Engineering*", *(handoff_line(h) for h in handoffs[:10])]
+    return as_dicts([section(truncate("\n".join(lines), 2900))])

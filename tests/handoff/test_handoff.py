@@ -251,3 +251,17 @@ def test_hand_offs_are_shown_with_their_tickets(with_jira: Vigil, jira: FakeJira
         vigil.slack.wait_for("response_url", count=3)[2].args["text"]
         == "No hand-offs to Engineering about INV-99."
     )
+
+
+def test_the_case_shows_its_hand_offs(vigil: Vigil) -> None:
+    vigil.post("host report: acct_78 is running a payment scam")
+    vigil.slack.wait_for("chat.postMessage", where=lambda c: "CASE-1" in c.get("text", ""))
+    vigil.ctx.handoffs.send(requirement(subject_ref="CASE-1"), ANALYST, ESCALATIONS, THREAD)
+    thread_says(vigil, "HO-1 was posted to Engineering's channel")
+    vigil.send.command("/vigil", "case CASE-1", user=ANALYST)
+    shown = json.dumps(vigil.slack.wait_for("response_url")[0].args["blocks"], ensure_ascii=False)
+    assert (
+        "*Engineering*" in shown
+        and "*HO-1* Payment velocity" in shown
+        and "posted in the engineering channel" in shown
+    )
