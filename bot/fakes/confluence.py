@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -19,6 +20,7 @@ class FakePage:
     title: str
     body: str
     version: int = 1
+    attachments: dict[str, int] = field(default_factory=dict)  # file name → versions uploaded
 
 
 @dataclass
@@ -70,6 +72,13 @@ class FakeConfluence:
                 )
                 self.pages[page.id] = page
                 return 200, {"id": page.id, "version": {"number": 1}}
+            if method == "PUT" and path.endswith("/child/attachment"):
+                page = self.pages.get(path.split("/")[4])
+                name = body if isinstance(body, str) else None
+                if page is None or not name:
+                    return 400, {"message": "no page or no file"}
+                page.attachments[name] = page.attachments.get(name, 0) + 1
+                return 200, {"results": [{"title": name}]}
             if method == "PUT" and path.startswith("/rest/api/content/"):
                 page = self.pages.get(path.rsplit("/", 1)[1])
                 if page is None:
@@ -95,11 +104,18 @@ class FakeConfluence:
                 parsed = urlparse(self.path)
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length) if length else b""
+                body: Any
+                if "multipart/form-data" in (self.headers.get("Content-Type") or ""):
+                    # Only the uploaded file's name matters to the tests.
+                    found = re.search(rb'filename="([^"]+)"', raw)
+                    body = found.group(1).decode() if found else None
+                else:
+                    body = json.loads(raw) if raw else None
                 status, answer = fake._answer(
                     method,
                     parsed.path,
                     parse_qs(parsed.query),
-                    json.loads(raw) if raw else None,
+                    body,
                     self.headers.get("Authorization"),
                 )
                 with fake._lock:

@@ -11,7 +11,7 @@ import httpx
 from pydantic import SecretStr
 
 from workflows.handoff.ports import Page, TrackerError
-from workflows.reports.views import DigestReport
+from workflows.reports.views import Chart, DigestReport
 
 TIMEOUT = 10.0
 
@@ -47,8 +47,8 @@ class ConfluencePublisher:
         data = response.json() if response.content else {}
         return data if isinstance(data, dict) else {}
 
-    def publish(self, title: str, report: DigestReport) -> Page:
-        body = {"storage": {"value": storage(report), "representation": "storage"}}
+    def publish(self, title: str, report: DigestReport, charts: list[Chart]) -> Page:
+        body = {"storage": {"value": storage(report, charts), "representation": "storage"}}
         found = self._call(
             "GET", "/rest/api/content", params={"spaceKey": self.space, "title": title, "expand": "version"}
         )
@@ -75,6 +75,14 @@ class ConfluencePublisher:
                 json={"type": "page", "title": title, "space": {"key": self.space}, "body": body},
             )
             page_id, version = str(created["id"]), 1
+        for chart in charts:
+            # PUT creates the attachment or adds a version of it: a re-run replaces the chart.
+            self._call(
+                "PUT",
+                f"/rest/api/content/{page_id}/child/attachment",
+                headers={"X-Atlassian-Token": "no-check"},
+                files={"file": (f"{chart.name}.png", chart.png, "image/png")},
+            )
         return Page(page_id, f"{self.base}/pages/viewpage.action?pageId={page_id}", version)
 
 
@@ -82,7 +90,7 @@ def _row(*cells: object) -> str:
     return "<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in cells) + "</tr>"
 
 
-def storage(report: DigestReport) -> str:
+def storage(report: DigestReport, charts: list[Chart] | None = None) -> str:
     """The investigation review and the abuse-trend summary of the week, as storage format."""
     parts = [
         f"<h1>Weekly review {html.escape(report.period.name)}</h1>",
@@ -116,5 +124,10 @@ def storage(report: DigestReport) -> str:
             f"{cov.people_share:.0%} by people.</p><ul>"
             + "".join(f"<li>{html.escape(text)}</li>" for text, _evidence in cov.recommendations)
             + "</ul>"
+        )
+    for chart in charts or []:
+        parts.append(
+            f"<h3>{html.escape(chart.title)}</h3>"
+            f'<ac:image><ri:attachment ri:filename="{html.escape(chart.name)}.png" /></ac:image>'
         )
     return "".join(parts)

@@ -46,6 +46,9 @@ def test_the_weekly_review_page_is_written_once_per_week_and_linked(
     assert (page.space, page.title, page.version) == ("TNS", "Vigil weekly review 2026-W47", 2)
     assert (first.id, first.version, again.id, again.version) == (page.id, 1, page.id, 2)
     assert "<h2>Abuse trends</h2>" in page.body and "<h2>Investigation review</h2>" in page.body
+    # The digest's charts are attached, and re-uploaded (a new version) on the re-run.
+    assert page.attachments == {"daily-volume.png": 2, "sla-trend.png": 2}
+    assert '<ri:attachment ri:filename="daily-volume.png" />' in page.body
 
     vigil.send.command("/vigil", "digest preview 2026-W47", user=ANALYST)
     shown = json.dumps(vigil.slack.wait_for("response_url")[0].args["blocks"], ensure_ascii=False)

@@ -7,7 +7,7 @@ from typing import Protocol
 
 from workflows.handoff.views import HandoffView
 from workflows.ports import MessageRef
-from workflows.reports.views import DigestReport
+from workflows.reports.views import Chart, DigestReport
 
 
 @dataclass(frozen=True)
@@ -69,4 +69,4 @@ class Page:
 class ReviewPublisher(Protocol):
     """Writes the weekly review as a wiki page (Confluence), creating it or updating it in place."""
 
-    def publish(self, title: str, report: DigestReport) -> Page: ...
+    def publish(self, title: str, report: DigestReport, charts: list[Chart]) -> Page: ...

@@ -25,7 +25,7 @@ class ReviewPages:
 
     def publish(self, period: Period) -> Page:
         report = self.reports.digest(period)
-        page = self.publisher.publish(page_title(period), report)
+        page = self.publisher.publish(page_title(period), report, self.reports.charts(report))
         with self.db.transaction() as session:
             store.save_page(session, period.name, page.id, page.url, page.version, self.clock.now())
         return page
