@@ -25,6 +25,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.api_schema import Health, Ingested, Problem, Rejected
+from bot.jira_webhook import jira_webhook
 from bot.openapi import build as openapi_document
 from commands.context import AppContext
 from workflows import json_input
@@ -174,6 +175,7 @@ def create_http_app(ctx: AppContext, bolt: App | None, *, extra_routes: Sequence
         Route("/metrics", metrics, methods=["GET"]),
         Route("/api/v1/signals", signals, methods=["POST"]),
         Route("/openapi.json", openapi, methods=["GET"]),
+        Route("/api/v1/jira/webhook", jira_webhook(ctx), methods=["POST"]),
     ]
     if bolt is not None:
         routes.insert(0, Route("/slack/events", slack_events, methods=["POST"]))

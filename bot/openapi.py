@@ -157,6 +157,35 @@ OPERATIONS: list[Operation] = [
         },
     ),
     Operation(
+        path="/api/v1/jira/webhook",
+        method="post",
+        operation_id="jiraWebhook",
+        summary="Jira tells Vigil a hand-off's ticket moved",
+        description="A Jira issue event (`{issue: {key, fields: {status: {name}}}}`), signed with "
+        "`X-Hub-Signature: sha256=<HMAC of the body>` or carrying `?secret=`, both with "
+        "`VIGIL_JIRA_WEBHOOK_SECRET`. The hand-off's Slack thread is told of In Progress and Done.",
+        tag="handoff",
+        request={JSON: {"type": "object"}},
+        answers={
+            200: Answer(
+                "The event was read; `changed` says whether a hand-off's status moved.",
+                schema={
+                    "type": "object",
+                    "properties": {
+                        "ticket": {"type": "string"},
+                        "status": {"type": "string"},
+                        "changed": {"type": "boolean"},
+                    },
+                    "required": ["ticket", "status", "changed"],
+                },
+            ),
+            400: Answer("Not a Jira issue event.", Problem),
+            401: Answer("Missing or wrong webhook secret.", Problem),
+            404: Answer("The hand-off to Jira is not configured at all.", Problem),
+            413: Answer("A body over 1 MB.", Problem),
+        },
+    ),
+    Operation(
         path="/openapi.json",
         method="get",
         operation_id="openapi",

@@ -8,13 +8,14 @@ from slack_sdk import WebClient
 
 from bot.charts import MatplotlibChartRenderer, anomaly_chart
 from bot.notifier import SlackNotifier
-from bot.services import ai_assistant, platform_gateway, signal_services
+from bot.services import ai_assistant, jira_tracker, platform_gateway, review_pages, signal_services
 from bot.slack_client import SlackGroupDirectory, make_client
 from commands.ai import SlackAiNotifier
 from commands.anomalies import SlackAnomalyNotifier
 from commands.cases import SlackCaseNotifier
 from commands.context import AppContext
 from commands.enforcement import SlackEnforcementNotifier
+from commands.handoff import SlackHandoffNotifier
 from commands.investigations import SlackInvestigationNotifier
 from commands.patterns import SlackPatternNotifier
 from commands.playbooks import SlackPlaybookAlerts
@@ -25,7 +26,10 @@ from workflows.anomalies import AnomalyWeekStats
 from workflows.cases import Cases
 from workflows.clock import Clock, SystemClock
 from workflows.config import Settings, VigilConfig, secret
+from workflows.coverage.digest import CoverageDigest
 from workflows.enforcement import Enforcer, EnforcerOptions
+from workflows.handoff import Handoffs
+from workflows.handoff.digest import HandoffDigest
 from workflows.investigations import (
     EnforcementHistory,
     InvestigationWeekStats,
@@ -133,9 +137,12 @@ def build_context(
         anomalies=AnomalyWeekStats(),
         patterns=TopPatterns(),
         assistant=AiDigest(assistant),
+        coverage=CoverageDigest(config),
+        handoffs=HandoffDigest(),
     )
     reports = Reports(db, clock, config, sources, jobs=jobs, renderer=MatplotlibChartRenderer())
     reports.register_jobs(SlackReportNotifier(client, config))
+    handoffs = Handoffs(db, clock, jobs, SlackHandoffNotifier(client, config), jira_tracker(settings, config))
     ctx = AppContext(
         settings=settings,
         config=config,
@@ -155,5 +162,7 @@ def build_context(
         ai=assistant,
         patterns=patterns,
         rule_drafts=rule_drafts,
+        handoffs=handoffs,
+        review_pages=review_pages(settings, config, db, clock, reports),
     )
     return ctx, client

@@ -16,6 +16,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from commands.context import AppContext
 from store.slack_events import prune_events
 from workflows.metrics import ERRORS
+from workflows.periods import last_full_week
 from workflows.reports import REVIEW, SHIFT, WEEKLY
 from workflows.signals.retention import SignalRetention
 
@@ -117,6 +118,22 @@ def _shift_trigger(ctx: AppContext) -> BaseTrigger:
     return CronTrigger(hour=hour, minute=minute, timezone=ctx.config.tz)
 
 
+def _poll_handoffs(ctx: AppContext) -> Callable[[], None]:
+    def run() -> None:
+        if ctx.handoffs is not None:
+            ctx.handoffs.poll()
+
+    return run
+
+
+def _publish_review(ctx: AppContext) -> Callable[[], None]:
+    def run() -> None:
+        if ctx.review_pages is not None:
+            ctx.review_pages.publish(last_full_week(ctx.clock.now(), ctx.config.tz))
+
+    return run
+
+
 SCHEDULE: list[ScheduledJob] = [
     ("digest-weekly", _digest_trigger, _digests(WEEKLY, REVIEW)),
     ("shift-summary", _shift_trigger, _digests(SHIFT)),
@@ -124,6 +141,12 @@ SCHEDULE: list[ScheduledJob] = [
     ("playbooks-watch", lambda ctx: IntervalTrigger(seconds=15), _watch_playbooks),
     ("sla-check", lambda ctx: IntervalTrigger(minutes=1), _sla_check),
     ("enforcement-expire", lambda ctx: IntervalTrigger(minutes=5), _expire_requests),
+    ("review-publish", _digest_trigger, _publish_review),
+    (
+        "handoff-poll",
+        lambda ctx: IntervalTrigger(seconds=ctx.config.handoff.poll_every.total_seconds()),
+        _poll_handoffs,
+    ),
     # A few minutes past the hour, so late signals of the hour just ended are counted.
     ("detect-anomalies", lambda ctx: CronTrigger(minute=5, timezone="UTC"), _detect_anomalies),
     ("detect-patterns", lambda ctx: CronTrigger(minute=20, timezone="UTC"), _detect_patterns),

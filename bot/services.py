@@ -14,6 +14,7 @@ from store.db import Database
 from workflows.anomalies import Anomalies, AnomalyRuleHook, NoAnomalyRules
 from workflows.clock import Clock
 from workflows.config import Settings, VigilConfig, secret
+from workflows.handoff.publish import ReviewPages
 from workflows.investigations import (
     AccountProfiles,
     EnforcementHistory,
@@ -24,9 +25,11 @@ from workflows.investigations import (
     RuleMatches,
 )
 from workflows.jobs import JobRunner
+from workflows.reports import Reports
 from workflows.signals import NewestOpenCaseLinker, SignalRuleHook, Signals
 
 if TYPE_CHECKING:
+    from bot.gateways.jira import JiraTracker
     from bot.gateways.platform import HttpPlatformGateway
     from workflows.ai import Assistant, LanguageModel
 
@@ -46,6 +49,31 @@ def platform_gateway(
         timeout=timeout,
         connections=connections,
     )
+
+
+def jira_tracker(settings: Settings, config: VigilConfig) -> JiraTracker | None:
+    """Jira for hand-offs, or None when it is not configured (they go to the engineering channel)."""
+    token = settings.vigil_jira_token
+    if not settings.vigil_jira_url or token is None:
+        return None
+    from bot.gateways.jira import JiraTracker
+
+    return JiraTracker(settings.vigil_jira_url, token, config.handoff, email=settings.vigil_jira_email)
+
+
+def review_pages(
+    settings: Settings, config: VigilConfig, db: Database, clock: Clock, reports: Reports
+) -> ReviewPages | None:
+    """The weekly review in Confluence, or None when VIGIL_CONFLUENCE_URL (or the token) is unset."""
+    token = settings.vigil_jira_token
+    if not settings.vigil_confluence_url or token is None:
+        return None
+    from bot.gateways.confluence import ConfluencePublisher
+
+    publisher = ConfluencePublisher(
+        settings.vigil_confluence_url, token, config.handoff.confluence_space, email=settings.vigil_jira_email
+    )
+    return ReviewPages(db, clock, reports, publisher)
 
 
 def signal_services(

@@ -23,8 +23,10 @@ def register(app: App, ctx: AppContext) -> None:
         ai,
         anomalies,
         cases,
+        coverage,  # noqa: F401 (registers /vigil coverage on import)
         enforcement,
         events,
+        handoff,
         home,  # noqa: F401 (registers the App Home event on import)
         investigations,
         patterns,
@@ -40,4 +42,5 @@ def register(app: App, ctx: AppContext) -> None:
     patterns.register(app, ctx)
     enforcement.register(app, ctx)
     ai.register(app, ctx)
+    handoff.register(app, ctx)
     events.register_jobs(ctx, app.client)

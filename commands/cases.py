@@ -15,6 +15,7 @@ from slack_sdk.errors import SlackApiError
 
 from commands.access import require
 from commands.blocks import cases as blocks
+from commands.blocks import handoff as handoff_blocks
 from commands.cards import card_metadata, find_card
 from commands.context import AppContext
 from commands.events import EventCall, on_event
@@ -345,6 +346,7 @@ def _case(call: VigilCall) -> None:
         wanted = blocks.escape(call.args[0]) if call.args else "nothing"
         call.respond(text=f"No case {wanted}. Usage: `/vigil case CASE-12`.", response_type="ephemeral")
         return
-    call.respond(
-        blocks=blocks.case_blocks(case, call.ctx.clock.now()), text=case.ref, response_type="ephemeral"
-    )
+    shown = blocks.case_blocks(case, call.ctx.clock.now())
+    if call.ctx.handoffs is not None:  # tickets Engineering has for this case
+        shown += handoff_blocks.handoff_section(call.ctx.handoffs.about(case.ref))
+    call.respond(blocks=shown, text=case.ref, response_type="ephemeral")

@@ -15,6 +15,8 @@ from workflows.cases import Cases
 from workflows.clock import Clock
 from workflows.config import Settings, VigilConfig
 from workflows.enforcement import Enforcer
+from workflows.handoff import Handoffs
+from workflows.handoff.publish import ReviewPages
 from workflows.investigations import Investigations
 from workflows.jobs import JobRunner
 from workflows.patterns import Patterns, RuleDrafts
@@ -45,3 +47,5 @@ class AppContext:
     patterns: Patterns  # abuse patterns (PAT-n): detection, naming, investigations, alerts
     rule_drafts: RuleDrafts  # rules drafted from patterns, backtested, saved by an admin
     ai: Assistant | None = None  # summaries and triage suggestions (offline without a model)
+    handoffs: Handoffs | None = None  # Send to Engineering (Jira, or the engineering channel)
+    review_pages: ReviewPages | None = None  # the weekly review in Confluence, when configured

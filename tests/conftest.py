@@ -12,6 +12,7 @@ import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pydantic import SecretStr
@@ -176,10 +177,11 @@ def make_vigil(
         *,
         config: VigilConfig = config,
         options: EnforcerOptions = TEST_ENFORCER,
+        settings_update: dict[str, Any] | None = None,
     ) -> Vigil:
-        run_settings = settings
+        run_settings = settings.model_copy(update=settings_update) if settings_update else settings
         if enforcement is not None:
-            run_settings = settings.model_copy(
+            run_settings = run_settings.model_copy(
                 update={
                     "vigil_enforcement_url": enforcement.url,
                     "vigil_enforcement_token": SecretStr(enforcement.token),

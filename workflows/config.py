@@ -467,6 +467,48 @@ class AiSettings(_Strict):
         return value
 
 
+class CoverageSettings(_Strict):
+    """``coverage:`` in vigil.yaml: what counts as a model detection, as late, and how far
+    back an account's first signal is looked for."""
+
+    model_score_at_least: float = Field(
+        default=0.8,
+        ge=0,
+        le=1,
+        description="A `model_score` signal at least this high counts as a model detection.",
+    )
+    late_after: Duration = Field(
+        default=timedelta(hours=24),
+        description="Detection later than this after the first signal counts as late.",
+    )
+    lookback: Duration = Field(
+        default=timedelta(days=30),
+        description="How far back an account's first signal of the abuse is looked for.",
+    )
+
+
+class HandoffSettings(_Strict):
+    """``handoff:`` in vigil.yaml: where Jira tickets go, and which Jira field gets which part
+    of a requirement (e.g. ``impact: customfield_10042``)."""
+
+    jira_project: str = Field(
+        default="ENG", pattern=r"^[A-Z][A-Z0-9_]{0,19}$", description="Jira project key of new tickets."
+    )
+    issue_type: str = Field(default="Task", description="Jira issue type of new tickets.")
+    field_map: dict[Literal["problem", "evidence", "impact", "mitigation", "priority"], str] = Field(
+        default_factory=dict,
+        description="Jira field of each part of a requirement (e.g. `impact: customfield_10042`).",
+    )
+    poll_every: Duration = Field(
+        default=timedelta(minutes=10), description="How often open tickets' status is polled back."
+    )
+    confluence_space: str = Field(
+        default="TNS",
+        pattern=r"^[A-Za-z0-9~][A-Za-z0-9_~-]{0,254}$",
+        description="Confluence space key of the weekly review pages.",
+    )
+
+
 class VigilConfig(_Strict):
     timezone: str = Field(
         default="UTC", description="IANA zone of digest times, ISO weeks, report periods and CLI dates."
@@ -498,6 +540,14 @@ class VigilConfig(_Strict):
     )
     patterns: PatternSettings = Field(
         default_factory=PatternSettings, description="Abuse-pattern clustering (`vigil patterns`, hourly)."
+    )
+    coverage: CoverageSettings = Field(
+        default_factory=CoverageSettings,
+        description="Detection coverage: how confirmed abuse was first found.",
+    )
+    handoff: HandoffSettings = Field(
+        default_factory=HandoffSettings,
+        description="Send to Engineering: Jira project and fields, Confluence space for the weekly review.",
     )
 
     @field_validator("timezone")
@@ -611,6 +661,21 @@ class Settings(BaseSettings):
         default="auto", description="Log format; `auto` is console on a terminal, JSON otherwise."
     )
     vigil_log_level: str = Field(default="INFO", description="Log level.")
+    vigil_jira_url: str | None = Field(
+        default=None, description="Jira base URL; unset: hand-offs go to the engineering channel."
+    )
+    vigil_jira_email: str | None = Field(
+        default=None,
+        description="Jira account email (basic auth with the token); unset: the token is a bearer.",
+    )
+    vigil_jira_token: SecretStr | None = Field(default=None, description="Jira API token (or bearer token).")
+    vigil_jira_webhook_secret: SecretStr | None = Field(
+        default=None, description="Secret that `POST /api/v1/jira/webhook` requires."
+    )
+    vigil_confluence_url: str | None = Field(
+        default=None,
+        description="Confluence base URL for the weekly review page (uses the Jira credentials).",
+    )
 
     @field_validator(
         "slack_bot_token",

@@ -141,7 +141,9 @@ class JobRunner:
             self._handlers[kind](payload)
         except Exception as exc:
             permanent = isinstance(exc, PermanentJobError) or attempts >= max_attempts
-            retry_at = None if permanent else self.clock.now() + backoff(attempts)
+            # An error may say when to come back (an HTTP Retry-After): never sooner than that.
+            wait = max(backoff(attempts), timedelta(seconds=float(getattr(exc, "retry_after", None) or 0)))
+            retry_at = None if permanent else self.clock.now() + wait
             log.warning(
                 "job failed",
                 extra={

@@ -24,6 +24,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "bot.cli.config",
         "Reference documents generated from the code: config keys, the HTTP API, metrics.",
     ),
+    "coverage": (
+        "bot.cli.coverage",
+        "Detection coverage: how confirmed abuse was first found, how late, and the weak points.",
+    ),
     "db": ("bot.cli.db", "Database schema (Alembic)."),
     "demo": ("bot.cli.demo", "Play a week of Trust & Safety against a fake Slack: no tokens, no network."),
     "digest": ("bot.cli.digest", "The weekly digest, the investigation review and the daily shift summary."),
@@ -41,6 +45,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Abuse patterns (PAT-n): clusters of reports, cases and shared fingerprints.",
     ),
     "report": ("bot.cli.report", "Reports for spreadsheets."),
+    "review": ("bot.cli.review", "The weekly review published to Confluence."),
     "rules": ("bot.cli.rules", "Playbook rules: check, test, backtest, reload."),
     "serve": (
         "bot.cli.serve",

@@ -87,9 +87,22 @@ def rules_test(folder: str | None, rule_id: str | None) -> None:
 @click.option(
     "--csv", "csv_path", default=None, type=click.Path(dir_okay=False), help="also write the table as CSV"
 )
-def rules_backtest(folder: str | None, since: str, rule_id: str | None, csv_path: str | None) -> None:
+@click.option(
+    "--compare",
+    "other_folder",
+    default=None,
+    help="a second folder replayed over the same history, side by side with the current one",
+)
+def rules_backtest(
+    folder: str | None, since: str, rule_id: str | None, csv_path: str | None, other_folder: str | None
+) -> None:
     """Replay stored history through the current (or a candidate) playbook folder."""
     loaded = _load_rules(folder)
+    if other_folder is not None:
+        from bot.cli.coverage import compare_folders
+
+        compare_folders(loaded, _load_rules(other_folder), since, rule_id, csv_path)
+        return
     if rule_id and loaded.get(rule_id) is None:
         fail(f"rules: no rule {rule_id!r} in {loaded.folder}")
     cli = cli_context()

@@ -10,6 +10,7 @@ from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement
 
 from commands.blocks.cases import slack_date
 from commands.blocks.common import as_dicts, context, escape, section
+from commands.blocks.handoff import engineering_button
 from workflows.anomalies import FEEDBACK, BudgetView, FeedbackResult, IncidentView, ShapeView
 
 KIND_EMOJI = {"spike": ":chart_with_upwards_trend:", "drop": ":chart_with_downwards_trend:"}
@@ -71,6 +72,7 @@ def alert_blocks(incident: IncidentView) -> list[dict[str, Any]]:
                 text="Restore sensitivity", action_id="anomaly_restore", value=str(incident.shape.id)
             )
         )
+    buttons.append(engineering_button("anomaly", incident.ref, incident.summary()))
     if buttons:
         blocks.append(ActionsBlock(block_id=f"anomaly_incident:{incident.id}", elements=buttons))
     blocks.append(context(f"{incident.ref} · opened {slack_date(incident.opened_at)}"))

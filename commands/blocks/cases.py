@@ -31,6 +31,7 @@ from commands.blocks.common import (
     truncate,
     user_text,
 )
+from commands.blocks.handoff import engineering_button
 from workflows.cases import (
     CATEGORIES,
     OUTCOMES,
@@ -141,6 +142,7 @@ def card_blocks(case: CaseView, now: datetime) -> list[dict[str, Any]]:
         )
         buttons.append(ButtonElement(text="Resolve", action_id="case_resolve", value=str(case.id)))
         buttons.append(ButtonElement(text="Summarise", action_id="ai_summarize", value=f"case:{case.id}"))
+        buttons.append(engineering_button("case", case.ref))
         blocks.append(ActionsBlock(block_id=f"case:{case.id}", elements=buttons))
     return as_dicts(blocks)
 

@@ -29,6 +29,7 @@ from commands.blocks.common import (
     truncate,
     user_text,
 )
+from commands.blocks.handoff import engineering_button
 from workflows.investigations import (
     OUTCOMES,
     Dossier,
@@ -196,6 +197,7 @@ def investigation_blocks(inv: InvestigationView, dossier: Dossier) -> list[dict[
                     ButtonElement(
                         text="Summarise", action_id="ai_summarize", value=f"investigation:{inv.id}"
                     ),
+                    engineering_button("investigation", inv.ref),
                 ],
             )
         )

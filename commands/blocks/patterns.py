@@ -11,6 +11,7 @@ from slack_sdk.models.views import View
 
 from commands.blocks.cases import slack_date
 from commands.blocks.common import as_dicts, clip, context, escape, mention, section, truncate, user_text
+from commands.blocks.handoff import engineering_button
 from workflows.patterns import ActionResult, PatternView, RuleDraft
 
 NAME_MAX = 200
@@ -59,6 +60,7 @@ def alert_blocks(pattern: PatternView) -> list[dict[str, Any]]:
         buttons += [
             ButtonElement(text="Draft a rule", action_id="pattern_draft_rule", value=value),
             ButtonElement(text="Not abuse", action_id="pattern_not_abuse", value=value, style="danger"),
+            engineering_button("pattern", pattern.ref, pattern.summary()),
         ]
         blocks.append(ActionsBlock(block_id=f"pattern:{pattern.id}", elements=buttons))
     blocks.append(context(f"{pattern.ref} · `vigil patterns show {pattern.ref}`"))

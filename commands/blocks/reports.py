@@ -23,6 +23,8 @@ from commands.blocks.common import (
     truncate,
     user_text,
 )
+from commands.blocks.coverage import digest_coverage_text
+from commands.blocks.handoff import digest_handoff_text
 from workflows.cases import CATEGORIES
 from workflows.reports import (
     AbusePattern,
@@ -280,6 +282,8 @@ def digest_blocks(report: DigestReport) -> tuple[str, list[dict[str, Any]]]:
         section(anomalies_text(report.anomalies)),
         section(patterns_text(report.patterns)),
         *triage_accuracy_blocks(report),
+        section(digest_coverage_text(report.coverage)),
+        section(digest_handoff_text(report.handoffs)),
         context(":bar_chart: Charts in the thread: daily volume by category and SLA attainment, 8 weeks."),
     ]
     return text, _limit(blocks)

@@ -4,7 +4,7 @@ was opened, and compare with what live rules did and with the outcomes recorded 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -38,6 +38,9 @@ class RuleBacktest:
     unlabelled: int = 0
     errors: int = 0
     note: str = ""
+    # Which cases it matched, and which of those were not abuse: a comparison names them.
+    matched_refs: list[str] = field(default_factory=list)
+    false_positive_refs: list[str] = field(default_factory=list)
 
     @property
     def precision(self) -> float | None:
@@ -115,6 +118,8 @@ def backtest(
                 continue
             hit, was_live = compiled.id in matched, (compiled.id, case.ref) in live
             row.matched += hit
+            if hit:
+                row.matched_refs.append(case.ref)
             row.live_matched += was_live
             row.newly_matched += hit and not was_live
             row.no_longer_matched += was_live and not hit
@@ -123,6 +128,8 @@ def backtest(
             elif hit:
                 row.true_positives += verdict
                 row.false_positives += not verdict
+                if not verdict:
+                    row.false_positive_refs.append(case.ref)
             elif verdict:
                 row.false_negatives += 1
     return list(results.values())

@@ -187,6 +187,8 @@ def build_digest(session: Session, period: Period, now: datetime, sources: Repor
         patterns=sources.patterns.top(session, period.start, period.end, TOP_PATTERNS),
         charts=chart_data(session, period),
         triage_accuracy=sources.assistant.triage_accuracy(session, period.start, period.end),
+        coverage=sources.coverage.week(session, period.start, period.end),
+        handoffs=sources.handoffs.week(session, period.start, period.end),
     )
     # Written last: it is grounded in the figures above, and checked back against them.
     return replace(report, narrative=sources.assistant.narrative(report))

@@ -17,9 +17,11 @@ from workflows.reports.views import (
     AnomalyWeek,
     Chart,
     ChartName,
+    CoverageWeek,
     DigestChartData,
     DigestNarrative,
     DigestReport,
+    HandoffWeek,
     InvestigationWeek,
     Report,
     TriageAccuracyLine,
@@ -81,12 +83,36 @@ class NoDigestAssistant:
         return None
 
 
+class CoverageStats(Protocol):
+    """Detection coverage of abuse confirmed in [start, end), against the 4 weeks before."""
+
+    def week(self, session: Session, start: datetime, end: datetime) -> CoverageWeek | None: ...
+
+
+class NoCoverageStats:
+    def week(self, session: Session, start: datetime, end: datetime) -> CoverageWeek | None:
+        return None
+
+
+class HandoffStats(Protocol):
+    """Open hand-offs to Engineering and manual enforcement executed in [start, end)."""
+
+    def week(self, session: Session, start: datetime, end: datetime) -> HandoffWeek | None: ...
+
+
+class NoHandoffStats:
+    def week(self, session: Session, start: datetime, end: datetime) -> HandoffWeek | None:
+        return None
+
+
 @dataclass(frozen=True)
 class ReportSources:
     investigations: InvestigationStats = field(default_factory=NoInvestigationStats)
     anomalies: AnomalyStats = field(default_factory=NoAnomalyStats)
     patterns: PatternSource = field(default_factory=NoPatterns)
     assistant: DigestAssistant = field(default_factory=NoDigestAssistant)
+    coverage: CoverageStats = field(default_factory=NoCoverageStats)
+    handoffs: HandoffStats = field(default_factory=NoHandoffStats)
 
 
 class ReportNotifier(Protocol):

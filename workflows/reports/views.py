@@ -54,6 +54,33 @@ class AbusePattern:
     trend: str | None = None  # "new", "rising", "falling"
 
 
+@dataclass(frozen=True)
+class CoverageWeek:
+    """Detection coverage of the abuse confirmed this week (the coverage capability)."""
+
+    confirmed: int
+    automation_share: float
+    people_share: float
+    median_delay_hours: float | None
+    previous_confirmed: int  # the 4 weeks before
+    previous_automation_share: float | None
+    weak_points: list[str]  # the top three, worded
+    recommendations: list[tuple[str, list[tuple[str, str | None]]]]  # text, evidence (ref, link)
+
+
+@dataclass(frozen=True)
+class HandoffWeek:
+    """Hand-offs to Engineering still open (oldest first) and manual enforcement this week."""
+
+    open: list[tuple[str, str, str | None, float]]  # ref, title, ticket key, age in hours
+    manual_executed: int
+    manual_median_wait_hours: float | None
+    manual_max_wait_hours: float | None
+    manual_waiting: int
+    manual_oldest_wait_hours: float | None
+    review_url: str | None = None  # the week's review page (Confluence), when published
+
+
 # --- sections ------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Change:
@@ -177,6 +204,8 @@ class DigestReport:
     charts: DigestChartData
     triage_accuracy: list[TriageAccuracyLine] | None = None  # None: no suggestions tracked
     narrative: DigestNarrative | None = None
+    coverage: CoverageWeek | None = None
+    handoffs: HandoffWeek | None = None
 
     @property
     def sla_overall(self) -> SlaLine:

@@ -33,6 +33,7 @@ from commands.blocks.enforcement.labels import (
     STATE,
     VERB,
 )
+from commands.blocks.handoff import engineering_button
 from store.enforcement import (
     ALREADY,
     COMPLETED,
@@ -185,7 +186,14 @@ def hand_off(view: RequestView, accounts: list[str]) -> tuple[str, list[dict[str
                         confirm="Yes, all done",
                         deny="Cancel",
                     ),
-                )
+                ),
+                # A tooling gap that needs manual support becomes a tracked ticket.
+                engineering_button(
+                    "enforcement",
+                    view.ref,
+                    f"No enforcement tooling: {len(accounts):,} approved {verb} action(s) of {view.ref} "
+                    "need manual execution.",
+                ),
             ],
         ),
     ]
