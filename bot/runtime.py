@@ -8,7 +8,7 @@ from slack_sdk import WebClient
 
 from bot.charts import MatplotlibChartRenderer, anomaly_chart
 from bot.notifier import SlackNotifier
-from bot.services import platform_gateway, signal_services
+from bot.services import platform_gateway, signal_services, transparency_database
 from bot.slack_client import SlackGroupDirectory, make_client
 from commands.anomalies import SlackAnomalyNotifier
 from commands.cases import SlackCaseNotifier
@@ -22,6 +22,7 @@ from workflows.anomalies import AnomalyWeekStats
 from workflows.cases import Cases
 from workflows.clock import Clock, SystemClock
 from workflows.config import Settings, VigilConfig, secret
+from workflows.decisions import Decisions
 from workflows.enforcement import Enforcer, EnforcerOptions
 from workflows.investigations import (
     EnforcementHistory,
@@ -78,6 +79,9 @@ def build_context(
     gateway = platform_gateway(
         settings, timeout=enforcer_options.call_timeout, connections=config.enforcement.concurrency
     )
+    decisions = None
+    if config.dsa is not None:  # statements of reasons; submitted only with VIGIL_DSA_URL and dsa.submit
+        decisions = Decisions(db, clock, config, transparency_database(settings))
     enforcer = Enforcer(
         db,
         clock,
@@ -88,6 +92,7 @@ def build_context(
         rules=PlaybookRequestRules(playbooks, features, clock, config),
         jobs=jobs,
         lease_clock=lease_clock,
+        decisions=decisions,
     )
     # Playbooks run report.received / signal.ingested / anomaly.detected; investigations read
     # the enforcement ledger and the rule hits of the account.
@@ -132,5 +137,6 @@ def build_context(
         anomalies=anomalies,
         investigations=investigations,
         reports=reports,
+        decisions=decisions,
     )
     return ctx, client

@@ -74,6 +74,14 @@ def _expire_requests(ctx: AppContext) -> Callable[[], None]:
     return run
 
 
+def _submit_statements(ctx: AppContext) -> Callable[[], None]:
+    def run() -> None:
+        if ctx.decisions is not None:
+            ctx.decisions.run_until_idle()  # a batch of 100 a call; due again after a failure's backoff
+
+    return run
+
+
 def _digests(*digests: str) -> Callable[[AppContext], Callable[[], None]]:
     """Claim the latest due period of each digest (once, whichever replica is first) and
     retry failed ones: the same call at the scheduled time, on the retry tick and at start."""
@@ -111,6 +119,7 @@ SCHEDULE: list[ScheduledJob] = [
     ("playbooks-watch", lambda ctx: IntervalTrigger(seconds=15), _watch_playbooks),
     ("sla-check", lambda ctx: IntervalTrigger(minutes=1), _sla_check),
     ("enforcement-expire", lambda ctx: IntervalTrigger(minutes=5), _expire_requests),
+    ("dsa-submit", lambda ctx: IntervalTrigger(minutes=1), _submit_statements),
     # A few minutes past the hour, so late signals of the hour just ended are counted.
     ("detect-anomalies", lambda ctx: CronTrigger(minute=5, timezone="UTC"), _detect_anomalies),
     (

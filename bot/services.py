@@ -14,6 +14,7 @@ from store.db import Database
 from workflows.anomalies import Anomalies, AnomalyRuleHook, NoAnomalyRules
 from workflows.clock import Clock
 from workflows.config import Settings, VigilConfig, secret
+from workflows.decisions import TransparencyDatabase
 from workflows.investigations import (
     AccountProfiles,
     EnforcementHistory,
@@ -76,3 +77,12 @@ def signal_services(
         rules=rules or NoRuleMatches(),
     )
     return signals, anomalies, investigations
+
+
+def transparency_database(settings: Settings) -> TransparencyDatabase | None:
+    """The DSA Transparency Database, or None when VIGIL_DSA_URL is unset (statements are kept)."""
+    if not settings.vigil_dsa_url:
+        return None
+    from bot.gateways.dsa import HttpTransparencyDatabase
+
+    return HttpTransparencyDatabase(settings.vigil_dsa_url, secret(settings.vigil_dsa_token))

@@ -13,6 +13,7 @@ from workflows.anomalies import Anomalies
 from workflows.cases import Cases
 from workflows.clock import Clock
 from workflows.config import Settings, VigilConfig
+from workflows.decisions import Decisions
 from workflows.enforcement import Enforcer
 from workflows.investigations import Investigations
 from workflows.jobs import JobRunner
@@ -40,3 +41,4 @@ class AppContext:
     anomalies: Anomalies
     investigations: Investigations
     reports: Reports  # digests, reviews, shift summaries, /vigil report, exports
+    decisions: Decisions | None = None  # statements of reasons (DSA); None: not configured

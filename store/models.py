@@ -4,6 +4,7 @@ from store import (  # noqa: F401
     anomalies,
     audit,
     cases,
+    decisions,
     drafts,
     enforcement,
     installation,

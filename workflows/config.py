@@ -267,6 +267,72 @@ class SignalSettings(_Strict):
         return _keys(value)
 
 
+# The EEA's member states: the DSA territorial scope's allowed values.
+EEA = [
+    "AT",
+    "BE",
+    "BG",
+    "CY",
+    "CZ",
+    "DE",
+    "DK",
+    "EE",
+    "ES",
+    "FI",
+    "FR",
+    "GR",
+    "HR",
+    "HU",
+    "IE",
+    "IS",
+    "IT",
+    "LI",
+    "LT",
+    "LU",
+    "LV",
+    "MT",
+    "NL",
+    "NO",
+    "PL",
+    "PT",
+    "RO",
+    "SE",
+    "SI",
+    "SK",
+]
+
+
+class DsaSettings(_Strict):
+    """``dsa:`` in vigil.yaml: statements of reasons (docs/dsa.md). Present means enabled;
+    every reason code of a suspension must then map to a Transparency Database category."""
+
+    # reason code -> STATEMENT_CATEGORY_* (the DSA field is dsa_category; a case's category is another thing)
+    categories: dict[str, str] = Field(default_factory=dict)
+    # reason codes decided as illegal content (with their legal ground); the rest are terms of service
+    illegal: dict[str, str] = Field(default_factory=dict)
+    terms_ground: str = Field(default="Terms of Service", min_length=1, max_length=500)
+    territorial_scope: list[str] = Field(default_factory=lambda: list(EEA), min_length=1)
+    content_type: list[str] = Field(default_factory=lambda: ["CONTENT_TYPE_TEXT"], min_length=1)
+    submit: bool = False  # also needs VIGIL_DSA_URL; off: statements are kept and exportable
+    appeal_window: Duration = timedelta(days=183)
+
+    @field_validator("territorial_scope")
+    @classmethod
+    def _countries(cls, value: list[str]) -> list[str]:
+        bad = [c for c in value if c not in EEA]
+        if bad:
+            raise ValueError(f"not EEA country codes: {bad}")
+        return value
+
+    @field_validator("categories")
+    @classmethod
+    def _dsa_categories(cls, value: dict[str, str]) -> dict[str, str]:
+        bad = [c for c in value.values() if not re.match(r"^STATEMENT_CATEGORY_[A-Z_]+$", c)]
+        if bad:
+            raise ValueError(f"categories are STATEMENT_CATEGORY_* values: {bad}")
+        return value
+
+
 class VigilConfig(_Strict):
     timezone: str = "UTC"
     channels: Channels
@@ -277,6 +343,7 @@ class VigilConfig(_Strict):
     playbooks: Path = Path("playbooks/")
     enforcement: EnforcementSettings = Field(default_factory=EnforcementSettings)
     signals: SignalSettings = Field(default_factory=SignalSettings)
+    dsa: DsaSettings | None = None  # statements of reasons (docs/dsa.md); absent: none drafted
 
     @field_validator("timezone")
     @classmethod
@@ -286,6 +353,14 @@ class VigilConfig(_Strict):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"unknown timezone {value!r} (use an IANA name like Europe/Berlin)") from None
         return value
+
+    @model_validator(mode="after")
+    def _every_reason_mapped(self) -> VigilConfig:
+        if self.dsa is not None:
+            unmapped = [c for c in self.enforcement.reason_codes if c not in self.dsa.categories]
+            if unmapped:
+                raise ValueError(f"dsa.categories: reason codes without a category mapping: {unmapped}")
+        return self
 
     @property
     def tz(self) -> ZoneInfo:
@@ -357,6 +432,8 @@ class Settings(BaseSettings):
     vigil_enforcement_url: str | None = None
     vigil_enforcement_token: SecretStr | None = None
     vigil_signals_token: SecretStr | None = None
+    vigil_dsa_url: str | None = None
+    vigil_dsa_token: SecretStr | None = None
     openai_api_key: SecretStr | None = None
     openai_base_url: str | None = None
     vigil_ai_model: str | None = None
@@ -369,6 +446,7 @@ class Settings(BaseSettings):
         "slack_app_token",
         "vigil_enforcement_token",
         "vigil_signals_token",
+        "vigil_dsa_token",
         "openai_api_key",
         mode="before",
     )

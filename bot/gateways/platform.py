@@ -157,6 +157,8 @@ class HttpPlatformGateway:
             "actor": call.actor,
             "approved_by": call.approved_by,
         }
+        if call.statement is not None:
+            body["statement"] = call.statement  # docs/dsa.md: the notice the platform shows the user
         try:
             response = self._within_deadline(
                 self.client.post(
