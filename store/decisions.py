@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, and_, or_, select, update
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, and_, func, or_, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from store.base import Base, JSONType, UTCDateTime
@@ -111,3 +111,20 @@ def for_actions(session: Session, keys: Sequence[tuple[int, str]]) -> dict[tuple
         )
     )
     return {(row.request_id, row.account_id): row for row in rows}
+
+
+def summary_of_request(session: Session, request_id: int) -> tuple[dict[str, Any] | None, dict[str, int]]:
+    """The first statement's body (a request's statements share their text) and the count of
+    its statements by status: what the approval card shows, in two small queries."""
+    first = session.scalars(
+        select(StatementRow.body)
+        .where(StatementRow.request_id == request_id)
+        .order_by(StatementRow.id)
+        .limit(1)
+    ).first()
+    counts = session.execute(
+        select(StatementRow.status, func.count())
+        .where(StatementRow.request_id == request_id)
+        .group_by(StatementRow.status)
+    ).all()
+    return (dict(first) if first is not None else None), {status: int(n) for status, n in counts}
