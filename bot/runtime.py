@@ -13,6 +13,7 @@ from bot.slack_client import SlackGroupDirectory, make_client
 from commands.anomalies import SlackAnomalyNotifier
 from commands.cases import SlackCaseNotifier
 from commands.context import AppContext
+from commands.decisions import SlackAppealNotifier
 from commands.enforcement import SlackEnforcementNotifier
 from commands.investigations import SlackInvestigationNotifier
 from commands.playbooks import SlackPlaybookAlerts
@@ -23,6 +24,7 @@ from workflows.cases import Cases
 from workflows.clock import Clock, SystemClock
 from workflows.config import Settings, VigilConfig, secret
 from workflows.decisions import Decisions
+from workflows.decisions.appeals import Appeals
 from workflows.enforcement import Enforcer, EnforcerOptions
 from workflows.investigations import (
     EnforcementHistory,
@@ -79,9 +81,12 @@ def build_context(
     gateway = platform_gateway(
         settings, timeout=enforcer_options.call_timeout, connections=config.enforcement.concurrency
     )
-    decisions = None
-    if config.dsa is not None:  # statements of reasons; submitted only with VIGIL_DSA_URL and dsa.submit
-        decisions = Decisions(db, clock, config, transparency_database(settings))
+    # Statements of reasons (only with a dsa: section; submitted only with VIGIL_DSA_URL and
+    # dsa.submit) and appeals, which reinstatements can overturn through enforcement's hook.
+    decisions = Decisions(db, clock, config, transparency_database(settings))
+    appeals = Appeals(db, clock, config, cases, jobs, SlackAppealNotifier(client), gateway)
+    appeals.register_jobs(jobs)
+    decisions.appeals = appeals
     enforcer = Enforcer(
         db,
         clock,
@@ -138,5 +143,6 @@ def build_context(
         investigations=investigations,
         reports=reports,
         decisions=decisions,
+        appeals=appeals,
     )
     return ctx, client

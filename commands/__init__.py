@@ -22,6 +22,7 @@ def register(app: App, ctx: AppContext) -> None:
     from commands import (
         anomalies,
         cases,
+        decisions,
         enforcement,
         events,
         home,  # noqa: F401 (registers the App Home event on import)
@@ -36,4 +37,5 @@ def register(app: App, ctx: AppContext) -> None:
     anomalies.register(app, ctx)
     investigations.register(app, ctx)
     enforcement.register(app, ctx)
+    decisions.register(app, ctx)
     events.register_jobs(ctx, app.client)

@@ -14,6 +14,7 @@ from workflows.cases import Cases
 from workflows.clock import Clock
 from workflows.config import Settings, VigilConfig
 from workflows.decisions import Decisions
+from workflows.decisions.appeals import Appeals
 from workflows.enforcement import Enforcer
 from workflows.investigations import Investigations
 from workflows.jobs import JobRunner
@@ -42,3 +43,4 @@ class AppContext:
     investigations: Investigations
     reports: Reports  # digests, reviews, shift summaries, /vigil report, exports
     decisions: Decisions | None = None  # statements of reasons (DSA); None: not configured
+    appeals: Appeals | None = None  # POST /api/v1/appeals and the appeal message's buttons

@@ -124,6 +124,7 @@ class Sla(_Strict):
     P2: Duration = timedelta(hours=4)
     P3: Duration = timedelta(hours=24)
     P4: Duration = timedelta(hours=72)
+    appeal: Duration = timedelta(hours=72)  # an appeal case's deadline, whatever its priority
 
     def for_priority(self, priority: str) -> timedelta:
         return getattr(self, priority)
@@ -434,6 +435,7 @@ class Settings(BaseSettings):
     vigil_signals_token: SecretStr | None = None
     vigil_dsa_url: str | None = None
     vigil_dsa_token: SecretStr | None = None
+    vigil_appeals_token: SecretStr | None = None  # falls back to vigil_signals_token
     openai_api_key: SecretStr | None = None
     openai_base_url: str | None = None
     vigil_ai_model: str | None = None
@@ -447,6 +449,7 @@ class Settings(BaseSettings):
         "vigil_enforcement_token",
         "vigil_signals_token",
         "vigil_dsa_token",
+        "vigil_appeals_token",
         "openai_api_key",
         mode="before",
     )

@@ -48,7 +48,39 @@ def upgrade() -> None:
     op.create_index("ix_statements_request_id", "statements", ["request_id"])
     op.create_index("ix_statements_account_id", "statements", ["account_id"])
     op.create_index("ix_statements_due", "statements", ["status", "next_attempt_at"])
+    op.create_table(
+        "appeals",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("appeal_id", sa.String(100), nullable=False),
+        sa.Column("case_id", sa.Integer(), nullable=False),
+        sa.Column("request_id", sa.Integer(), nullable=False),
+        sa.Column("account_id", sa.String(64), nullable=False),
+        sa.Column("puid", sa.String(500)),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("links", JSON, nullable=False),
+        sa.Column("late", sa.Boolean(), nullable=False),
+        sa.Column("received_at", UTCDateTime(), nullable=False),
+        sa.Column("due_at", UTCDateTime(), nullable=False),
+        sa.Column("outcome", sa.String(16)),
+        sa.Column("reason", sa.Text()),
+        sa.Column("decided_by", sa.String(32)),
+        sa.Column("decided_at", UTCDateTime()),
+        sa.Column("reinstatement_request_id", sa.Integer()),
+        sa.Column("message_channel", sa.String(32)),
+        sa.Column("message_ts", sa.String(32)),
+        sa.ForeignKeyConstraint(["case_id"], ["cases.id"], name="fk_appeals_case_id_cases"),
+        sa.ForeignKeyConstraint(
+            ["request_id"], ["enforcement_requests.id"], name="fk_appeals_request_id_enforcement_requests"
+        ),
+        sa.PrimaryKeyConstraint("id", name="pk_appeals"),
+        sa.UniqueConstraint("appeal_id", name="uq_appeals_appeal_id"),
+    )
+    op.create_index("ix_appeals_case_id", "appeals", ["case_id"])
+    op.create_index("ix_appeals_request_id", "appeals", ["request_id"])
+    op.create_index("ix_appeals_received_at", "appeals", ["received_at"])
+    op.create_index("ix_appeals_reinstatement_request_id", "appeals", ["reinstatement_request_id"])
 
 
 def downgrade() -> None:
+    op.drop_table("appeals")
     op.drop_table("statements")

@@ -14,6 +14,8 @@ from tests.harness.fake_slack import FakeSlack
 from tests.harness.world import BOT_TOKEN, SIGNING_SECRET, config_data
 from workflows.config import Settings, VigilConfig, parse_config
 
+APPEALS_TOKEN, SIGNALS_TOKEN = "appeals-test-token", "signals-test-token"
+
 
 def dsa_config_data(**dsa: Any) -> dict[str, Any]:
     data = config_data()
@@ -57,4 +59,6 @@ def settings(fake_slack: FakeSlack, dsa_database: FakeTransparencyDatabase) -> S
         vigil_enforcement_url=None,
         vigil_dsa_url=dsa_database.url,
         vigil_dsa_token=SecretStr(dsa_database.token),
+        vigil_signals_token=SecretStr(SIGNALS_TOKEN),
+        vigil_appeals_token=SecretStr(APPEALS_TOKEN),
     )

@@ -28,3 +28,20 @@ class TransparencyDatabase(Protocol):
 
 
 BATCH = 100
+
+
+class AppealNotifier(Protocol):
+    """Vigil's words about appeals, in Slack: the appeal message people decide it from (its
+    case card goes in its thread), and the decision once made."""
+
+    def post_appeal(self, channel: str, appeal: Any) -> Any:
+        """Post the appeal (an AppealView); return its workflows.ports.MessageRef."""
+        ...
+
+    def appeal_decided(self, appeal: Any) -> None: ...
+
+
+class AppealOutcomes(Protocol):
+    """The platform's ``POST /appeals/{appeal_id}/outcome``; raises when it should be retried."""
+
+    def appeal_outcome(self, appeal_id: str, outcome: str, reason: str) -> None: ...

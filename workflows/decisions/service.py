@@ -23,6 +23,7 @@ from store.decisions import DRAFTED, FAILED, FROZEN, SUBMITTED, StatementRow
 from store.enforcement import EnforcementRequest
 from workflows.clock import Clock
 from workflows.config import VigilConfig
+from workflows.decisions.appeals import Appeals
 from workflows.decisions.draft import Origin, draft, facts_from
 from workflows.decisions.facts import find_personal_data
 from workflows.decisions.ports import BATCH, Submitted, TransparencyDatabase
@@ -57,6 +58,7 @@ class Decisions:
         self.config = config
         self.settings = config.dsa
         self.database = database
+        self.appeals: Appeals | None = None  # set by the runtime: reinstatements that overturn an appeal
 
     @property
     def enabled(self) -> bool:
@@ -95,7 +97,10 @@ class Decisions:
         )
 
     def drafted(self, session: Session, request: EnforcementRequest, facts: str | None = None) -> None:
-        """Draft one statement per account of a suspension, in the request's transaction."""
+        """Draft one statement per account of a suspension, in the request's transaction (and
+        link a reinstatement asked for from an appeal's case to that appeal)."""
+        if self.appeals is not None:
+            self.appeals.link(session, request)
         if self.settings is None or request.action != "suspend":
             return
         now = self.clock.now()
@@ -126,7 +131,10 @@ class Decisions:
             note_event(session, request, now, "vigil", "statement_drafted", {"statements": len(rows)})
 
     def approved(self, session: Session, request_id: int) -> None:
-        """Freeze the drafts: the application date becomes the day of approval."""
+        """Freeze the drafts: the application date becomes the day of approval (and an approved
+        reinstatement that overturns an appeal decides it)."""
+        if self.appeals is not None:
+            self.appeals.reinstatement_approved(session, request_id)
         if self.settings is None:
             return
         now = self.clock.now()
