@@ -38,6 +38,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "signals": ("bot.cli.signals", "Abuse signals (telemetry and reports)."),
     "sla": ("bot.cli.sla", "Case SLAs."),
+    "transparency": ("bot.cli.transparency", "DSA transparency figures: restrictions, appeals, statements."),
 }
 
 

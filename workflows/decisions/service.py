@@ -19,7 +19,7 @@ from store import cases as case_store
 from store import decisions as statements
 from store import enforcement as ledger
 from store.db import Database
-from store.decisions import DRAFTED, FAILED, FROZEN, SUBMITTED, StatementRow
+from store.decisions import BLOCKED, DRAFTED, FAILED, FROZEN, SUBMITTED, StatementRow
 from store.enforcement import EnforcementRequest
 from workflows.clock import Clock
 from workflows.config import VigilConfig
@@ -31,7 +31,6 @@ from workflows.decisions.schema import Statement
 from workflows.enforcement.events import note_event
 
 log = logging.getLogger(__name__)
-BLOCKED = "blocked"  # personal data in the facts: waits for a person, never retried as is
 FIRST_RETRY, LAST_RETRY = timedelta(minutes=1), timedelta(hours=1)
 
 
