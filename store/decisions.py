@@ -273,3 +273,17 @@ def statement_counts(session: Session, start: datetime, end: datetime) -> dict[s
         "blocked": counts.get(BLOCKED, 0),
         "awaiting_submission": counts.get(FROZEN, 0),
     }
+
+
+def open_appeals_past_deadline(session: Session, at: datetime) -> int:
+    """Appeals still undecided at ``at`` whose deadline had passed by then."""
+    return int(
+        session.scalar(
+            select(func.count()).where(
+                AppealRow.received_at < at,
+                AppealRow.due_at < at,
+                or_(AppealRow.decided_at.is_(None), AppealRow.decided_at >= at),
+            )
+        )
+        or 0
+    )

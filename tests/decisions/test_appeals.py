@@ -200,3 +200,48 @@ def test_a_reinstatement_by_the_original_requester_is_not_an_overturn(
     assert appeal_row(desk).reinstatement_request_id is None
     approve_and_wait(desk, request_id=2, user=LEAD_2)
     assert appeal_row(desk).outcome is None
+
+
+def test_the_digest_counts_an_overturn_as_reversed_on_appeal(
+    make_vigil: VigilFactory, fake_enforcement: FakeEnforcement
+) -> None:
+    from commands.blocks.reports import appeals_text, enforcement_fields
+    from workflows.periods import week_of
+    from workflows.reports.build import appeals_in, enforcement_in
+
+    desk = suspended(make_vigil, fake_enforcement)
+    ask(desk, accounts="acct_2", evidence="spam too")  # REQ-2: reversed otherwise, later
+    approve_and_wait(desk, request_id=2)
+    desk.enforce()
+    appeal(desk)
+    press(desk, "appeal_overturn", LEAD_2)
+    ask(
+        desk,
+        action="reinstate",
+        user=LEAD_2,
+        accounts="acct_1",
+        evidence="CASE-1 appeal apl-1 against REQ-1",
+        checklist=["appeal_reviewed", "evidence_rechecked"],
+        root_cause="shared link counted twice",
+    )
+    approve_and_wait(desk, request_id=3, user=ADMIN)
+    ask(
+        desk,
+        action="reinstate",
+        user=LEAD_2,
+        accounts="acct_2",
+        evidence="support ticket",
+        checklist=["appeal_reviewed", "evidence_rechecked"],
+        root_cause="a test account",
+    )
+    approve_and_wait(desk, request_id=4, user=ADMIN)
+    desk.enforce()
+    desk.clock.advance(timedelta(hours=5))
+    period = week_of(desk.clock.now().date(), desk.ctx.config.tz, desk.clock.now())
+    with desk.db.read() as session:
+        figures = enforcement_in(session, period)
+        appeals = appeals_in(session, period)
+    assert (figures.reversals.suspended, figures.reversals.reversed, figures.reversals.on_appeal) == (2, 2, 1)
+    assert "1 on appeal, 1 otherwise" in json.dumps([f.text for f in enforcement_fields(figures)])
+    assert (appeals.received, appeals.decided, appeals.overturned, appeals.past_deadline) == (1, 1, 1, 0)
+    assert appeals_text(appeals).startswith("*Appeals* · 1 received, 1 decided (1 overturned)")

@@ -4,11 +4,13 @@ store/reports, the arithmetic on top of them is pure and lives here)."""
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from store import decisions as decision_store
 from store import reports as store
 from store.reports import Percentiles, RuleHitRow, SlaRow
 from workflows.cases import CATEGORIES, NUDGE_AT, PRIORITIES
@@ -16,6 +18,7 @@ from workflows.config import VigilConfig
 from workflows.periods import Period, day_of, week_of
 from workflows.reports.ports import ReportSources
 from workflows.reports.views import (
+    AppealWeek,
     Change,
     DigestChartData,
     DigestReport,
@@ -185,6 +188,21 @@ def build_digest(session: Session, period: Period, now: datetime, sources: Repor
         anomalies=sources.anomalies.week(session, period.start, period.end),
         patterns=sources.patterns.top(session, period.start, period.end, TOP_PATTERNS),
         charts=chart_data(session, period),
+        appeals=appeals_in(session, period),
+    )
+
+
+def appeals_in(session: Session, period: Period) -> AppealWeek:
+    counts = decision_store.appeal_counts(session, period.start, period.end)
+    times = decision_store.appeal_decision_times(session, period.start, period.end)
+    hours = [(decided - received).total_seconds() / 3600 for received, decided in times]
+    return AppealWeek(
+        received=counts["received"],
+        decided=counts["decided"],
+        overturned=counts["overturned"],
+        median_hours=round(statistics.median(hours), 1) if hours else None,
+        past_deadline=counts["decided_past_deadline"]
+        + decision_store.open_appeals_past_deadline(session, period.end),
     )
 
 

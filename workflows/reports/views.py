@@ -142,6 +142,15 @@ class Chart:
 
 # --- reports ---------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
+class AppealWeek:
+    received: int
+    decided: int
+    overturned: int
+    median_hours: float | None  # from receipt to decision, of those decided in the week
+    past_deadline: int  # open now and past their deadline, or decided after it this week
+
+
+@dataclass(frozen=True)
 class DigestReport:
     period: Period
     previous: Period
@@ -155,6 +164,7 @@ class DigestReport:
     anomalies: AnomalyWeek | None
     patterns: list[AbusePattern] | None
     charts: DigestChartData
+    appeals: AppealWeek | None = None  # DSA appeals of the week (workflows/decisions)
 
     @property
     def sla_overall(self) -> SlaLine:
