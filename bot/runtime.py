@@ -13,7 +13,7 @@ from bot.slack_client import SlackGroupDirectory, make_client
 from commands.anomalies import SlackAnomalyNotifier
 from commands.cases import SlackCaseNotifier
 from commands.context import AppContext
-from commands.decisions import SlackAppealNotifier
+from commands.decisions import SlackAppealNotifier, SlackQaNotifier
 from commands.enforcement import SlackEnforcementNotifier
 from commands.investigations import SlackInvestigationNotifier
 from commands.playbooks import SlackPlaybookAlerts
@@ -25,6 +25,7 @@ from workflows.clock import Clock, SystemClock
 from workflows.config import Settings, VigilConfig, secret
 from workflows.decisions import Decisions
 from workflows.decisions.appeals import Appeals
+from workflows.decisions.qa import Qa
 from workflows.enforcement import Enforcer, EnforcerOptions
 from workflows.investigations import (
     EnforcementHistory,
@@ -87,6 +88,8 @@ def build_context(
     appeals = Appeals(db, clock, config, cases, jobs, SlackAppealNotifier(client), gateway)
     appeals.register_jobs(jobs)
     decisions.appeals = appeals
+    qa = Qa(db, clock, config, jobs)
+    qa.register_jobs(jobs, SlackQaNotifier(client))
     enforcer = Enforcer(
         db,
         clock,
@@ -144,5 +147,6 @@ def build_context(
         reports=reports,
         decisions=decisions,
         appeals=appeals,
+        qa=qa,
     )
     return ctx, client

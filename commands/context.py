@@ -15,6 +15,7 @@ from workflows.clock import Clock
 from workflows.config import Settings, VigilConfig
 from workflows.decisions import Decisions
 from workflows.decisions.appeals import Appeals
+from workflows.decisions.qa import Qa
 from workflows.enforcement import Enforcer
 from workflows.investigations import Investigations
 from workflows.jobs import JobRunner
@@ -44,3 +45,4 @@ class AppContext:
     reports: Reports  # digests, reviews, shift summaries, /vigil report, exports
     decisions: Decisions | None = None  # statements of reasons (DSA); None: not configured
     appeals: Appeals | None = None  # POST /api/v1/appeals and the appeal message's buttons
+    qa: Qa | None = None  # the daily blind re-review of sampled decisions

@@ -17,8 +17,10 @@ from commands.blocks import decisions as blocks
 from commands.context import AppContext
 from commands.enforcement.forms import request_view
 from commands.listeners import timed
+from workflows.cases import CATEGORIES, OUTCOMES
 from workflows.decisions.appeals import AppealView
 from workflows.decisions.errors import AppealRefused
+from workflows.decisions.qa import QaAnswer, QaItemView
 from workflows.drafts import Drafts
 from workflows.ports import MessageRef
 from workflows.roles import Role
@@ -47,6 +49,16 @@ class SlackAppealNotifier:
         )
 
 
+class SlackQaNotifier:
+    def __init__(self, client: WebClient) -> None:
+        self.client = client
+
+    def assigned(self, review: QaItemView) -> None:
+        assert review.reviewer is not None
+        text, message = blocks.qa_dm(review)
+        self.client.chat_postMessage(channel=review.reviewer, text=text, blocks=message)
+
+
 def _tell(client: WebClient, body: dict[str, Any], text: str, channel: str | None = None) -> None:
     user = body["user"]["id"]
     channel = channel or (body.get("channel") or {}).get("id")
@@ -59,7 +71,63 @@ def _tell(client: WebClient, body: dict[str, Any], text: str, channel: str | Non
         log.warning("could not tell the user", extra={"error": exc.response.get("error")})
 
 
+def _picked(values: dict[str, Any], block: str) -> str:
+    return str(
+        (((values.get(block) or {}).get(blocks.VALUE) or {}).get("selected_option") or {}).get("value") or ""
+    )
+
+
+def register_qa(app: App, ctx: AppContext) -> None:
+    qa = ctx.qa
+    if qa is None:
+        return
+
+    @app.action(blocks.QA_OPEN_ACTION)
+    @timed("action:qa_review_open")
+    def qa_open(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        ack()
+        review = qa.get(int(((body.get("actions") or [{}])[0]).get("value") or 0))
+        user = body["user"]["id"]
+        if review is None or review.reviewer != user or review.answered:
+            code = (
+                "qa_not_found"
+                if review is None
+                else "qa_not_yours"
+                if review.reviewer != user
+                else "qa_answered"
+            )
+            client.chat_postMessage(channel=user, text=blocks.appeal_refusal(AppealRefused(code)))
+            return
+        if review.kind == "case":
+            outcomes, categories = dict(OUTCOMES), dict(CATEGORIES)
+        else:
+            outcomes = dict(blocks.ACTION_OUTCOMES)
+            categories = {c: c.replace("_", " ") for c in ctx.config.enforcement.reason_codes}
+        client.views_open(trigger_id=body["trigger_id"], view=blocks.qa_modal(review, outcomes, categories))
+
+    @app.view(blocks.QA_CALLBACK)
+    @timed("view:qa_review")
+    def qa_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
+        meta = json.loads(view.get("private_metadata") or "{}")
+        values = view.get("state", {}).get("values", {})
+        user = body["user"]["id"]
+        answer = QaAnswer(
+            outcome=_picked(values, "outcome"),
+            category=_picked(values, "category"),
+            would_action=_picked(values, "would_action") == "yes",
+            note=((values.get("note") or {}).get(blocks.VALUE) or {}).get("value") or "",
+        )
+        try:
+            review = qa.answer(int(meta.get("review") or 0), user, answer)
+        except AppealRefused as exc:
+            ack(response_action="errors", errors={"outcome": blocks.appeal_refusal(exc)})
+            return
+        ack()
+        client.chat_postMessage(channel=user, text=blocks.qa_reveal(review))
+
+
 def register(app: App, ctx: AppContext) -> None:
+    register_qa(app, ctx)
     appeals = ctx.appeals
     if appeals is None:
         return

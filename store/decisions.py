@@ -8,14 +8,30 @@ database, so a statement can never be written, nor counted as submitted, twice.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, and_, func, or_, select, update
+from sqlalchemy import (
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    and_,
+    case,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from store.base import Base, JSONType, UTCDateTime
-from store.enforcement import EXECUTED, EnforcementAction
+from store.cases import Case
+from store.enforcement import EXECUTED, EnforcementAction, EnforcementApproval, EnforcementRequest
 
 # Statuses: drafted (request pending), frozen (approved, waiting for the action and the
 # submission), submitted, failed (kept and retried; ``error`` says why), withdrawn (the request
@@ -287,3 +303,98 @@ def open_appeals_past_deadline(session: Session, at: datetime) -> int:
         )
         or 0
     )
+
+
+# --- QA sampling: blind re-reviews of decisions ----------------------------------------------------
+class QaReview(Base):
+    """One sampled decision (a resolved case or an executed action) and its blind re-review."""
+
+    __tablename__ = "qa_reviews"
+    __table_args__ = (UniqueConstraint("kind", "item_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(8))  # case | action
+    item_id: Mapped[int] = mapped_column(Integer)
+    item_ref: Mapped[str] = mapped_column(String(100))
+    category: Mapped[str] = mapped_column(String(32), index=True)  # case category or reason code
+    outcome: Mapped[str] = mapped_column(String(16))  # the original decision, hidden until answered
+    decider: Mapped[str] = mapped_column(String(32))
+    reviewer: Mapped[str | None] = mapped_column(String(32), index=True)  # None: nobody eligible was free
+    sampled_on: Mapped[date] = mapped_column(Date, index=True)
+    assigned_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    answer_outcome: Mapped[str | None] = mapped_column(String(16))
+    answer_category: Mapped[str | None] = mapped_column(String(32))
+    would_action: Mapped[bool | None] = mapped_column(Boolean)
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+def resolved_cases(session: Session, start: datetime, end: datetime) -> list[tuple[int, str, str, str]]:
+    """(id, category, outcome, resolved_by) of cases resolved in [start, end)."""
+    rows = session.execute(
+        select(Case.id, Case.category, Case.outcome, Case.resolved_by).where(
+            Case.resolved_at >= start, Case.resolved_at < end, Case.resolved_by.is_not(None)
+        )
+    ).all()
+    return [(i, c, o or "", r) for i, c, o, r in rows if r]
+
+
+def executed_actions(
+    session: Session, start: datetime, end: datetime
+) -> list[tuple[int, str, str, str, list[str]]]:
+    """(action id, ref, reason code, deciding approver, everyone who asked or approved) of
+    enforcement actions executed in [start, end)."""
+    rows = session.execute(
+        select(
+            EnforcementAction.id,
+            EnforcementAction.request_id,
+            EnforcementAction.account_id,
+            EnforcementRequest.reason_code,
+            EnforcementRequest.decided_by,
+            EnforcementRequest.requester,
+        )
+        .join(EnforcementRequest, EnforcementRequest.id == EnforcementAction.request_id)
+        .where(
+            EnforcementAction.status.in_(EXECUTED),
+            EnforcementAction.finished_at >= start,
+            EnforcementAction.finished_at < end,
+        )
+    ).all()
+    approvers: dict[int, list[str]] = {}
+    request_ids = {r[1] for r in rows}
+    if request_ids:
+        for rid, who in session.execute(
+            select(EnforcementApproval.request_id, EnforcementApproval.approver).where(
+                EnforcementApproval.request_id.in_(request_ids)
+            )
+        ):
+            approvers.setdefault(rid, []).append(who)
+    return [
+        (aid, f"REQ-{rid}:{account}", reason, decided_by or requester, [requester, *approvers.get(rid, [])])
+        for aid, rid, account, reason, decided_by, requester in rows
+    ]
+
+
+def qa_sampled_on(session: Session, day: date) -> list[QaReview]:
+    return list(session.scalars(select(QaReview).where(QaReview.sampled_on == day).order_by(QaReview.id)))
+
+
+def qa_already(session: Session, kind: str, ids: list[int]) -> set[int]:
+    if not ids:
+        return set()
+    return set(
+        session.scalars(select(QaReview.item_id).where(QaReview.kind == kind, QaReview.item_id.in_(ids)))
+    )
+
+
+def qa_agreement(session: Session, start: datetime, end: datetime, by: str) -> list[tuple[str, int, int]]:
+    """(category or reviewer, answered, agreed on the outcome) of re-reviews answered in [start, end)."""
+    key = QaReview.category if by == "category" else QaReview.reviewer
+    agreed = func.sum(case((QaReview.answer_outcome == QaReview.outcome, 1), else_=0))
+    rows = session.execute(
+        select(key, func.count(), agreed)
+        .where(QaReview.answered_at >= start, QaReview.answered_at < end)
+        .group_by(key)
+        .order_by(key)
+    ).all()
+    return [(str(k), int(n), int(a or 0)) for k, n, a in rows]

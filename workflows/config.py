@@ -334,6 +334,13 @@ class DsaSettings(_Strict):
         return value
 
 
+class QaSettings(_Strict):
+    """``qa:`` in vigil.yaml: the daily blind re-review of a sample of decisions."""
+
+    rate: float = Field(default=0.05, gt=0, le=1)  # share of yesterday's decisions re-reviewed
+    max_per_day: int = Field(default=10, ge=1, le=1000)  # re-reviews one person gets a day, at most
+
+
 class VigilConfig(_Strict):
     timezone: str = "UTC"
     channels: Channels
@@ -345,6 +352,7 @@ class VigilConfig(_Strict):
     enforcement: EnforcementSettings = Field(default_factory=EnforcementSettings)
     signals: SignalSettings = Field(default_factory=SignalSettings)
     dsa: DsaSettings | None = None  # statements of reasons (docs/dsa.md); absent: none drafted
+    qa: QaSettings = Field(default_factory=QaSettings)
 
     @field_validator("timezone")
     @classmethod

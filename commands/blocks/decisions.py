@@ -7,12 +7,20 @@ import json
 from datetime import datetime
 from typing import Any
 
-from slack_sdk.models.blocks import ActionsBlock, ButtonElement, InputBlock, PlainTextInputElement
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    ButtonElement,
+    InputBlock,
+    Option,
+    PlainTextInputElement,
+    StaticSelectElement,
+)
 from slack_sdk.models.views import View
 
 from commands.blocks.common import as_dicts, context, header, mention, section, truncate, user_text
 from workflows.decisions.appeals import AppealView
 from workflows.decisions.errors import AppealRefused
+from workflows.decisions.qa import QaItemView
 
 UPHOLD_ACTION, OVERTURN_ACTION, UPHOLD_CALLBACK = "appeal_uphold", "appeal_overturn", "appeal_uphold"
 VALUE = "value"
@@ -97,5 +105,74 @@ def appeal_refusal(exc: AppealRefused) -> str:
             f"Appeal {f.get('appeal_id')} is being overturned by {f.get('request')}, awaiting approval."
         ),
         "reason_required": "Say why the decision stands.",
+        "qa_not_yours": "This re-review was given to someone else.",
+        "qa_answered": "This re-review is answered already.",
+        "qa_not_found": "There is no such re-review.",
     }
     return words.get(exc.code, f"Refused: {exc}")
+
+
+# --- QA re-reviews -------------------------------------------------------------------------------------
+QA_OPEN_ACTION, QA_CALLBACK = "qa_review_open", "qa_review"
+ACTION_OUTCOMES = {"actioned": "Suspend the account", "no_action": "No action"}
+
+
+def qa_dm(review: QaItemView) -> tuple[str, list[dict[str, Any]]]:
+    text = f"QA: please re-review {review.ref} (blind: the original decision is shown after you answer)"
+    return text, as_dicts(
+        [
+            section(
+                f"*QA re-review* · {review.ref}\nDecide it as you would have; the original is shown after."
+            ),
+            ActionsBlock(
+                block_id=f"qa:{review.id}",
+                elements=[
+                    ButtonElement(
+                        action_id=QA_OPEN_ACTION, text="Re-review", style="primary", value=str(review.id)
+                    )
+                ],
+            ),
+        ]
+    )
+
+
+def _select(block_id: str, label: str, options: dict[str, str]) -> InputBlock:
+    return InputBlock(
+        block_id=block_id,
+        label=label,
+        element=StaticSelectElement(
+            action_id=VALUE, options=[Option(value=k, text=truncate(v, 75)) for k, v in options.items()]
+        ),
+    )
+
+
+def qa_modal(review: QaItemView, outcomes: dict[str, str], categories: dict[str, str]) -> dict[str, Any]:
+    """The item without its decision: the reviewer decides outcome and category themselves."""
+    return View(
+        type="modal",
+        callback_id=QA_CALLBACK,
+        title="QA re-review",
+        submit="Answer",
+        close="Later",
+        private_metadata=json.dumps({"review": review.id}),
+        blocks=[
+            section(f"*{review.ref}*\n{user_text(review.details, 2500)}"),
+            _select("outcome", "What would you have decided?", outcomes),
+            _select("category", "Which category is it?", categories),
+            _select("would_action", "Would you have actioned the account?", {"yes": "Yes", "no": "No"}),
+            InputBlock(
+                block_id="note",
+                label="Note",
+                optional=True,
+                element=PlainTextInputElement(action_id=VALUE, multiline=True, max_length=1000),
+            ),
+        ],
+    ).to_dict()
+
+
+def qa_reveal(review: QaItemView) -> str:
+    agreed = "You agreed" if review.agreed else "You disagreed"
+    return (
+        f"QA {review.ref}: {agreed}. Original decision: {review.outcome} ({review.category}) by "
+        f"{mention(review.decider)}; yours: {review.answer_outcome} ({review.answer_category})."
+    )

@@ -79,8 +79,32 @@ def upgrade() -> None:
     op.create_index("ix_appeals_request_id", "appeals", ["request_id"])
     op.create_index("ix_appeals_received_at", "appeals", ["received_at"])
     op.create_index("ix_appeals_reinstatement_request_id", "appeals", ["reinstatement_request_id"])
+    op.create_table(
+        "qa_reviews",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("kind", sa.String(8), nullable=False),
+        sa.Column("item_id", sa.Integer(), nullable=False),
+        sa.Column("item_ref", sa.String(100), nullable=False),
+        sa.Column("category", sa.String(32), nullable=False),
+        sa.Column("outcome", sa.String(16), nullable=False),
+        sa.Column("decider", sa.String(32), nullable=False),
+        sa.Column("reviewer", sa.String(32)),
+        sa.Column("sampled_on", sa.Date(), nullable=False),
+        sa.Column("assigned_at", UTCDateTime(), nullable=False),
+        sa.Column("answered_at", UTCDateTime()),
+        sa.Column("answer_outcome", sa.String(16)),
+        sa.Column("answer_category", sa.String(32)),
+        sa.Column("would_action", sa.Boolean()),
+        sa.Column("note", sa.Text()),
+        sa.PrimaryKeyConstraint("id", name="pk_qa_reviews"),
+        sa.UniqueConstraint("kind", "item_id", name="uq_qa_reviews_kind"),
+    )
+    op.create_index("ix_qa_reviews_category", "qa_reviews", ["category"])
+    op.create_index("ix_qa_reviews_reviewer", "qa_reviews", ["reviewer"])
+    op.create_index("ix_qa_reviews_sampled_on", "qa_reviews", ["sampled_on"])
 
 
 def downgrade() -> None:
+    op.drop_table("qa_reviews")
     op.drop_table("appeals")
     op.drop_table("statements")
