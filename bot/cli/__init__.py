@@ -30,6 +30,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "bot.cli.investigate",
         "Print ACCOUNT's investigation dossier: profile, velocity, timeline, cases, links.",
     ),
+    "qa": ("bot.cli.qa", "QA re-reviews of decisions: sampling and agreement."),
     "report": ("bot.cli.report", "Reports for spreadsheets."),
     "rules": ("bot.cli.rules", "Playbook rules: check, test, backtest, reload."),
     "serve": (

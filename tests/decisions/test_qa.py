@@ -6,7 +6,11 @@ from __future__ import annotations
 import json
 from collections import Counter
 from datetime import timedelta
+from pathlib import Path
 
+import pytest
+import yaml
+from click.testing import CliRunner
 from sqlalchemy import select
 
 from store.decisions import QaReview
@@ -73,7 +77,10 @@ def answer(vigil: Vigil, review: QaReview, outcome: str, category: str) -> str:
 
 
 def test_a_day_of_decisions_is_re_reviewed_blind_and_agreement_is_counted_per_category(
-    make_vigil: VigilFactory, fake_enforcement: FakeEnforcement
+    make_vigil: VigilFactory,
+    fake_enforcement: FakeEnforcement,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     data = dsa_config_data()
     data["qa"] = {"rate": 1.0, "max_per_day": 2}
@@ -129,6 +136,25 @@ def test_a_day_of_decisions_is_re_reviewed_blind_and_agreement_is_counted_per_ca
     end = desk.clock.now() + timedelta(days=1)
     figures = {k: (n, a) for k, n, a in desk.ctx.qa.agreement(start, end)}
     assert figures == {"spam": (2, 1), "fraud": (1, 1)}  # the case is not answered yet: not counted
+
+    from bot.cli import main
+
+    config = tmp_path / "vigil.yaml"
+    config.write_text(yaml.safe_dump(data), encoding="utf-8")
+    monkeypatch.setenv("VIGIL_CONFIG", str(config))
+    monkeypatch.setenv("VIGIL_DATABASE_URL", desk.db.url)
+    since, until = str(day - timedelta(days=1)), str(day + timedelta(days=3))
+    result = CliRunner().invoke(main, ["qa", "agreement", "--since", since, "--until", until])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[1:] == [
+        "category,answered,agreed,agreement",
+        "fraud,1,1,1.00",
+        "spam,2,1,0.50",
+    ]
+    by_reviewer = CliRunner().invoke(
+        main, ["qa", "agreement", "--since", since, "--until", until, "--by", "reviewer"]
+    )
+    assert by_reviewer.exit_code == 0 and "reviewer,answered,agreed,agreement" in by_reviewer.output
 
     again = desk.send.block_action(
         "qa_review_open", str(spam_actions[0].id), user=spam_actions[0].reviewer or "", channel="D1"
