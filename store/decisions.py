@@ -398,3 +398,18 @@ def qa_agreement(session: Session, start: datetime, end: datetime, by: str) -> l
         .order_by(key)
     ).all()
     return [(str(k), int(n), int(a or 0)) for k, n, a in rows]
+
+
+def statements_between(session: Session, start: datetime, end: datetime) -> list[StatementRow]:
+    """Statements frozen (approved) or beyond, drafted in [start, end): what an export carries."""
+    return list(
+        session.scalars(
+            select(StatementRow)
+            .where(
+                StatementRow.created_at >= start,
+                StatementRow.created_at < end,
+                StatementRow.status.not_in([DRAFTED, WITHDRAWN]),
+            )
+            .order_by(StatementRow.id)
+        )
+    )

@@ -110,6 +110,21 @@ def test_the_transparency_report_counts_restrictions_appeals_and_statements(
     assert lines[0].startswith("# transparency report") and "(exclusive)" in lines[0]
     assert lines[1] == "figure,breakdown,value" and "restrictions,,0" in lines
 
+    from bot.cli import main  # the environment run() set: the same config and database
+
+    exported = CliRunner().invoke(
+        main,
+        ["transparency", "statements", "--since", str(day), "--until", str(day + timedelta(days=1))],
+    )
+    assert exported.exit_code == 0, exported.output
+    lines = [json.loads(line) for line in exported.output.splitlines()]
+    assert len(lines) == 3 and all(line["status"] == "submitted" and line["dsa_id"] for line in lines)
+    assert {line["statement"]["puid"] for line in lines} == {
+        "vigil-req1-act1",
+        "vigil-req1-act2",
+        "vigil-req2-act3",
+    }
+
     code, out = run(tmp_path, monkeypatch, desk, "--since", "2026-12-31", "--until", "2026-07-01")
     assert code == 2 and "--until must be after --since" in out
     code, out = run(tmp_path, monkeypatch, desk, "--since", "last week", "--until", "2026-07-01")
