@@ -32,6 +32,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from store.base import Base, JSONType, UTCDateTime
 from store.cases import Case
 from store.enforcement import EXECUTED, EnforcementAction, EnforcementApproval, EnforcementRequest
+from store.signals import Report
 
 # Statuses: drafted (request pending), frozen (approved, waiting for the action and the
 # submission), submitted, failed (kept and retried; ``error`` says why), withdrawn (the request
@@ -413,3 +414,8 @@ def statements_between(session: Session, start: datetime, end: datetime) -> list
             .order_by(StatementRow.id)
         )
     )
+
+
+def case_has_reports(session: Session, case_id: int) -> bool:
+    """Whether a user's abuse report (a ``report`` signal) was routed to the case."""
+    return session.scalar(select(Report.id).where(Report.case_id == case_id).limit(1)) is not None

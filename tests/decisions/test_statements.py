@@ -80,3 +80,33 @@ def test_a_suspension_yields_a_valid_statement_submitted_once_across_a_restart(
     assert len(dsa_database.stored) == 2  # and it holds each statement once
     assert {s.status for s in statements(again)} == {SUBMITTED}
     assert again.ctx.decisions.run_until_idle() == 0  # nothing left to send
+
+
+def test_how_the_case_was_found_gives_the_source_and_automated_detection(
+    make_vigil: VigilFactory, fake_enforcement: FakeEnforcement
+) -> None:
+    from tests.harness.enforcement_steps import eventually
+
+    desk = make_vigil(fake_enforcement)
+    desk.post("acct_1 keeps sending me scam links")  # a person's report: a notice
+    desk.post(
+        "velocity rule: acct_2 sent 900 messages in 10 minutes", bot_id="B0RULES01"
+    )  # Vigil's own finding
+    eventually(lambda: desk.ctx.cases.get(2) is not None, what="both cases")
+    ask(desk, accounts="acct_1", evidence="CASE-1")
+    ask(desk, accounts="acct_2", evidence="CASE-2")
+    ask(desk, accounts="acct_3", evidence="seen in a review")  # no case: own initiative, by a person
+    by_account = {s.account_id: s.body for s in statements(desk)}
+    assert (by_account["acct_1"]["source_type"], by_account["acct_1"]["automated_detection"]) == (
+        "SOURCE_ARTICLE_16",
+        "No",
+    )
+    assert (by_account["acct_2"]["source_type"], by_account["acct_2"]["automated_detection"]) == (
+        "SOURCE_VOLUNTARY",
+        "Yes",
+    )
+    assert (by_account["acct_3"]["source_type"], by_account["acct_3"]["automated_detection"]) == (
+        "SOURCE_VOLUNTARY",
+        "No",
+    )
+    assert {b["automated_decision"] for b in by_account.values()} == {"AUTOMATED_DECISION_NOT_AUTOMATED"}

@@ -72,7 +72,9 @@ class Decisions:
         if request.case_ref:
             case = case_store.case_by_id(session, int(request.case_ref.removeprefix("CASE-")))
             if case is not None:
-                found_by_vigil = case.author_is_bot
+                # A user's report routed to the case is a notice, even though Vigil posted it;
+                # otherwise a case Vigil posted was found by a rule, an anomaly or a signal.
+                found_by_vigil = case.author_is_bot and not statements.case_has_reports(session, case.id)
                 return Origin(
                     notice=not found_by_vigil,
                     automated_detection=found_by_vigil,
