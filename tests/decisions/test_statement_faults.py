@@ -146,3 +146,18 @@ def test_statements_go_in_batches_of_at_most_one_hundred(
     assert desk.ctx.decisions.run_until_idle() == 150
     assert [count for count, _ in dsa_database.calls] == [100, 50]
     assert len(dsa_database.stored) == 150
+
+
+def test_a_rejected_or_expired_request_withdraws_its_drafts(
+    make_vigil: VigilFactory, fake_enforcement: FakeEnforcement, dsa_database: FakeTransparencyDatabase
+) -> None:
+    desk = make_vigil(fake_enforcement)
+    ask(desk, accounts="acct_1", evidence="maybe spam")
+    ask(desk, accounts="acct_2", evidence="maybe spam too")
+    card(desk, 1)
+    desk.ctx.enforcer.reject(1, "U0LEAD001", "not enough to go on")
+    desk.clock.advance(timedelta(hours=73))
+    assert desk.ctx.enforcer.expire_due() == [2]
+    assert [s.status for s in statements(desk)] == ["withdrawn", "withdrawn"]
+    assert desk.ctx.decisions is not None and desk.ctx.decisions.run_until_idle() == 0
+    assert dsa_database.calls == []

@@ -19,7 +19,7 @@ from store import cases as case_store
 from store import decisions as statements
 from store import enforcement as ledger
 from store.db import Database
-from store.decisions import BLOCKED, DRAFTED, FAILED, FROZEN, SUBMITTED, StatementRow
+from store.decisions import BLOCKED, DRAFTED, FAILED, FROZEN, SUBMITTED, WITHDRAWN, StatementRow
 from store.enforcement import EnforcementRequest
 from workflows.clock import Clock
 from workflows.config import VigilConfig
@@ -149,6 +149,14 @@ class Decisions:
             request = ledger.get_request(session, request_id)
             assert request is not None
             note_event(session, request, now, "vigil", "statement_frozen", {"statements": len(rows)})
+
+    def withdrawn(self, session: Session, request_id: int) -> None:
+        if self.settings is None:
+            return
+        if statements.set_status(session, request_id, DRAFTED, WITHDRAWN, self.clock.now()):
+            request = ledger.get_request(session, request_id)
+            assert request is not None
+            note_event(session, request, self.clock.now(), "vigil", "statement_withdrawn", {})
 
     def notices_for(
         self, session: Session, keys: Sequence[tuple[int, str]]

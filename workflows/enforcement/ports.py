@@ -93,6 +93,10 @@ class DecisionHook(Protocol):
 
     def approved(self, session: Session, request_id: int) -> None: ...
 
+    def withdrawn(self, session: Session, request_id: int) -> None:
+        """The request was rejected or expired: nothing is restricted, its drafts are void."""
+        ...
+
     def notices_for(
         self, session: Session, keys: list[tuple[int, str]]
     ) -> dict[tuple[int, str], dict[str, Any]]: ...

@@ -417,6 +417,8 @@ class Enforcer:
         with self.db.transaction() as session:
             expired = expire_requests(session, self.clock, self.config.request_ttl, request_id)
             for rid in expired:
+                if self.decisions is not None:
+                    self.decisions.withdrawn(session, rid)
                 queue_card(session, self.clock, rid, "expired")
                 touched += [rid, *queue_others(session, self.clock, rid, "expired")]
         if expired:
@@ -473,6 +475,8 @@ class Enforcer:
                     session, self.clock, request_id, approver, reason, ttl=self.config.request_ttl
                 )
                 others = queue_others(session, self.clock, request_id, "rejected")
+                if self.decisions is not None:
+                    self.decisions.withdrawn(session, request_id)
         except Expired:
             self.expire_due(request_id)
             raise
