@@ -419,3 +419,14 @@ def statements_between(session: Session, start: datetime, end: datetime) -> list
 def case_has_reports(session: Session, case_id: int) -> bool:
     """Whether a user's abuse report (a ``report`` signal) was routed to the case."""
     return session.scalar(select(Report.id).where(Report.case_id == case_id).limit(1)) is not None
+
+
+def qa_pending_for(session: Session, reviewer: str, limit: int) -> list[QaReview]:
+    return list(
+        session.scalars(
+            select(QaReview)
+            .where(QaReview.reviewer == reviewer, QaReview.answered_at.is_(None))
+            .order_by(QaReview.id)
+            .limit(limit)
+        )
+    )

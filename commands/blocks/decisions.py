@@ -11,8 +11,10 @@ from slack_sdk.models.blocks import (
     ActionsBlock,
     ButtonElement,
     InputBlock,
+    MarkdownTextObject,
     Option,
     PlainTextInputElement,
+    SectionBlock,
     StaticSelectElement,
 )
 from slack_sdk.models.views import View
@@ -176,3 +178,18 @@ def qa_reveal(review: QaItemView) -> str:
         f"QA {review.ref}: {agreed}. Original decision: {review.outcome} ({review.category}) by "
         f"{mention(review.decider)}; yours: {review.answer_outcome} ({review.answer_category})."
     )
+
+
+def qa_queue(reviews: list[QaItemView]) -> list[Any]:
+    """The App Home's "QA queue": re-reviews waiting for this person, each with its button."""
+    blocks: list[Any] = [header("QA queue")]
+    for review in reviews[:5]:
+        blocks.append(
+            SectionBlock(
+                text=MarkdownTextObject(text=f"*{review.ref}* · blind re-review"),
+                accessory=ButtonElement(action_id=QA_OPEN_ACTION, text="Re-review", value=str(review.id)),
+            )
+        )
+    if len(reviews) > 5:
+        blocks.append(context(f"…and {len(reviews) - 5} more."))
+    return blocks

@@ -121,6 +121,13 @@ def test_a_day_of_decisions_is_re_reviewed_blind_and_agreement_is_counted_per_ca
                 where=lambda c, r=review: c.get("channel") == r.reviewer and r.item_ref in str(c.get("text")),
             )
 
+    # The reviewer's App Home lists the re-reviews waiting for them.
+    desk.send.event({"type": "app_home_opened", "user": LEAD_2, "tab": "home"})
+    home = desk.slack.wait_for("views.publish", where=lambda c: c.get("user_id") == LEAD_2)[0]
+    shown = json.dumps(home["view"])
+    assert "QA queue" in shown and "qa_review_open" in shown
+    assert all(r.item_ref in shown for r in reviews if r.reviewer == LEAD_2)
+
     answered = [r for r in reviews if r.reviewer]
     actions = [r for r in answered if r.kind == "action"]
     spam_actions = [r for r in actions if r.category == "spam"]

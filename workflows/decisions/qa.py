@@ -223,6 +223,10 @@ class Qa:
             row = session.get(QaReview, review_id)
             return _view(row, _details(session, row)) if row is not None else None
 
+    def pending_for(self, user: str, limit: int = 20) -> list[QaItemView]:
+        with self.db.read() as session:
+            return [_view(row) for row in store.qa_pending_for(session, user, limit)]
+
     def answer(self, review_id: int, user: str, answer: QaAnswer) -> QaItemView:
         """Record the re-review (once, only by its reviewer); the original is revealed after."""
         now = self.clock.now()
