@@ -88,7 +88,7 @@ def build_context(
     appeals = Appeals(db, clock, config, cases, jobs, SlackAppealNotifier(client), gateway)
     appeals.register_jobs(jobs)
     decisions.appeals = appeals
-    qa = Qa(db, clock, config, jobs)
+    qa = Qa(db, clock, config, jobs, appeals)
     qa.register_jobs(jobs, SlackQaNotifier(client))
     enforcer = Enforcer(
         db,

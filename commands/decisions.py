@@ -123,7 +123,21 @@ def register_qa(app: App, ctx: AppContext) -> None:
             ack(response_action="errors", errors={"outcome": blocks.appeal_refusal(exc)})
             return
         ack()
-        client.chat_postMessage(channel=user, text=blocks.qa_reveal(review))
+        client.chat_postMessage(
+            channel=user, text=blocks.qa_reveal(review), blocks=blocks.qa_reveal_blocks(review)
+        )
+
+    @app.action(blocks.QA_ESCALATE_ACTION)
+    @timed("action:qa_escalate")
+    def qa_escalate(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        ack()
+        user = body["user"]["id"]
+        try:
+            case_ref = qa.escalate(int(((body.get("actions") or [{}])[0]).get("value") or 0), user)
+        except AppealRefused as exc:
+            client.chat_postMessage(channel=user, text=blocks.appeal_refusal(exc))
+            return
+        client.chat_postMessage(channel=user, text=f"Escalated: {case_ref} reviews the action again.")
 
 
 def register(app: App, ctx: AppContext) -> None:

@@ -166,6 +166,8 @@ class AppealRow(Base):
     text: Mapped[str] = mapped_column(Text)
     links: Mapped[list[str]] = mapped_column(JSONType, default=list)
     late: Mapped[bool] = mapped_column(Boolean, default=False)  # past the appeal window: accepted, flagged
+    # Raised inside the team (a QA disagreement escalated), not by the user: the platform is not told.
+    internal: Mapped[bool] = mapped_column(Boolean, default=False)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime())
     outcome: Mapped[str | None] = mapped_column(String(16))

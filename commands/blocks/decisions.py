@@ -110,6 +110,7 @@ def appeal_refusal(exc: AppealRefused) -> str:
         "qa_not_yours": "This re-review was given to someone else.",
         "qa_answered": "This re-review is answered already.",
         "qa_not_found": "There is no such re-review.",
+        "qa_not_escalable": "Only a disagreement on an enforcement action can be escalated.",
     }
     return words.get(exc.code, f"Refused: {exc}")
 
@@ -170,6 +171,27 @@ def qa_modal(review: QaItemView, outcomes: dict[str, str], categories: dict[str,
             ),
         ],
     ).to_dict()
+
+
+QA_ESCALATE_ACTION = "qa_escalate"
+
+
+def qa_reveal_blocks(review: QaItemView) -> list[dict[str, Any]]:
+    blocks: list[Any] = [section(qa_reveal(review))]
+    if review.kind == "action" and review.agreed is False:
+        blocks.append(
+            ActionsBlock(
+                block_id=f"qa-escalate:{review.id}",
+                elements=[
+                    ButtonElement(
+                        action_id=QA_ESCALATE_ACTION,
+                        text="Escalate to an appeal review",
+                        value=str(review.id),
+                    )
+                ],
+            )
+        )
+    return as_dicts(blocks)
 
 
 def qa_reveal(review: QaItemView) -> str:

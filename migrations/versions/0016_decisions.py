@@ -59,6 +59,7 @@ def upgrade() -> None:
         sa.Column("text", sa.Text(), nullable=False),
         sa.Column("links", JSON, nullable=False),
         sa.Column("late", sa.Boolean(), nullable=False),
+        sa.Column("internal", sa.Boolean(), nullable=False),
         sa.Column("received_at", UTCDateTime(), nullable=False),
         sa.Column("due_at", UTCDateTime(), nullable=False),
         sa.Column("outcome", sa.String(16)),

@@ -13,7 +13,8 @@ import yaml
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from store.decisions import QaReview
+from store.cases import Case
+from store.decisions import AppealRow, QaReview
 from tests.decisions.conftest import dsa_config_data
 from tests.harness.enforcement_steps import approve_and_wait, ask, eventually
 from tests.harness.fake_enforcement import FakeEnforcement
@@ -138,6 +139,33 @@ def test_a_day_of_decisions_is_re_reviewed_blind_and_agreement_is_counted_per_ca
     answer(desk, fraud, "actioned", "phishing")  # same outcome, other category
     reveal = desk.slack.wait_for("chat.postMessage", where=lambda c: "You disagreed" in str(c.get("text")))[0]
     assert "Original decision: actioned (spam)" in reveal["text"]
+    assert "qa_escalate" in json.dumps(reveal["blocks"])
+
+    # One click turns the disagreement into an appeal-style review, decided by someone independent.
+    dissenter = spam_actions[1].reviewer or ""
+    escalate = desk.send.block_action(
+        "qa_escalate", str(spam_actions[1].id), user=dissenter, channel=dissenter
+    )
+    assert escalate.status_code == 200
+    escalated = desk.slack.wait_for(
+        "chat.postMessage", where=lambda c: "Escalated: CASE-" in str(c.get("text"))
+    )[0]
+    with desk.db.read() as session:
+        review_case = session.scalars(
+            select(AppealRow).where(AppealRow.appeal_id == f"qa-{spam_actions[1].id}")
+        ).one()
+        assert review_case.internal and f"CASE-{review_case.case_id}" in escalated["text"]
+        case_row = session.get(Case, review_case.case_id)
+        assert case_row is not None and case_row.category == "appeal"
+    assert desk.ctx.appeals is not None
+    desk.ctx.appeals.uphold(f"qa-{spam_actions[1].id}", ADMIN, "the links were spam")
+    desk.run_jobs()
+    assert fake_enforcement.appeal_outcomes == []  # raised inside the team: the platform is not told
+    again_escalate = desk.send.block_action(
+        "qa_escalate", str(spam_actions[0].id), user=spam_actions[0].reviewer or "", channel="D2"
+    )
+    assert again_escalate.status_code == 200
+    desk.slack.wait_for("chat.postMessage", where=lambda c: "Only a disagreement" in str(c.get("text")))
 
     start = desk.clock.now() - timedelta(days=3)
     end = desk.clock.now() + timedelta(days=1)

@@ -81,6 +81,7 @@ class AppealView:
     decided_by: str | None
     reinstatement_request_id: int | None
     message: MessageRef | None
+    internal: bool = False
 
     @property
     def case_ref(self) -> str:
@@ -123,6 +124,7 @@ def _view(session: Session, row: AppealRow) -> AppealView:
         decided_by=row.decided_by,
         reinstatement_request_id=row.reinstatement_request_id,
         message=message,
+        internal=row.internal,
     )
 
 
@@ -178,8 +180,9 @@ class Appeals:
             )
         return request, executed[0].finished_at or request.decided_at or request.created_at
 
-    def receive(self, body: AppealIn) -> AppealReceipt:
-        """Open the appeal's case (once per ``appeal_id``); a late appeal is accepted, flagged."""
+    def receive(self, body: AppealIn, *, internal: bool = False) -> AppealReceipt:
+        """Open the appeal's case (once per ``appeal_id``); a late appeal is accepted, flagged.
+        ``internal``: raised by the team (a QA disagreement), so the platform is never told."""
         if self.notifier is None or not self.config.channels.escalations:
             raise AppealRefused(
                 "appeals_unavailable", 503, reason="no Slack escalation channel to post appeals in"
@@ -213,6 +216,7 @@ class Appeals:
             decided_by=None,
             reinstatement_request_id=None,
             message=None,
+            internal=internal,
         )
         channel = self.config.channels.escalations[0]
         posted: MessageRef = self.notifier.post_appeal(channel, draft)
@@ -238,6 +242,7 @@ class Appeals:
                         "text": body.text,
                         "links": body.links,
                         "late": late,
+                        "internal": internal,
                         "received_at": now,
                         "due_at": due,
                         "message_channel": posted.channel,
@@ -302,7 +307,8 @@ class Appeals:
         data = {"appeal_id": view.appeal_id, "outcome": outcome, "reason": reason}
         if view.case_id is not None:
             case_timeline.note(session, view.case_id, f"appeal_{outcome}", data, at=now, actor=user)
-        enqueue(session, self.clock, OUTCOME_JOB, data, key=f"appeal-outcome:{view.appeal_id}")
+        if not view.internal:
+            enqueue(session, self.clock, OUTCOME_JOB, data, key=f"appeal-outcome:{view.appeal_id}")
         enqueue(
             session,
             self.clock,

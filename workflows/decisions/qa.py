@@ -27,6 +27,7 @@ from store.decisions import QaReview
 from store.enforcement import EnforcementAction
 from workflows.clock import Clock
 from workflows.config import VigilConfig
+from workflows.decisions.appeals import AppealIn, Appeals
 from workflows.decisions.errors import AppealRefused
 from workflows.jobs import JobRunner, enqueue
 from workflows.periods import local_midnight
@@ -151,8 +152,14 @@ def _view(row: QaReview, details: str = "") -> QaItemView:
 
 class Qa:
     def __init__(
-        self, db: Database, clock: Clock, config: VigilConfig, jobs: JobRunner | None = None
+        self,
+        db: Database,
+        clock: Clock,
+        config: VigilConfig,
+        jobs: JobRunner | None = None,
+        appeals: Appeals | None = None,
     ) -> None:
+        self.appeals = appeals
         self.db = db
         self.clock = clock
         self.config = config
@@ -246,6 +253,24 @@ class Qa:
             )
             session.flush()
             return _view(row)
+
+    def escalate(self, review_id: int, user: str) -> str:
+        """A disagreement on an enforcement action, by its reviewer, becomes an appeal-style
+        review (a case of category appeal, decided independently; the platform is not told)."""
+        view = self.get(review_id)
+        if view is None:
+            raise AppealRefused("qa_not_found", 404, review=review_id)
+        if view.reviewer != user:
+            raise AppealRefused("qa_not_yours", 403, review=review_id)
+        if view.kind != "action" or view.agreed is not False or self.appeals is None:
+            raise AppealRefused("qa_not_escalable", review=review_id)
+        request_ref, _, account = view.ref.partition(":")
+        text = (
+            f"QA re-review {review_id} disagreed: {user} would have decided {view.answer_outcome} "
+            f"({view.answer_category}), the original was {view.outcome} ({view.category})."
+        )
+        body = AppealIn(appeal_id=f"qa-{review_id}", account_id=account, request_id=request_ref, text=text)
+        return self.appeals.receive(body, internal=True).case_ref
 
     def agreement(self, start: datetime, end: datetime, by: str = "category") -> list[tuple[str, int, int]]:
         with self.db.read() as session:
