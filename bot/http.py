@@ -1,4 +1,5 @@
-"""The HTTP surface: /slack/events, /healthz, /metrics, /api/v1/signals, /openapi.json.
+"""The HTTP surface: /slack/events, /healthz, /metrics, /api/v1/signals, /api/v1/appeals,
+/api/v1/jira/webhook, /openapi.json.
 
 Bolt's Starlette adapter decodes the body before the signature is checked and runs the
 sync app on the event loop, so this module puts a guard in front (size, UTF-8, shape)
@@ -15,6 +16,7 @@ from collections.abc import Sequence
 from urllib.parse import parse_qs
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import ValidationError
 from slack_bolt import App, BoltRequest
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -30,6 +32,8 @@ from bot.openapi import build as openapi_document
 from commands.context import AppContext
 from workflows import json_input
 from workflows.config import secret
+from workflows.decisions.appeals import AppealIn
+from workflows.decisions.errors import AppealRefused
 from workflows.metrics import ERRORS, HTTP_REQUESTS, SIGNAL_BATCHES_REJECTED
 from workflows.signals import MAX_BODY_BYTES as MAX_SIGNALS_BYTES
 from workflows.signals import BatchRejected
@@ -103,6 +107,27 @@ def check_slack_timestamp(headers: Headers) -> bool:
     return stamp is None or _TIMESTAMP.fullmatch(stamp) is not None
 
 
+def receive_appeal(ctx: AppContext, raw: bytes) -> Response:
+    """``POST /api/v1/appeals``: 201 ``{"case", "late"}`` for a new appeal, 200 for one already
+    received (same ``appeal_id``), 400 naming the field, 404 with a reason for an unknown action."""
+    assert ctx.appeals is not None
+    try:
+        body = AppealIn.model_validate_json(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"]) or "body"
+        return error(400, f"{field}: {str(first['msg']).removeprefix('Value error, ')}")
+    try:
+        receipt = ctx.appeals.receive(body)
+    except AppealRefused as refused:
+        reason = str(refused.fields.get("reason") or refused.code)
+        body_out = {"ok": False, "error": refused.code, "reason": reason}
+        return JSONResponse(body_out, status_code=refused.status)
+    return JSONResponse(
+        {"case": receipt.case_ref, "late": receipt.late}, status_code=201 if receipt.created else 200
+    )
+
+
 def create_http_app(ctx: AppContext, bolt: App | None, *, extra_routes: Sequence[Route] = ()) -> Starlette:
     """The HTTP app; ``bolt`` is None in Socket Mode, where Slack's requests arrive over the
     websocket and ``/slack/events`` is not routed at all (an HTTP request there is a 404)."""
@@ -154,6 +179,20 @@ def create_http_app(ctx: AppContext, bolt: App | None, *, extra_routes: Sequence
             )
         return JSONResponse(Ingested.model_validate(result.to_dict()).model_dump())
 
+    async def appeals(request: Request) -> Response:
+        token = secret(ctx.settings.vigil_appeals_token) or secret(ctx.settings.vigil_signals_token)
+        if not token or ctx.appeals is None:
+            return error(404, "the appeals API is disabled: set VIGIL_APPEALS_TOKEN (or VIGIL_SIGNALS_TOKEN)")
+        offered = request.headers.get("authorization", "")
+        scheme, _, credential = offered.partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(credential.encode(), token.encode()):
+            return error(401, "missing or wrong bearer token")
+        try:
+            raw = await read_body(request)
+        except BodyTooLarge:
+            return error(413, "body over 1 MB")
+        return await run_in_threadpool(receive_appeal, ctx, raw)
+
     async def healthz(_request: Request) -> Response:
         try:
             await run_in_threadpool(ctx.db.ping)
@@ -176,6 +215,7 @@ def create_http_app(ctx: AppContext, bolt: App | None, *, extra_routes: Sequence
         Route("/api/v1/signals", signals, methods=["POST"]),
         Route("/openapi.json", openapi, methods=["GET"]),
         Route("/api/v1/jira/webhook", jira_webhook(ctx), methods=["POST"]),
+        Route("/api/v1/appeals", appeals, methods=["POST"]),
     ]
     if bolt is not None:
         routes.insert(0, Route("/slack/events", slack_events, methods=["POST"]))

@@ -18,6 +18,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from bot.api_schema import Health, Ingested, Problem, Rejected, Signal, SignalBatch
+from workflows.decisions.appeals import AppealIn
 from workflows.signals.intake import MAX_BATCH
 
 SLACK_PATH = "/slack/events"
@@ -60,6 +61,21 @@ _MODELS: list[tuple[type[BaseModel], Literal["validation", "serialization"]]] = 
 def _ref(model: type[BaseModel]) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{model.__name__}"}
 
+
+_APPEAL_RECEIPT: dict[str, Any] = {
+    "type": "object",
+    "properties": {"case": {"type": "string", "examples": ["CASE-12"]}, "late": {"type": "boolean"}},
+    "required": ["case", "late"],
+}
+_APPEAL_REFUSAL: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "ok": {"const": False},
+        "error": {"type": "string"},
+        "reason": {"type": "string"},
+    },
+    "required": ["ok", "error"],
+}
 
 OPERATIONS: list[Operation] = [
     Operation(
@@ -182,6 +198,29 @@ OPERATIONS: list[Operation] = [
             400: Answer("Not a Jira issue event.", Problem),
             401: Answer("Missing or wrong webhook secret.", Problem),
             404: Answer("The hand-off to Jira is not configured at all.", Problem),
+            413: Answer("A body over 1 MB.", Problem),
+        },
+    ),
+    Operation(
+        path="/api/v1/appeals",
+        method="post",
+        operation_id="receiveAppeal",
+        summary="A user's appeal against a suspension (DSA Art. 20)",
+        description="The platform sends the appeal; Vigil opens a case of category `appeal` linked to "
+        "the action it contests (docs/dsa.md). Bearer `VIGIL_APPEALS_TOKEN`, else the signals token.",
+        tag="appeals",
+        bearer=True,
+        request={JSON: AppealIn.model_json_schema()},
+        answers={
+            201: Answer("A new appeal: its case.", schema=_APPEAL_RECEIPT),
+            200: Answer("The same `appeal_id` was received before: its case.", schema=_APPEAL_RECEIPT),
+            400: Answer("A field is invalid (named).", Problem),
+            401: Answer("Missing or wrong bearer token.", Problem),
+            404: Answer(
+                "The appeals API is disabled, or the action appealed is unknown (with a reason).",
+                schema=_APPEAL_REFUSAL,
+            ),
+            409: Answer("The appeal cannot be taken (with a reason).", schema=_APPEAL_REFUSAL),
             413: Answer("A body over 1 MB.", Problem),
         },
     ),

@@ -8,12 +8,20 @@ from slack_sdk import WebClient
 
 from bot.charts import MatplotlibChartRenderer, anomaly_chart
 from bot.notifier import SlackNotifier
-from bot.services import ai_assistant, jira_tracker, platform_gateway, review_pages, signal_services
+from bot.services import (
+    ai_assistant,
+    jira_tracker,
+    platform_gateway,
+    review_pages,
+    signal_services,
+    transparency_database,
+)
 from bot.slack_client import SlackGroupDirectory, make_client
 from commands.ai import SlackAiNotifier
 from commands.anomalies import SlackAnomalyNotifier
 from commands.cases import SlackCaseNotifier
 from commands.context import AppContext
+from commands.decisions import SlackAppealNotifier, SlackQaNotifier
 from commands.enforcement import SlackEnforcementNotifier
 from commands.handoff import SlackHandoffNotifier
 from commands.investigations import SlackInvestigationNotifier
@@ -27,6 +35,9 @@ from workflows.cases import Cases
 from workflows.clock import Clock, SystemClock
 from workflows.config import Settings, VigilConfig, secret
 from workflows.coverage.digest import CoverageDigest
+from workflows.decisions import Decisions
+from workflows.decisions.appeals import Appeals
+from workflows.decisions.qa import Qa
 from workflows.enforcement import Enforcer, EnforcerOptions
 from workflows.handoff import Handoffs
 from workflows.handoff.digest import HandoffDigest
@@ -96,6 +107,14 @@ def build_context(
     gateway = platform_gateway(
         settings, timeout=enforcer_options.call_timeout, connections=config.enforcement.concurrency
     )
+    # Statements of reasons (only with a dsa: section; submitted only with VIGIL_DSA_URL and
+    # dsa.submit) and appeals, which reinstatements can overturn through enforcement's hook.
+    decisions = Decisions(db, clock, config, transparency_database(settings))
+    appeals = Appeals(db, clock, config, cases, jobs, SlackAppealNotifier(client), gateway)
+    appeals.register_jobs(jobs)
+    decisions.appeals = appeals
+    qa = Qa(db, clock, config, jobs, appeals)
+    qa.register_jobs(jobs, SlackQaNotifier(client))
     enforcer = Enforcer(
         db,
         clock,
@@ -106,6 +125,7 @@ def build_context(
         rules=PlaybookRequestRules(playbooks, features, clock, config),
         jobs=jobs,
         lease_clock=lease_clock,
+        decisions=decisions,
     )
     # Playbooks run report.received / signal.ingested / anomaly.detected; investigations read
     # the enforcement ledger and the rule hits of the account.
@@ -164,5 +184,8 @@ def build_context(
         rule_drafts=rule_drafts,
         handoffs=handoffs,
         review_pages=review_pages(settings, config, db, clock, reports),
+        decisions=decisions,
+        appeals=appeals,
+        qa=qa,
     )
     return ctx, client

@@ -88,6 +88,23 @@ def _expire_requests(ctx: AppContext) -> Callable[[], None]:
     return run
 
 
+def _submit_statements(ctx: AppContext) -> Callable[[], None]:
+    def run() -> None:
+        if ctx.decisions is not None:
+            ctx.decisions.run_until_idle()  # a batch of 100 a call; due again after a failure's backoff
+
+    return run
+
+
+def _qa_sample(ctx: AppContext) -> Callable[[], None]:
+    def run() -> None:
+        if ctx.qa is not None:
+            yesterday = ctx.clock.now().astimezone(ctx.config.tz).date() - timedelta(days=1)
+            ctx.qa.sample_day(yesterday)  # the same draw if it already ran: nothing twice
+
+    return run
+
+
 def _digests(*digests: str) -> Callable[[AppContext], Callable[[], None]]:
     """Claim the latest due period of each digest (once, whichever replica is first) and
     retry failed ones: the same call at the scheduled time, on the retry tick and at start."""
@@ -147,6 +164,8 @@ SCHEDULE: list[ScheduledJob] = [
         lambda ctx: IntervalTrigger(seconds=ctx.config.handoff.poll_every.total_seconds()),
         _poll_handoffs,
     ),
+    ("dsa-submit", lambda ctx: IntervalTrigger(minutes=1), _submit_statements),
+    ("qa-sample", lambda ctx: CronTrigger(hour=6, minute=30, timezone=ctx.config.tz), _qa_sample),
     # A few minutes past the hour, so late signals of the hour just ended are counted.
     ("detect-anomalies", lambda ctx: CronTrigger(minute=5, timezone="UTC"), _detect_anomalies),
     ("detect-patterns", lambda ctx: CronTrigger(minute=20, timezone="UTC"), _detect_patterns),

@@ -14,6 +14,7 @@ from store.db import Database
 from workflows.anomalies import Anomalies, AnomalyRuleHook, NoAnomalyRules
 from workflows.clock import Clock
 from workflows.config import Settings, VigilConfig, secret
+from workflows.decisions import TransparencyDatabase
 from workflows.handoff.publish import ReviewPages
 from workflows.investigations import (
     AccountProfiles,
@@ -130,3 +131,12 @@ def ai_assistant(
         account_pattern=config.enforcement.account_id_regex(),
     )
     return Assistant(db, clock, gateway, jobs=jobs)
+
+
+def transparency_database(settings: Settings) -> TransparencyDatabase | None:
+    """The DSA Transparency Database, or None when VIGIL_DSA_URL is unset (statements are kept)."""
+    if not settings.vigil_dsa_url:
+        return None
+    from bot.gateways.dsa import HttpTransparencyDatabase
+
+    return HttpTransparencyDatabase(settings.vigil_dsa_url, secret(settings.vigil_dsa_token))

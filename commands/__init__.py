@@ -24,6 +24,7 @@ def register(app: App, ctx: AppContext) -> None:
         anomalies,
         cases,
         coverage,  # noqa: F401 (registers /vigil coverage on import)
+        decisions,
         enforcement,
         events,
         handoff,
@@ -43,4 +44,5 @@ def register(app: App, ctx: AppContext) -> None:
     enforcement.register(app, ctx)
     ai.register(app, ctx)
     handoff.register(app, ctx)
+    decisions.register(app, ctx)
     events.register_jobs(ctx, app.client)

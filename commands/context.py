@@ -14,6 +14,9 @@ from workflows.anomalies import Anomalies
 from workflows.cases import Cases
 from workflows.clock import Clock
 from workflows.config import Settings, VigilConfig
+from workflows.decisions import Decisions
+from workflows.decisions.appeals import Appeals
+from workflows.decisions.qa import Qa
 from workflows.enforcement import Enforcer
 from workflows.handoff import Handoffs
 from workflows.handoff.publish import ReviewPages
@@ -49,3 +52,6 @@ class AppContext:
     ai: Assistant | None = None  # summaries and triage suggestions (offline without a model)
     handoffs: Handoffs | None = None  # Send to Engineering (Jira, or the engineering channel)
     review_pages: ReviewPages | None = None  # the weekly review in Confluence, when configured
+    decisions: Decisions | None = None  # statements of reasons (DSA); None: not configured
+    appeals: Appeals | None = None  # POST /api/v1/appeals and the appeal message's buttons
+    qa: Qa | None = None  # the daily blind re-review of sampled decisions

@@ -1,5 +1,5 @@
-"""The App Home tab: my cases, my open investigations, the unclaimed queue, and what is close
-to breaching SLA."""
+"""The App Home tab: my cases, my open investigations, the unclaimed queue, what is close
+to breaching SLA, and my QA re-reviews."""
 
 from __future__ import annotations
 
@@ -18,4 +18,5 @@ def home_opened(call: EventCall) -> None:
     roles = ctx.roles.roles_of(user)
     data = ctx.cases.home(user) if roles else None
     mine = ctx.investigations.mine(user) if roles else []
-    call.client.views_publish(user_id=user, view=home_blocks.home_view(roles, data, mine))
+    qa = ctx.qa.pending_for(user) if roles and ctx.qa is not None else []
+    call.client.views_publish(user_id=user, view=home_blocks.home_view(roles, data, mine, qa))

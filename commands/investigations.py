@@ -105,7 +105,7 @@ def _investigate(call: VigilCall) -> None:
 def register(app: App, ctx: AppContext) -> None:
     investigations = ctx.investigations
     analyst = [require(ctx.roles, Role.analyst)]
-    open_suspend_modal = suspend_modal_opener(ctx.config.enforcement)
+    open_suspend_modal = suspend_modal_opener(ctx.config.enforcement, facts=ctx.config.dsa is not None)
 
     @app.action("investigation_outcome", middleware=analyst)
     @timed("action:investigation_outcome")

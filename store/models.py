@@ -6,6 +6,7 @@ from store import (  # noqa: F401
     audit,
     cases,
     coverage,
+    decisions,
     drafts,
     enforcement,
     handoff,

@@ -154,6 +154,9 @@ class Sla(_Strict):
     P2: Duration = Field(default=timedelta(hours=4), description="Time to resolve a P2 case.")
     P3: Duration = Field(default=timedelta(hours=24), description="Time to resolve a P3 case.")
     P4: Duration = Field(default=timedelta(hours=72), description="Time to resolve a P4 case.")
+    appeal: Duration = Field(
+        default=timedelta(hours=72), description="An appeal case's deadline, whatever its priority."
+    )
 
     def for_priority(self, priority: str) -> timedelta:
         return getattr(self, priority)
@@ -509,6 +512,103 @@ class HandoffSettings(_Strict):
     )
 
 
+# The EEA's member states: the DSA territorial scope's allowed values.
+EEA = [
+    "AT",
+    "BE",
+    "BG",
+    "CY",
+    "CZ",
+    "DE",
+    "DK",
+    "EE",
+    "ES",
+    "FI",
+    "FR",
+    "GR",
+    "HR",
+    "HU",
+    "IE",
+    "IS",
+    "IT",
+    "LI",
+    "LT",
+    "LU",
+    "LV",
+    "MT",
+    "NL",
+    "NO",
+    "PL",
+    "PT",
+    "RO",
+    "SE",
+    "SI",
+    "SK",
+]
+
+
+class DsaSettings(_Strict):
+    """``dsa:`` in vigil.yaml: statements of reasons (docs/dsa.md). Present means enabled;
+    every reason code of a suspension must then map to a Transparency Database category."""
+
+    categories: dict[str, str] = Field(
+        default_factory=dict,
+        description="Reason code → the database's `STATEMENT_CATEGORY_*` (the statement's dsa_category).",
+    )
+    illegal: dict[str, str] = Field(
+        default_factory=dict,
+        description="Reason codes decided as illegal content, with their legal ground; the rest are terms.",
+    )
+    terms_ground: str = Field(
+        default="Terms of Service",
+        min_length=1,
+        max_length=500,
+        description="The ground of every incompatible-content decision.",
+    )
+    territorial_scope: list[str] = Field(
+        default_factory=lambda: list(EEA),
+        min_length=1,
+        description="EEA country codes the decisions apply to.",
+    )
+    content_type: list[str] = Field(
+        default_factory=lambda: ["CONTENT_TYPE_TEXT"],
+        min_length=1,
+        description="The statements' content_type.",
+    )
+    submit: bool = Field(
+        default=False,
+        description="Submit to the Transparency Database (needs VIGIL_DSA_URL); off: kept and exportable.",
+    )
+    appeal_window: Duration = Field(
+        default=timedelta(days=183), description="How long the user can appeal, told in the notice."
+    )
+
+    @field_validator("territorial_scope")
+    @classmethod
+    def _countries(cls, value: list[str]) -> list[str]:
+        bad = [c for c in value if c not in EEA]
+        if bad:
+            raise ValueError(f"not EEA country codes: {bad}")
+        return value
+
+    @field_validator("categories")
+    @classmethod
+    def _dsa_categories(cls, value: dict[str, str]) -> dict[str, str]:
+        bad = [c for c in value.values() if not re.match(r"^STATEMENT_CATEGORY_[A-Z_]+$", c)]
+        if bad:
+            raise ValueError(f"categories are STATEMENT_CATEGORY_* values: {bad}")
+        return value
+
+
+class QaSettings(_Strict):
+    """``qa:`` in vigil.yaml: the daily blind re-review of a sample of decisions."""
+
+    rate: float = Field(default=0.05, gt=0, le=1, description="Share of yesterday's decisions re-reviewed.")
+    max_per_day: int = Field(
+        default=10, ge=1, le=1000, description="Re-reviews one person gets a day, at most."
+    )
+
+
 class VigilConfig(_Strict):
     timezone: str = Field(
         default="UTC", description="IANA zone of digest times, ISO weeks, report periods and CLI dates."
@@ -549,6 +649,12 @@ class VigilConfig(_Strict):
         default_factory=HandoffSettings,
         description="Send to Engineering: Jira project and fields, Confluence space for the weekly review.",
     )
+    dsa: DsaSettings | None = Field(
+        default=None, description="Statements of reasons (DSA, docs/dsa.md); absent: none drafted."
+    )
+    qa: QaSettings = Field(
+        default_factory=QaSettings, description="Daily blind re-review of a sample of decisions."
+    )
 
     @field_validator("timezone")
     @classmethod
@@ -558,6 +664,14 @@ class VigilConfig(_Strict):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"unknown timezone {value!r} (use an IANA name like Europe/Berlin)") from None
         return value
+
+    @model_validator(mode="after")
+    def _every_reason_mapped(self) -> VigilConfig:
+        if self.dsa is not None:
+            unmapped = [c for c in self.enforcement.reason_codes if c not in self.dsa.categories]
+            if unmapped:
+                raise ValueError(f"dsa.categories: reason codes without a category mapping: {unmapped}")
+        return self
 
     @property
     def tz(self) -> ZoneInfo:
@@ -676,6 +790,15 @@ class Settings(BaseSettings):
         default=None,
         description="Confluence base URL for the weekly review page (uses the Jira credentials).",
     )
+    vigil_dsa_url: str | None = Field(
+        default=None, description="DSA Transparency Database API; unset: statements are kept, not submitted."
+    )
+    vigil_dsa_token: SecretStr | None = Field(
+        default=None, description="Token of the Transparency Database API."
+    )
+    vigil_appeals_token: SecretStr | None = Field(
+        default=None, description="Bearer token of `POST /api/v1/appeals`; unset: VIGIL_SIGNALS_TOKEN."
+    )
 
     @field_validator(
         "slack_bot_token",
@@ -683,6 +806,8 @@ class Settings(BaseSettings):
         "slack_app_token",
         "vigil_enforcement_token",
         "vigil_signals_token",
+        "vigil_dsa_token",
+        "vigil_appeals_token",
         "openai_api_key",
         mode="before",
     )

@@ -44,6 +44,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "bot.cli.patterns",
         "Abuse patterns (PAT-n): clusters of reports, cases and shared fingerprints.",
     ),
+    "qa": ("bot.cli.qa", "QA re-reviews of decisions: sampling and agreement."),
     "report": ("bot.cli.report", "Reports for spreadsheets."),
     "review": ("bot.cli.review", "The weekly review published to Confluence."),
     "rules": ("bot.cli.rules", "Playbook rules: check, test, backtest, reload."),
@@ -53,6 +54,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "signals": ("bot.cli.signals", "Abuse signals (telemetry and reports)."),
     "sla": ("bot.cli.sla", "Case SLAs."),
+    "transparency": ("bot.cli.transparency", "DSA transparency figures: restrictions, appeals, statements."),
 }
 
 

@@ -39,6 +39,7 @@ class FakeEnforcement:
         self.outage: int | None = None  # an HTTP status served to every call while set
         self.trickle: float = 0.0  # seconds between the bytes of an answer's body
         self.arrived: list[tuple[str, str, str | None]] = []  # (action, account, key) as calls come in
+        self.appeal_outcomes: list[tuple[str, dict[str, Any]]] = []  # POST /appeals/{id}/outcome
         self._gate = threading.Event()
         self._gate.set()
         self._open: dict[str, int] = {}  # Idempotency-Keys being processed right now
@@ -191,6 +192,11 @@ class FakeEnforcement:
                 if not self._authorized():
                     return
                 parts = self.path.strip("/").split("/")
+                if len(parts) == 3 and parts[0] == "appeals" and parts[2] == "outcome":
+                    with fake._lock:
+                        fake.appeal_outcomes.append((parts[1], json.loads(raw or b"{}")))
+                    self._send(200, {"ok": True})
+                    return
                 if len(parts) != 3 or parts[0] != "accounts" or parts[2] not in ("suspend", "reinstate"):
                     self._send(404, {"error": "not found"})
                     return

@@ -32,6 +32,7 @@ import httpx
 
 from workflows.enforcement import ActionCall, Outcome
 from workflows.investigations import Profile
+from workflows.jobs import PermanentJobError
 
 log = logging.getLogger(__name__)
 
@@ -157,6 +158,8 @@ class HttpPlatformGateway:
             "actor": call.actor,
             "approved_by": call.approved_by,
         }
+        if call.statement is not None:
+            body["statement"] = call.statement  # docs/dsa.md: the notice the platform shows the user
         try:
             response = self._within_deadline(
                 self.client.post(
@@ -188,6 +191,28 @@ class HttpPlatformGateway:
         # 401/403 and anything unexpected: a configuration problem someone must fix, then retry.
         log.warning("enforcement API answered unexpectedly", extra={"status": status})
         return Outcome("transient", status, detail or f"HTTP {status}")
+
+    def appeal_outcome(self, appeal_id: str, outcome: str, reason: str) -> None:
+        """``POST /appeals/{appeal_id}/outcome`` (decisions' AppealOutcomes port). 2xx and 409
+        (already told) are done; other 4xx are permanent; the rest raise to be retried."""
+        body = {"outcome": outcome, "reason": reason}
+        try:
+            response = self._within_deadline(
+                self.client.post(
+                    f"/appeals/{appeal_id}/outcome",
+                    json=body,
+                    headers={"Idempotency-Key": f"vigil:appeal:{appeal_id}"},
+                )
+            )
+        except (httpx.HTTPError, DeadlineExceeded) as exc:
+            raise ConnectionError(f"appeal outcome not delivered: {type(exc).__name__}") from exc
+        status = response.status_code
+        if 200 <= status < 300 or status == 409:
+            return
+        if 400 <= status < 500 and status != 429:
+            detail = _error(response)[1]
+            raise PermanentJobError(f"platform refused the appeal outcome: HTTP {status} {detail}")
+        raise ConnectionError(f"appeal outcome not delivered: HTTP {status}")
 
     def lookup(self, account_id: str) -> str | None:
         try:

@@ -9,8 +9,10 @@ from slack_sdk.models.views import View
 
 from commands.blocks.cases import queue_line
 from commands.blocks.common import context, divider, header, section
+from commands.blocks.decisions import qa_queue
 from commands.blocks.investigations import home_line
 from workflows.cases import CaseView, HomeData
+from workflows.decisions.qa import QaItemView
 from workflows.investigations import InvestigationView
 from workflows.roles import Role
 
@@ -26,7 +28,10 @@ def _list(title: str, cases: list[CaseView], data: HomeData, empty: str) -> list
 
 
 def home_view(
-    roles: list[Role], data: HomeData | None, investigations: list[InvestigationView] | None = None
+    roles: list[Role],
+    data: HomeData | None,
+    investigations: list[InvestigationView] | None = None,
+    qa: list[QaItemView] | None = None,
 ) -> dict[str, Any]:
     you = ", ".join(r.name for r in roles) if roles else "no Vigil role yet"
     blocks: list[Block] = []
@@ -49,5 +54,7 @@ def home_view(
         blocks += _list("Close to breaching SLA", data.at_risk, data, "Nothing at risk.")
         blocks += [divider()]
         blocks += _list("Unclaimed queue", data.unclaimed, data, "The queue is empty.")
+        if qa:
+            blocks += [divider(), *qa_queue(qa)]
     blocks += [divider(), context(f"You are: {you}. `/vigil help` lists what you can do.")]
     return View(type="home", blocks=blocks[:MAX_BLOCKS]).to_dict()

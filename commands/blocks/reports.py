@@ -29,6 +29,7 @@ from workflows.cases import CATEGORIES
 from workflows.reports import (
     AbusePattern,
     AnomalyWeek,
+    AppealWeek,
     Backlog,
     Change,
     DigestReport,
@@ -150,13 +151,24 @@ def enforcement_fields(enforcement: EnforcementFigures) -> list[MarkdownTextObje
         f"*Suspensions*\n{week.suspensions:,}",
         f"*Reinstatements*\n{week.reinstatements:,}",
         f"*Bulk runs*\n{week.bulk_runs:,} ({week.bulk_accounts:,} accounts)",
-        f"*Reversal rate (90 days)*\n{pct(rev.rate)} ({rev.reversed:,} of {rev.suspended:,} suspensions)",
+        f"*Reversal rate (90 days)*\n{pct(rev.rate)} ({rev.reversed:,} of {rev.suspended:,} suspensions: "
+        f"{rev.on_appeal:,} on appeal, {rev.reversed - rev.on_appeal:,} otherwise)",
         f"*Failed actions*\n{week.failed:,}",
         f"*Requests*\n{requests}; {week.rejected:,} rejected",
     ]
     if week.awaiting_manual:
         items.append(f"*Awaiting manual execution*\n{week.awaiting_manual:,}")
     return [MarkdownTextObject(text=truncate(item, FIELD_TEXT_MAX)) for item in items[:MAX_FIELDS]]
+
+
+def appeals_text(week: AppealWeek | None) -> str:
+    if week is None or not (week.received or week.decided or week.past_deadline):
+        return "*Appeals* · No appeals this week."
+    median = f"{week.median_hours:g} h" if week.median_hours is not None else "n/a"
+    return (
+        f"*Appeals* · {week.received:,} received, {week.decided:,} decided ({week.overturned:,} overturned), "
+        f"median time to decide {median}, {week.past_deadline:,} past deadline"
+    )
 
 
 def investigations_text(week: InvestigationWeek | None, label: str = "this week") -> str:
@@ -277,6 +289,7 @@ def digest_blocks(report: DigestReport) -> tuple[str, list[dict[str, Any]]]:
         divider(),
         section("*Enforcement*"),
         SectionBlock(fields=enforcement_fields(report.enforcement)),
+        section(appeals_text(report.appeals)),
         section(investigations_text(report.investigations)),
         section(rules_text(report)),
         section(anomalies_text(report.anomalies)),

@@ -16,6 +16,7 @@ from commands.blocks import enforcement as blocks
 from commands.blocks.common import clip, slack_len
 from commands.enforcement.files import FILES_URL, MAX_FILE_BYTES, FileProblem, download
 from workflows.config import EnforcementSettings
+from workflows.decisions import find_personal_data
 from workflows.drafts import Drafts
 from workflows.enforcement import (
     ACTIONS,
@@ -56,6 +57,7 @@ def request_view(
     accounts: list[str],
     reason: str | None,
     evidence: str,
+    facts: bool = False,
 ) -> dict[str, Any]:
     """The modal, prefilled. What does not fit its inputs (more ids than 3,000 characters, a
     longer evidence) is kept whole in a draft: the ids are shown as a count and submitted
@@ -64,7 +66,7 @@ def request_view(
     ids_fit = slack_len(listed) <= blocks.INPUT_MAX
     if ids_fit and slack_len(evidence) <= blocks.INPUT_MAX:
         return blocks.request_modal(
-            action, config, accounts=listed, reason=reason, evidence=evidence, channel=channel
+            action, config, accounts=listed, reason=reason, evidence=evidence, channel=channel, facts=facts
         )
     kept, left_out = [], []
     if not ids_fit:
@@ -84,6 +86,7 @@ def request_view(
         kept=kept or None,
         left_out=left_out,
         draft=draft,
+        facts=facts,
     )
 
 
@@ -135,7 +138,14 @@ def draft_from_view(
         root_cause=_value(values, "root_cause").get("value") or "",
         source="slack",
         origin_channel=meta.get("channel"),
+        decision_facts=_value(values, "decision_facts").get("value") or None,
     )
+    if draft.decision_facts:
+        spans = find_personal_data(draft.decision_facts)
+        if spans:
+            errors["decision_facts"] = "Remove the personal data (the statement is public): " + ", ".join(
+                s.describe() for s in spans[:3]
+            )
     return draft, errors
 
 
@@ -159,7 +169,7 @@ def conflict_errors(client: WebClient, draft: Draft, conflict: OpenRequestConfli
     return {field: blocks.conflict_text(conflict, links)}
 
 
-def suspend_modal_opener(config: EnforcementSettings) -> Callable[..., None]:
+def suspend_modal_opener(config: EnforcementSettings, *, facts: bool = False) -> Callable[..., None]:
     """For other capabilities (an investigation's "Request suspension"): the /suspend modal,
     prefilled with the accounts, reason and evidence they already know."""
 
@@ -169,7 +179,7 @@ def suspend_modal_opener(config: EnforcementSettings) -> Callable[..., None]:
         client.views_open(
             trigger_id=trigger_id,
             view=blocks.request_modal(
-                "suspend", config, accounts="\n".join(accounts), reason=reason, evidence=evidence
+                "suspend", config, accounts="\n".join(accounts), reason=reason, evidence=evidence, facts=facts
             ),
         )
 

@@ -67,9 +67,10 @@ def _account(call: VigilCall) -> None:
     account_id = call.args[0]
     with call.ctx.db.read() as session:
         entries = account_history(session, account_id)
+    statements = call.ctx.decisions.of_account(account_id) if call.ctx.decisions is not None else None
     call.respond(
         text=f"Enforcement history of {account_id}",
-        blocks=blocks.history(account_id, entries),
+        blocks=blocks.history(account_id, entries, statements),
         response_type="ephemeral",
     )
 
@@ -82,6 +83,7 @@ def register(app: App, ctx: AppContext) -> None:
     files_url, max_bytes = ctx.settings.slack_files_url, max_file_bytes(config.bulk_max)
 
     drafts = Drafts(ctx.db, ctx.clock)
+    facts = ctx.config.dsa is not None  # the suspend modal asks for the statement's facts
 
     def opener(action: str) -> Any:
         def open_modal(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
@@ -89,7 +91,9 @@ def register(app: App, ctx: AppContext) -> None:
             fields = prefill(body.get("text", ""), config)
             client.views_open(
                 trigger_id=body["trigger_id"],
-                view=request_view(action, config, drafts, body["user_id"], body.get("channel_id"), **fields),
+                view=request_view(
+                    action, config, drafts, body["user_id"], body.get("channel_id"), facts=facts, **fields
+                ),
             )
 
         return open_modal

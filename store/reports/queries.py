@@ -18,6 +18,7 @@ from sqlalchemy import ColumnElement, Row, and_, case, func, literal, select
 from sqlalchemy.orm import Session
 
 from store.cases import Case
+from store.decisions import OVERTURNED, AppealRow
 from store.enforcement import DONE, EXECUTED, FAILED, MANUAL, RETRYABLE, EnforcementAction, EnforcementRequest
 from store.playbooks import RuleHit
 
@@ -342,6 +343,7 @@ def enforcement_between(session: Session, start: datetime, end: datetime, bulk_o
 class Reversals:
     suspended: int
     reversed: int
+    on_appeal: int = 0  # of ``reversed``: by a reinstatement that overturned an appeal (the rest: otherwise)
 
     @property
     def rate(self) -> float | None:
@@ -373,7 +375,21 @@ def reversals_between(session: Session, start: datetime, end: datetime) -> Rever
         )
         or 0
     )
-    return Reversals(int(total), int(reversed_count))
+    on_appeal = (
+        session.scalar(
+            select(func.count(func.distinct(EnforcementAction.reverses_action_id))).where(
+                EnforcementAction.action == "reinstate",
+                EnforcementAction.status.in_(EXECUTED),
+                EnforcementAction.finished_at < end,
+                EnforcementAction.reverses_action_id.in_(select(suspended.c.id)),
+                EnforcementAction.request_id.in_(
+                    select(AppealRow.reinstatement_request_id).where(AppealRow.outcome == OVERTURNED)
+                ),
+            )
+        )
+        or 0
+    )
+    return Reversals(int(total), int(reversed_count), int(on_appeal))
 
 
 # --- rule hits -----------------------------------------------------------------------------------------

@@ -34,6 +34,7 @@ class CaseOverrides(BaseModel):
             "user_report",
             "abuse_inquiry",
             "other",
+            "appeal",
         ]
         | None
     ) = None

@@ -79,6 +79,8 @@ class Cases:
         accounts = find_accounts(message.text, self.config.enforcement.account_id_regex())
         triage = self.triager.triage(message.text, accounts)
         category = (overrides and overrides.category) or triage.category
+        # An appeal's deadline is sla.appeal (DSA Art. 20), whatever its priority.
+        sla = self.config.sla.appeal if category == "appeal" else None
         priority = (overrides and overrides.priority) or triage.priority
         with self.db.transaction() as session:
             inserted = store.add_case_unless_exists(
@@ -96,7 +98,7 @@ class Cases:
                     "escalations": 0,
                     "created_at": now,
                     "updated_at": now,
-                    "sla_due_at": now + self.config.sla.for_priority(priority),
+                    "sla_due_at": now + (sla or self.config.sla.for_priority(priority)),
                     "source_deleted": False,
                 },
             )
@@ -130,7 +132,8 @@ class Cases:
                     case.category = overrides.category
                 if overrides and overrides.priority:
                     case.priority = overrides.priority
-                    case.sla_due_at = case.created_at + self.config.sla.for_priority(case.priority)
+                    if case.category != "appeal":
+                        case.sla_due_at = case.created_at + self.config.sla.for_priority(case.priority)
                 session.flush()
             case_jobs.post_card_later(session, self.clock, case.id)
             if self.suggestions is not None:

@@ -18,6 +18,7 @@ CATEGORIES: dict[str, str] = {
     "user_report": "User report",
     "abuse_inquiry": "Abuse inquiry",
     "other": "Other",
+    "appeal": "Appeal",  # a user contests an enforcement action (DSA Art. 20); sla.appeal applies
 }
 PRIORITIES = ("P1", "P2", "P3", "P4")
 

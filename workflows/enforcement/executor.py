@@ -45,7 +45,7 @@ from workflows.config import EnforcementSettings
 from workflows.enforcement.events import complete_if_finished
 from workflows.enforcement.intake import request_ref
 from workflows.enforcement.jobs import queue_results, queue_summary, summary_key
-from workflows.enforcement.ports import ActionCall, EnforcementGateway, Outcome
+from workflows.enforcement.ports import ActionCall, DecisionHook, EnforcementGateway, Outcome
 from workflows.enforcement.views import PER_ACCOUNT_REPORTS_UP_TO, RequestView, load_view
 from workflows.jobs import JobRunner
 from workflows.leases import LeaseKeeper
@@ -121,10 +121,12 @@ class Executor:
         progress: Callable[[RequestView], None],
         options: EnforcerOptions | None = None,
         lease_clock: Clock | None = None,
+        decisions: DecisionHook | None = None,
     ) -> None:
         self.db = db
         self.clock = clock
         self.config = config
+        self.decisions = decisions
         self.gateway = gateway
         self.jobs = jobs
         self.progress = progress
@@ -277,7 +279,13 @@ class Executor:
             if not ids:
                 return []
             claimed = []
-            for row in ledger.claimed_actions(session, ids):
+            rows = ledger.claimed_actions(session, ids)
+            notices = (
+                self.decisions.notices_for(session, [(r.request_id, r.account_id) for r in rows])
+                if self.decisions is not None
+                else {}
+            )
+            for row in rows:
                 info = self._request_info(session, row.request_id)
                 claimed.append(
                     _Claimed(
@@ -292,6 +300,7 @@ class Executor:
                             request_ref=request_ref(row.request_id),
                             actor=info["requester"],
                             approved_by=info["approved_by"],
+                            statement=notices.get((row.request_id, row.account_id)),
                         ),
                     )
                 )

@@ -124,6 +124,7 @@ class Draft:
     source: str = "slack"
     origin_channel: str | None = None
     cli_user: str | None = None  # the OS user who ran `vigil enforcement request` (audited)
+    decision_facts: str | None = None  # the statement of reasons' facts, as the requester edited them
 
 
 @dataclass(frozen=True)

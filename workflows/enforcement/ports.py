@@ -37,6 +37,8 @@ class ActionCall:
     request_ref: str
     actor: str
     approved_by: list[str]
+    # The statement of reasons and how to appeal (docs/dsa.md); None when DSA is not configured.
+    statement: dict[str, Any] | None = None
 
 
 class EnforcementGateway(Protocol):
@@ -81,3 +83,20 @@ class RequestRuleHook(Protocol):
     they may ask for one more approval or add a hint to the card, never decide anything."""
 
     def apply(self, session: Session, request: EnforcementRequest) -> Any: ...
+
+
+class DecisionHook(Protocol):
+    """Statements of reasons (workflows/decisions): drafted in the request's transaction,
+    frozen in the final approval's, and the notice each enforcement call carries."""
+
+    def drafted(self, session: Session, request: EnforcementRequest, facts: str | None = None) -> None: ...
+
+    def approved(self, session: Session, request_id: int) -> None: ...
+
+    def withdrawn(self, session: Session, request_id: int) -> None:
+        """The request was rejected or expired: nothing is restricted, its drafts are void."""
+        ...
+
+    def notices_for(
+        self, session: Session, keys: list[tuple[int, str]]
+    ) -> dict[tuple[int, str], dict[str, Any]]: ...

@@ -38,7 +38,7 @@ from workflows.enforcement.intake import (
     request_ref,
 )
 from workflows.enforcement.jobs import EnforcementJobs, queue_announce, queue_card, queue_others, safely
-from workflows.enforcement.ports import EnforcementGateway, EnforcementNotifier, RequestRuleHook
+from workflows.enforcement.ports import DecisionHook, EnforcementGateway, EnforcementNotifier, RequestRuleHook
 from workflows.enforcement.views import (
     SAMPLE_SIZE,
     Decision,
@@ -355,8 +355,10 @@ class Enforcer:
         *,
         jobs: JobRunner,
         lease_clock: Clock | None = None,
+        decisions: DecisionHook | None = None,
     ) -> None:
         self.db = db
+        self.decisions = decisions
         self.clock = clock
         self.config = config
         self.notifier = notifier
@@ -365,7 +367,8 @@ class Enforcer:
         self.jobs = jobs
         self.handlers = EnforcementJobs(db, clock, config, notifier, gateway, jobs)
         self.executor = Executor(
-            db, clock, config, gateway, jobs, self.handlers.progress, options, lease_clock=lease_clock
+            db, clock, config, gateway, jobs, self.handlers.progress, options, lease_clock=lease_clock,
+            decisions=decisions,
         )
 
     @property
@@ -390,6 +393,10 @@ class Enforcer:
                     request = ledger.get_request(session, request_id)
                     assert request is not None
                     self.rules.apply(session, request)
+                if self.decisions is not None:
+                    request = ledger.get_request(session, request_id)
+                    assert request is not None
+                    self.decisions.drafted(session, request, checked.draft.decision_facts)
                 queue_announce(session, self.clock, request_id, checked.duplicates)
                 # Open requests of the other action on these accounts show this one on their cards.
                 queue_others(session, self.clock, request_id, "conflict")
@@ -410,6 +417,8 @@ class Enforcer:
         with self.db.transaction() as session:
             expired = expire_requests(session, self.clock, self.config.request_ttl, request_id)
             for rid in expired:
+                if self.decisions is not None:
+                    self.decisions.withdrawn(session, rid)
                 queue_card(session, self.clock, rid, "expired")
                 touched += [rid, *queue_others(session, self.clock, rid, "expired")]
         if expired:
@@ -439,6 +448,8 @@ class Enforcer:
                     ttl=self.config.request_ttl,
                 )
                 others = queue_others(session, self.clock, request_id, "approved") if decision.final else []
+                if decision.final and self.decisions is not None:
+                    self.decisions.approved(session, request_id)
         except Expired:
             self.expire_due(request_id)  # on access: the card says so now, not at the next tick
             raise
@@ -464,6 +475,8 @@ class Enforcer:
                     session, self.clock, request_id, approver, reason, ttl=self.config.request_ttl
                 )
                 others = queue_others(session, self.clock, request_id, "rejected")
+                if self.decisions is not None:
+                    self.decisions.withdrawn(session, request_id)
         except Expired:
             self.expire_due(request_id)
             raise

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from store import decisions as statement_store
 from store import enforcement as ledger
 from store.enforcement import (
     APPROVED,
@@ -141,6 +142,10 @@ class RequestView:
     # Other open requests on the same accounts (a reinstatement while the suspension is still
     # open): shown to approvers before anyone approves. Only read while this one is pending.
     conflicts: list[Conflict] = field(default_factory=list)
+    # The statement of reasons of its first account (all share their text), and how many of
+    # the request's statements are in each status (drafted, frozen, submitted, failed, blocked).
+    statement: dict[str, Any] | None = None
+    statements: dict[str, int] = field(default_factory=dict)
 
     @property
     def ref(self) -> str:
@@ -193,7 +198,13 @@ def load_view(session: Session, request_id: int) -> RequestView | None:
         recommendations=list(request.recommendations or []),
         second_review=request.second_review,
         conflicts=conflicts_of(session, request_id) if request.status == PENDING_APPROVAL else [],
+        **_statements(session, request_id),
     )
+
+
+def _statements(session: Session, request_id: int) -> dict[str, Any]:
+    first, counts = statement_store.summary_of_request(session, request_id)
+    return {"statement": first, "statements": counts}
 
 
 def list_requests(session: Session, status: str | None = None, limit: int = 50) -> list[RequestView]:

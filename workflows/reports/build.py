@@ -4,12 +4,14 @@ store/reports, the arithmetic on top of them is pure and lives here)."""
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from store import decisions as decision_store
 from store import reports as store
 from store.reports import Percentiles, RuleHitRow, SlaRow
 from workflows.cases import CATEGORIES, NUDGE_AT, PRIORITIES
@@ -17,6 +19,7 @@ from workflows.config import VigilConfig
 from workflows.periods import Period, day_of, week_of
 from workflows.reports.ports import ReportSources
 from workflows.reports.views import (
+    AppealWeek,
     Change,
     DigestChartData,
     DigestReport,
@@ -189,9 +192,24 @@ def build_digest(session: Session, period: Period, now: datetime, sources: Repor
         triage_accuracy=sources.assistant.triage_accuracy(session, period.start, period.end),
         coverage=sources.coverage.week(session, period.start, period.end),
         handoffs=sources.handoffs.week(session, period.start, period.end),
+        appeals=appeals_in(session, period),
     )
     # Written last: it is grounded in the figures above, and checked back against them.
     return replace(report, narrative=sources.assistant.narrative(report))
+
+
+def appeals_in(session: Session, period: Period) -> AppealWeek:
+    counts = decision_store.appeal_counts(session, period.start, period.end)
+    times = decision_store.appeal_decision_times(session, period.start, period.end)
+    hours = [(decided - received).total_seconds() / 3600 for received, decided in times]
+    return AppealWeek(
+        received=counts["received"],
+        decided=counts["decided"],
+        overturned=counts["overturned"],
+        median_hours=round(statistics.median(hours), 1) if hours else None,
+        past_deadline=counts["decided_past_deadline"]
+        + decision_store.open_appeals_past_deadline(session, period.end),
+    )
 
 
 def build_review(session: Session, period: Period, now: datetime, sources: ReportSources) -> ReviewReport:

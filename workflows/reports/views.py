@@ -186,6 +186,12 @@ class DigestNarrative:
 
     sentences: list[str]
     label: str  # "AI-written (model)" or why it was written from the figures
+class AppealWeek:
+    received: int
+    decided: int
+    overturned: int
+    median_hours: float | None  # from receipt to decision, of those decided in the week
+    past_deadline: int  # open now and past their deadline, or decided after it this week
 
 
 @dataclass(frozen=True)
@@ -206,6 +212,7 @@ class DigestReport:
     narrative: DigestNarrative | None = None
     coverage: CoverageWeek | None = None
     handoffs: HandoffWeek | None = None
+    appeals: AppealWeek | None = None  # DSA appeals of the week (workflows/decisions)
 
     @property
     def sla_overall(self) -> SlaLine:

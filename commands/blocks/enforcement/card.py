@@ -84,6 +84,30 @@ def conflicts_text(view: RequestView) -> str:
     return ":warning: *Conflicting open request(s) on these accounts:*\n" + "\n".join(lines)
 
 
+STATEMENT_STATUS = {
+    "drafted": "draft",
+    "frozen": "final",
+    "submitted": "submitted",
+    "failed": "failed, retrying",
+    "blocked": "blocked: personal data",
+}
+
+
+def statement_text(view: RequestView) -> str:
+    """The statement of reasons (DSA) as the approver approves it: its facts and its key fields."""
+    s = view.statement or {}
+    status = ", ".join(f"{n:,} {STATEMENT_STATUS.get(k, k)}" for k, n in sorted(view.statements.items()))
+    ground = s.get("illegal_content_legal_ground") or s.get("incompatible_content_ground") or ""
+    lines = [
+        f"*Statement of reasons* ({status})",
+        f"*Category:* `{escape(str(s.get('category', '')))}` · *Ground:* {escape(str(ground))}",
+        f"*Source:* `{escape(str(s.get('source_type', '')))}` · *Automated detection:* "
+        f"{escape(str(s.get('automated_detection', '')))}",
+        f"*Facts:* {user_text(str(s.get('decision_facts', '')), 1500)}",
+    ]
+    return "\n".join(lines)
+
+
 def outcome_counts(view: RequestView) -> str:
     past = PAST[view.action]
     parts = [f"{view.count(DONE):,} {past}"]
@@ -120,6 +144,8 @@ def card(view: RequestView) -> tuple[str, list[dict[str, Any]]]:
         ]
         ticks.append(f"*Root cause:* {user_text(str(view.checklist.get('root_cause', '')), 1000)}")
         blocks.append(section("\n".join(ticks)))
+    if view.statement is not None:
+        blocks.append(section(statement_text(view)))
     if view.reverses_request_id:
         blocks.append(context(f"Reverses REQ-{view.reverses_request_id}."))
     if view.conflicts and view.status == PENDING_APPROVAL:

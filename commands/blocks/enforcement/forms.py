@@ -52,6 +52,7 @@ def request_modal(
     kept: list[str] | None = None,
     left_out: list[str] | None = None,
     draft: str | None = None,
+    facts: bool = False,
 ) -> dict[str, Any]:
     """The /suspend and /reinstate modal. ``kept`` are the command's ids held in the server-side
     ``draft`` because the input cannot hold them all: a person never sees a cut list."""
@@ -97,6 +98,17 @@ def request_modal(
             element=_plain_input("Anything the approver should know", max_length=1000),
         ),
     ]
+    if action == "suspend" and facts:
+        blocks.append(
+            InputBlock(
+                block_id="decision_facts",
+                label="Statement of reasons: the facts (public, no personal data)",
+                optional=True,
+                hint="Left empty, Vigil writes them from the evidence and note with personal data removed; "
+                "the approver sees the final text on the card.",
+                element=_plain_input("What the account did, without names, emails or ids", max_length=5000),
+            )
+        )
     if action == "reinstate":
         blocks += [
             InputBlock(

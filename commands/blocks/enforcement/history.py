@@ -22,7 +22,19 @@ from workflows.enforcement import (
 )
 
 
-def history(account_id: str, entries: list[HistoryEntry]) -> list[dict[str, Any]]:
+def statements_text(statements: list[dict[str, Any]]) -> str:
+    """Each statement of reasons of the account: its puid, request and where it stands."""
+    lines = ["*Statements of reasons (DSA)*"]
+    for s in statements[:20]:
+        where = f" · database id `{escape(s['dsa_id'])}`" if s.get("dsa_id") else ""
+        why = f" — {user_text(s['error'], 200)}" if s.get("error") else ""
+        lines.append(f"`{escape(s['puid'])}` · {s['request']} · *{escape(s['status'])}*{where}{why}")
+    return "\n".join(lines)
+
+
+def history(
+    account_id: str, entries: list[HistoryEntry], statements: list[dict[str, Any]] | None = None
+) -> list[dict[str, Any]]:
     if not entries:
         return as_dicts([section(f"No enforcement history for `{escape(account_id)}`.")])
     lines = []
@@ -41,4 +53,6 @@ def history(account_id: str, entries: list[HistoryEntry]) -> list[dict[str, Any]
             + (f" — {user_text(e.error, 200)}" if e.error else "")
         )
     blocks = [header(truncate(f"Enforcement history: {account_id}", 150)), section("\n".join(lines))]
+    if statements:
+        blocks.append(section(statements_text(statements)))
     return as_dicts(blocks)
