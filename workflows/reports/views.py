@@ -186,6 +186,9 @@ class DigestNarrative:
 
     sentences: list[str]
     label: str  # "AI-written (model)" or why it was written from the figures
+
+
+@dataclass(frozen=True)
 class AppealWeek:
     received: int
     decided: int
