@@ -293,7 +293,9 @@ def register(app: App, ctx: AppContext) -> None:
     def create_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
         draft_id = str(json.loads(view.get("private_metadata") or "{}").get("draft") or "")
         kept = drafts.read(draft_id, DRAFT_KIND, body["user"]["id"]) if draft_id else None
-        if kept is None:
+        # Used before the ack, so a second submit of the same form is refused at once, not after
+        # the first one's case is written.
+        if kept is None or not drafts.use(draft_id):
             ack(response_action="errors", errors={"category": DRAFT_GONE})
             return
         ack()
@@ -310,10 +312,13 @@ def register(app: App, ctx: AppContext) -> None:
             text=kept.get("text") or "",
         )
         # Cases are keyed by channel and ts: a second submit finds the first case.
-        result = service.open_case(
-            message, source="shortcut", actor=body["user"]["id"], overrides=overrides
-        )
-        drafts.use(draft_id)
+        try:
+            result = service.open_case(
+                message, source="shortcut", actor=body["user"]["id"], overrides=overrides
+            )
+        except Exception:
+            drafts.give_back(draft_id)  # nothing was opened: the form can be sent again
+            raise
         if result.outcome == "exists" and result.case:
             tell(client, kept["channel"], body["user"]["id"], f"That message is already {result.case.ref}.")
 

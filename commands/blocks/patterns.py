@@ -60,7 +60,11 @@ def alert_blocks(pattern: PatternView) -> list[dict[str, Any]]:
         buttons += [
             ButtonElement(text="Draft a rule", action_id="pattern_draft_rule", value=value),
             ButtonElement(text="Not abuse", action_id="pattern_not_abuse", value=value, style="danger"),
-            engineering_button("pattern", pattern.ref, pattern.summary()),
+            engineering_button(
+                "pattern",
+                pattern.ref,
+                f"{pattern.ref}: {pattern.size} items from {pattern.account_count} accounts",
+            ),
         ]
         blocks.append(ActionsBlock(block_id=f"pattern:{pattern.id}", elements=buttons))
     blocks.append(context(f"{pattern.ref} · `vigil patterns show {pattern.ref}`"))
