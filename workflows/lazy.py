@@ -43,7 +43,10 @@ def exports(package: str, init_file: str) -> tuple[Callable[[str], Any], Callabl
         if name not in names:
             raise AttributeError(f"module {package!r} has no attribute {name!r}")
         module, attribute = names[name]
-        value = getattr(importlib.import_module(module), attribute)
+        if module == package:  # `from package import room`: the submodule itself
+            value = importlib.import_module(f"{package}.{attribute}")
+        else:
+            value = getattr(importlib.import_module(module), attribute)
         namespace[name] = value  # found directly from now on; __getattr__ is not asked again
         return value
 

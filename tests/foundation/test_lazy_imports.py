@@ -31,7 +31,13 @@ HEAVY = (
     "datasketch",
 )
 
-LAZY_PACKAGES = ("workflows.anomalies", "workflows.enforcement", "workflows.investigations")
+LAZY_PACKAGES = (
+    "workflows.anomalies",
+    "workflows.cases",
+    "workflows.enforcement",
+    "workflows.investigations",
+    "workflows.signals",
+)
 
 
 def _heavy(loaded: set[str]) -> set[str]:
