@@ -71,6 +71,13 @@ def test_other_shell_commands_load_none_of_the_heavy_libraries(
     assert _heavy(loaded) == set()
 
 
+def test_reading_the_ledger_loads_neither_the_executor_nor_its_jobs(db: Database, tmp_path: Path) -> None:
+    for args in (["enforcement", "list"], ["enforcement", "show", "REQ-1"]):
+        _done, loaded = vigil(args, shell(db, tmp_path))
+        assert "workflows.enforcement.views" in loaded, args
+        assert not {"workflows.enforcement.executor", "workflows.enforcement.jobs"} & loaded, args
+
+
 def test_a_bad_account_id_still_stops_with_its_reason(db: Database, tmp_path: Path) -> None:
     done, loaded = vigil(["investigate", "not an id!"], shell(db, tmp_path))
     assert done.returncode == 2
