@@ -55,6 +55,8 @@ def test_the_dossier_loads_no_adapter_nor_enforcements_worker_nor_the_detector(
     assert "workflows.enforcement.views" in loaded
     assert not {"workflows.enforcement.executor", "workflows.enforcement.jobs"} & loaded
     assert not {m for m in loaded if m.startswith("workflows.anomalies")}
+    # The team's config names no holiday countries: the calendar's library stays unloaded.
+    assert "holidays" not in loaded
 
 
 @pytest.mark.parametrize(
