@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+import importlib
+import importlib.util
 import logging
 import re
 import sys
 from collections.abc import Callable
+from types import ModuleType
 from typing import Any
-
-import structlog
 
 _SECRET_KEYS = re.compile(
     r"token|secret|authorization|password|passwd|api[_-]?key|signature|credential|cookie", re.I
@@ -113,8 +114,30 @@ def _extra_from_record(_logger: Any, _method: str, event_dict: dict[str, Any]) -
     return event_dict
 
 
+def _structlog(console: bool) -> ModuleType:
+    """structlog, with rich only when lines are rendered for a terminal.
+
+    structlog's package imports its console renderer, which imports rich for its tracebacks
+    (a fifth of a `vigil` command's logging setup); JSON lines never use them, so rich is
+    hidden while structlog first loads for JSON, and the renderer is loaded again, finding
+    rich, if a terminal asks for it later in the same process.
+    """
+    hide = not console and "structlog" not in sys.modules and "rich" not in sys.modules
+    if hide:
+        sys.modules["rich"] = None  # type: ignore[assignment]  # the import system's "not installed"
+    try:
+        import structlog
+    finally:
+        if hide and sys.modules.get("rich", False) is None:
+            del sys.modules["rich"]
+    if console and structlog.dev.rich is None and importlib.util.find_spec("rich") is not None:
+        importlib.reload(structlog.dev)
+    return structlog
+
+
 def configure_logging(fmt: str = "auto", level: str = "INFO") -> None:
     use_json = fmt == "json" or (fmt == "auto" and not sys.stderr.isatty())
+    structlog = _structlog(console=not use_json)
     renderer: Any = (
         structlog.processors.JSONRenderer() if use_json else structlog.dev.ConsoleRenderer(colors=False)
     )

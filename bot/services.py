@@ -11,11 +11,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from store.db import Database
-from workflows.anomalies import Anomalies, AnomalyRuleHook, NoAnomalyRules
 from workflows.clock import Clock
 from workflows.config import Settings, VigilConfig, secret
-from workflows.decisions import TransparencyDatabase
-from workflows.handoff.publish import ReviewPages
 from workflows.investigations import (
     AccountProfiles,
     EnforcementHistory,
@@ -26,13 +23,16 @@ from workflows.investigations import (
     RuleMatches,
 )
 from workflows.jobs import JobRunner
-from workflows.reports import Reports
 from workflows.signals import NewestOpenCaseLinker, SignalRuleHook, Signals
 
 if TYPE_CHECKING:
     from bot.gateways.jira import JiraTracker
     from bot.gateways.platform import HttpPlatformGateway
     from workflows.ai import Assistant, LanguageModel
+    from workflows.anomalies import Anomalies, AnomalyRuleHook
+    from workflows.decisions import TransparencyDatabase
+    from workflows.handoff.publish import ReviewPages
+    from workflows.reports import Reports
 
 
 def platform_gateway(
@@ -70,11 +70,40 @@ def review_pages(
     if not settings.vigil_confluence_url or token is None:
         return None
     from bot.gateways.confluence import ConfluencePublisher
+    from workflows.handoff.publish import ReviewPages
 
     publisher = ConfluencePublisher(
         settings.vigil_confluence_url, token, config.handoff.confluence_space, email=settings.vigil_jira_email
     )
     return ReviewPages(db, clock, reports, publisher)
+
+
+def investigation_services(
+    settings: Settings,
+    config: VigilConfig,
+    db: Database,
+    clock: Clock,
+    *,
+    jobs: JobRunner | None = None,
+    hooks: SignalRuleHook | None = None,
+    profiles: AccountProfiles | None = None,
+    history: EnforcementHistory | None = None,
+    rules: RuleMatches | None = None,
+) -> tuple[Signals, Investigations]:
+    """Signals and investigations, without anomalies: what `vigil investigate` reads."""
+    jobs = jobs or JobRunner(db, clock)
+    signals = Signals(db, clock, config, jobs=jobs, hooks=hooks or NewestOpenCaseLinker(db))
+    investigations = Investigations(
+        db,
+        clock,
+        config,
+        signals,
+        jobs=jobs,
+        profiles=profiles or platform_gateway(settings) or NoProfiles(),
+        history=history or NoEnforcementHistory(),
+        rules=rules or NoRuleMatches(),
+    )
+    return signals, investigations
 
 
 def signal_services(
@@ -92,19 +121,15 @@ def signal_services(
 ) -> tuple[Signals, Anomalies, Investigations]:
     """Signals, anomalies and investigations (the CLI builds these without Slack). Without
     ``jobs`` this process runs no worker: what they queue waits for the running Vigil's."""
+    # Loaded here: the detector, its incidents and their store are not what an
+    # investigation reads, and `vigil investigate` builds only investigation_services().
+    from workflows.anomalies import Anomalies, NoAnomalyRules
+
     jobs = jobs or JobRunner(db, clock)
-    signals = Signals(db, clock, config, jobs=jobs, hooks=hooks or NewestOpenCaseLinker(db))
-    anomalies = Anomalies(db, clock, config, anomaly_hooks or NoAnomalyRules(), jobs=jobs)
-    investigations = Investigations(
-        db,
-        clock,
-        config,
-        signals,
-        jobs=jobs,
-        profiles=profiles or platform_gateway(settings) or NoProfiles(),
-        history=history or NoEnforcementHistory(),
-        rules=rules or NoRuleMatches(),
+    signals, investigations = investigation_services(
+        settings, config, db, clock, jobs=jobs, hooks=hooks, profiles=profiles, history=history, rules=rules
     )
+    anomalies = Anomalies(db, clock, config, anomaly_hooks or NoAnomalyRules(), jobs=jobs)
     return signals, anomalies, investigations
 
 

@@ -330,9 +330,13 @@ class CalendarSettings(_Strict):
     @field_validator("countries")
     @classmethod
     def _countries(cls, value: list[str]) -> list[str]:
-        import holidays
+        if not value:  # the usual case: every command reads the config, none should load holidays
+            return value
+        # The registry's codes (aliases too) are what list_supported_countries() keys on,
+        # without loading each country's module for its subdivisions.
+        from holidays.registry import EntityLoader
 
-        known = holidays.list_supported_countries()
+        known = set(EntityLoader.get_country_codes(include_aliases=True))
         bad = [c for c in value if c.upper() not in known]
         if bad:
             raise ValueError(f"unknown holiday countries {bad} (use ISO 3166 codes like US, DE)")

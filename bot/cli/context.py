@@ -99,6 +99,15 @@ class CliContext:
         history = LedgerEnforcementHistory(self.db)
         return signal_services(self.settings, self.config, self.db, self.clock, history=history)
 
+    def investigations(self) -> Investigations:
+        """Investigations (and the signals they read) without anomalies or Slack; they read
+        the enforcement ledger as `signal_services()` does."""
+        from bot.services import investigation_services
+        from workflows.investigations import LedgerEnforcementHistory
+
+        history = LedgerEnforcementHistory(self.db)
+        return investigation_services(self.settings, self.config, self.db, self.clock, history=history)[1]
+
     def close(self) -> None:
         if "db" in self.__dict__:  # built: give its connections back before the process ends
             self.db.dispose()

@@ -20,7 +20,6 @@ from workflows.enforcement import (
     load_view,
     parse_ref,
     read_id_file,
-    retry_failed,
 )
 from workflows.roles import Role
 
@@ -189,6 +188,9 @@ def enforcement_retry_failed(ref: str | None, actor: str | None) -> None:
 
     The running Vigil executes them. Permanent failures (404, 400, 422) stay failed.
     """
+    # Loaded here: the use cases bring the executor and its jobs, which `list` and `show` never need.
+    from workflows.enforcement import retry_failed
+
     request_id = None
     if ref is not None:
         request_id = parse_ref(ref)

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 def investigate(account: str, at: str | None) -> None:
     """Print ACCOUNT's investigation dossier: profile, velocity, timeline, cases, links."""
     cli = cli_context()
-    _signals, _anomalies, investigations = cli.signal_services()
+    investigations = cli.investigations()
     if not cli.config.enforcement.account_id_regex().fullmatch(account):
         fail(f"vigil: {account!r} is not an account id", 2)
     click.echo(dossier_text(investigations.dossier(account, parse_at(at))))

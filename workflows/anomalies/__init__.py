@@ -12,30 +12,35 @@ sensitivity in those hours until someone restores it).
 - ``ports``: ``AnomalyNotifier`` and ``AnomalyRuleHook``
 """
 
-from workflows.anomalies.detect import Detector, Finding, find_anomalies
-from workflows.anomalies.incidents import (
-    JOB_BUDGET_POST,
-    JOB_BUDGET_UPDATE,
-    JOB_INCIDENT_CLOSE,
-    JOB_INCIDENT_POST,
-    JOB_INCIDENT_UPDATE,
-)
-from workflows.anomalies.ports import AnomalyNotifier, AnomalyRuleHook, NoAnomalyRules
-from workflows.anomalies.service import Anomalies
-from workflows.anomalies.views import (
-    DELIVERY,
-    FEEDBACK,
-    KINDS,
-    AnomalyView,
-    AnomalyWeekStats,
-    BudgetView,
-    ChartData,
-    ChartPoint,
-    DetectionReport,
-    FeedbackResult,
-    IncidentView,
-    ShapeView,
-)
+from typing import TYPE_CHECKING
+
+from workflows import lazy
+
+if TYPE_CHECKING:
+    from workflows.anomalies.detect import Detector, Finding, find_anomalies
+    from workflows.anomalies.incidents import (
+        JOB_BUDGET_POST,
+        JOB_BUDGET_UPDATE,
+        JOB_INCIDENT_CLOSE,
+        JOB_INCIDENT_POST,
+        JOB_INCIDENT_UPDATE,
+    )
+    from workflows.anomalies.ports import AnomalyNotifier, AnomalyRuleHook, NoAnomalyRules
+    from workflows.anomalies.service import Anomalies
+    from workflows.anomalies.views import (
+        DELIVERY,
+        FEEDBACK,
+        KINDS,
+        AnomalyView,
+        AnomalyWeekStats,
+        BudgetView,
+        ChartData,
+        ChartPoint,
+        DetectionReport,
+        FeedbackResult,
+        IncidentView,
+        ShapeView,
+    )
 
 __all__ = [
     "DELIVERY",
@@ -63,3 +68,6 @@ __all__ = [
     "ShapeView",
     "find_anomalies",
 ]
+
+# Each room loads when one of its names is first used (workflows/lazy.py).
+__getattr__, __dir__ = lazy.exports(__name__, __file__)

@@ -9,30 +9,35 @@ The roles live in their own modules: ``intake`` (messages, overrides, references
 concept's public API.
 """
 
-from workflows.cases import timeline
-from workflows.cases.intake import CaseOverrides, IncomingMessage, find_accounts, parse_case_ref
-from workflows.cases.jobs import JOB_ALERT, JOB_CARD_POST, JOB_CARD_UPDATE, JOB_THREAD
-from workflows.cases.ports import CardRef, CaseNotifier, CaseRuleHook
-from workflows.cases.service import Cases
-from workflows.cases.triage import CATEGORIES, PRIORITIES, DefaultTriage, Triage, Triager
-from workflows.cases.views import (
-    CLAIMED,
-    NEW,
-    NUDGE_AT,
-    OUTCOMES,
-    RESOLVED,
-    CaseNotice,
-    CaseResult,
-    CaseView,
-    EventView,
-    HomeData,
-    Outcome,
-    RuleHitView,
-    SlaReport,
-    SlaState,
-    sla_state,
-    view_of,
-)
+from typing import TYPE_CHECKING
+
+from workflows import lazy
+
+if TYPE_CHECKING:
+    from workflows.cases import timeline
+    from workflows.cases.intake import CaseOverrides, IncomingMessage, find_accounts, parse_case_ref
+    from workflows.cases.jobs import JOB_ALERT, JOB_CARD_POST, JOB_CARD_UPDATE, JOB_THREAD
+    from workflows.cases.ports import CardRef, CaseNotifier, CaseRuleHook
+    from workflows.cases.service import Cases
+    from workflows.cases.triage import CATEGORIES, PRIORITIES, DefaultTriage, Triage, Triager
+    from workflows.cases.views import (
+        CLAIMED,
+        NEW,
+        NUDGE_AT,
+        OUTCOMES,
+        RESOLVED,
+        CaseNotice,
+        CaseResult,
+        CaseView,
+        EventView,
+        HomeData,
+        Outcome,
+        RuleHitView,
+        SlaReport,
+        SlaState,
+        sla_state,
+        view_of,
+    )
 
 __all__ = [
     "CATEGORIES",
@@ -70,3 +75,6 @@ __all__ = [
     "timeline",
     "view_of",
 ]
+
+# Each room loads when one of its names is first used (workflows/lazy.py).
+__getattr__, __dir__ = lazy.exports(__name__, __file__)

@@ -15,64 +15,69 @@ events.py (the request's timeline and audit rows). The SQL is in store/enforceme
 Slack-free: Slack renders what the notifier port is given (commands/enforcement.py).
 """
 
-from workflows.enforcement.errors import Expired, OpenRequestConflict, Refused
-from workflows.enforcement.executor import EnforcerOptions, Executor, RetryPolicy
-from workflows.enforcement.intake import (
-    ACTIONS,
-    REINSTATE_CHECKS,
-    TARGET_STATE,
-    AccountCheck,
-    Action,
-    Checked,
-    Draft,
-    check_accounts,
-    check_draft,
-    find_case_ref,
-    idempotency_key,
-    parse_ref,
-    read_id_file,
-    request_ref,
-    split_ids,
-)
-from workflows.enforcement.jobs import JOB_ANNOUNCE, JOB_CARD, JOB_PRECHECK, JOB_RESULTS, JOB_SUMMARY
-from workflows.enforcement.ports import (
-    ActionCall,
-    EnforcementGateway,
-    EnforcementNotifier,
-    Kind,
-    Outcome,
-    RequestRuleHook,
-)
-from workflows.enforcement.service import (
-    Enforcer,
-    approve,
-    check_can_decide,
-    create_request,
-    expire_requests,
-    mark_manual_done,
-    reject,
-    retry_failed,
-)
-from workflows.enforcement.views import (
-    PER_ACCOUNT_REPORTS_UP_TO,
-    SAMPLE_SIZE,
-    ActionView,
-    Conflict,
-    Decision,
-    HistoryEntry,
-    OpenAction,
-    RequestView,
-    ReversedSuspensionLabels,
-    Summary,
-    account_history,
-    actions_of,
-    conflicts_of,
-    list_requests,
-    load_view,
-    open_actions_on,
-    open_requests_of,
-    request_state,
-)
+from typing import TYPE_CHECKING
+
+from workflows import lazy
+
+if TYPE_CHECKING:
+    from workflows.enforcement.errors import Expired, OpenRequestConflict, Refused
+    from workflows.enforcement.executor import EnforcerOptions, Executor, RetryPolicy
+    from workflows.enforcement.intake import (
+        ACTIONS,
+        REINSTATE_CHECKS,
+        TARGET_STATE,
+        AccountCheck,
+        Action,
+        Checked,
+        Draft,
+        check_accounts,
+        check_draft,
+        find_case_ref,
+        idempotency_key,
+        parse_ref,
+        read_id_file,
+        request_ref,
+        split_ids,
+    )
+    from workflows.enforcement.jobs import JOB_ANNOUNCE, JOB_CARD, JOB_PRECHECK, JOB_RESULTS, JOB_SUMMARY
+    from workflows.enforcement.ports import (
+        ActionCall,
+        EnforcementGateway,
+        EnforcementNotifier,
+        Kind,
+        Outcome,
+        RequestRuleHook,
+    )
+    from workflows.enforcement.service import (
+        Enforcer,
+        approve,
+        check_can_decide,
+        create_request,
+        expire_requests,
+        mark_manual_done,
+        reject,
+        retry_failed,
+    )
+    from workflows.enforcement.views import (
+        PER_ACCOUNT_REPORTS_UP_TO,
+        SAMPLE_SIZE,
+        ActionView,
+        Conflict,
+        Decision,
+        HistoryEntry,
+        OpenAction,
+        RequestView,
+        ReversedSuspensionLabels,
+        Summary,
+        account_history,
+        actions_of,
+        conflicts_of,
+        list_requests,
+        load_view,
+        open_actions_on,
+        open_requests_of,
+        request_state,
+    )
 
 __all__ = [
     "ACTIONS",
@@ -134,3 +139,6 @@ __all__ = [
     "retry_failed",
     "split_ids",
 ]
+
+# Each room loads when one of its names is first used (workflows/lazy.py).
+__getattr__, __dir__ = lazy.exports(__name__, __file__)

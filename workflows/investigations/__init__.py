@@ -8,32 +8,37 @@ the analyst's verdict on it (abuse confirmed, legitimate outlier, inconclusive).
 - ``history``: the enforcement ledger as the ``EnforcementHistory`` an investigation reads
 """
 
-from workflows.investigations.history import LedgerEnforcementHistory
-from workflows.investigations.ports import (
-    AccountProfiles,
-    EnforcementHistory,
-    InvestigationNotifier,
-    NoEnforcementHistory,
-    NoProfiles,
-    NoRuleMatches,
-    RuleMatches,
-)
-from workflows.investigations.service import JOB_CLOSED, JOB_POST, Investigations
-from workflows.investigations.views import (
-    OUTCOMES,
-    CaseLine,
-    Dossier,
-    EnforcementRecord,
-    EventView,
-    InvestigationResult,
-    InvestigationView,
-    InvestigationWeekStats,
-    LinkedAccount,
-    Profile,
-    RuleMatch,
-    TimelineItem,
-    evidence_for,
-)
+from typing import TYPE_CHECKING
+
+from workflows import lazy
+
+if TYPE_CHECKING:
+    from workflows.investigations.history import LedgerEnforcementHistory
+    from workflows.investigations.ports import (
+        AccountProfiles,
+        EnforcementHistory,
+        InvestigationNotifier,
+        NoEnforcementHistory,
+        NoProfiles,
+        NoRuleMatches,
+        RuleMatches,
+    )
+    from workflows.investigations.service import JOB_CLOSED, JOB_POST, Investigations
+    from workflows.investigations.views import (
+        OUTCOMES,
+        CaseLine,
+        Dossier,
+        EnforcementRecord,
+        EventView,
+        InvestigationResult,
+        InvestigationView,
+        InvestigationWeekStats,
+        LinkedAccount,
+        Profile,
+        RuleMatch,
+        TimelineItem,
+        evidence_for,
+    )
 
 __all__ = [
     "JOB_CLOSED",
@@ -61,3 +66,6 @@ __all__ = [
     "TimelineItem",
     "evidence_for",
 ]
+
+# Each room loads when one of its names is first used (workflows/lazy.py).
+__getattr__, __dir__ = lazy.exports(__name__, __file__)

@@ -10,23 +10,28 @@ never twice, and read back as velocity features, rollups and reports.
 - ``views``: what hooks and adapters see (reports, batches, results)
 """
 
-from workflows.signals.files import read_signal_file
-from workflows.signals.intake import (
-    MAX_BATCH,
-    MAX_BODY_BYTES,
-    BatchRejected,
-    RowError,
-    RowValidator,
-    Unreadable,
-    decode_batch,
-    parse_time,
-    validate_batch,
-)
-from workflows.signals.linking import NewestOpenCaseLinker
-from workflows.signals.ports import SignalRuleHook
-from workflows.signals.service import JOB_INGESTED, Signals
-from workflows.signals.velocity import PERCENTILES, WINDOWS, population_stats, velocity_features
-from workflows.signals.views import IngestedBatch, IngestResult, ReportView
+from typing import TYPE_CHECKING
+
+from workflows import lazy
+
+if TYPE_CHECKING:
+    from workflows.signals.files import read_signal_file
+    from workflows.signals.intake import (
+        MAX_BATCH,
+        MAX_BODY_BYTES,
+        BatchRejected,
+        RowError,
+        RowValidator,
+        Unreadable,
+        decode_batch,
+        parse_time,
+        validate_batch,
+    )
+    from workflows.signals.linking import NewestOpenCaseLinker
+    from workflows.signals.ports import SignalRuleHook
+    from workflows.signals.service import JOB_INGESTED, Signals
+    from workflows.signals.velocity import PERCENTILES, WINDOWS, population_stats, velocity_features
+    from workflows.signals.views import IngestedBatch, IngestResult, ReportView
 
 __all__ = [
     "JOB_INGESTED",
@@ -51,3 +56,6 @@ __all__ = [
     "validate_batch",
     "velocity_features",
 ]
+
+# Each room loads when one of its names is first used (workflows/lazy.py).
+__getattr__, __dir__ = lazy.exports(__name__, __file__)
