@@ -29,6 +29,7 @@ from commands.patterns import SlackPatternNotifier
 from commands.playbooks import SlackPlaybookAlerts
 from commands.reports import SlackReportNotifier
 from store.db import Database
+from workflows.ai.assistant import PatternLabels
 from workflows.ai.digest import AiDigest
 from workflows.anomalies import AnomalyWeekStats
 from workflows.cases import Cases
@@ -50,6 +51,7 @@ from workflows.investigations import (
 )
 from workflows.jobs import JobRunner
 from workflows.patterns import Patterns, RuleDrafts, TopPatterns, TopTermsLabeler
+from workflows.patterns.ports import PatternLabeler
 from workflows.playbooks import (
     AccountFeatures,
     PlaybookCaseRules,
@@ -148,8 +150,10 @@ def build_context(
     anomalies.register_jobs(jobs, SlackAnomalyNotifier(client, anomaly_chart))
     investigations.register_jobs(jobs, SlackInvestigationNotifier(client))
     register_rule_jobs(jobs, notifier, investigations, config.channels.alerts)
-    # Patterns are labelled by their top terms offline; an LLM labeller plugs into the same port.
-    patterns = Patterns(db, clock, config, TopTermsLabeler(), jobs=jobs, investigations=investigations)
+    labeler: PatternLabeler = TopTermsLabeler()
+    if assistant.gateway.configured:  # a model names new patterns; offline, their top terms do
+        labeler = PatternLabels(assistant, labeler)
+    patterns = Patterns(db, clock, config, labeler, jobs=jobs, investigations=investigations)
     patterns.register_jobs(jobs, SlackPatternNotifier(client))
     rule_drafts = RuleDrafts(db, clock, config, features)
     sources = ReportSources(

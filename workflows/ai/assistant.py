@@ -8,7 +8,7 @@ changes a case, a request or an investigation: what the model says is only ever 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
@@ -39,6 +39,10 @@ from workflows.cases.views import view_of as case_view
 from workflows.clock import Clock
 from workflows.investigations.views import view_of as investigation_view
 from workflows.jobs import JobRunner, PermanentJobError, enqueue
+
+if TYPE_CHECKING:
+    from workflows.patterns.detect import Cluster
+    from workflows.patterns.ports import PatternLabeler
 
 JOB_SUMMARY = "ai.summary"
 JOB_TRIAGE = "ai.triage"
@@ -264,3 +268,20 @@ def _suggestion_view(ref: str, row: store.AiSuggestion) -> SuggestionView:
     return SuggestionView(
         ref, row.category, row.priority, row.confidence, row.rationale, row.source, row.fallback
     )
+
+
+class PatternLabels:
+    """The patterns' labeller (workflows/patterns' ``PatternLabeler``) when a model is configured:
+    the model names a group of near-duplicate or similar texts from its examples, redacted like
+    every call; a domain or fingerprint group keeps its plain label, and any failure falls back
+    to the top terms."""
+
+    def __init__(self, assistant: Assistant, fallback: PatternLabeler) -> None:
+        self.assistant = assistant
+        self.fallback = fallback
+
+    def label(self, cluster: Cluster) -> str:
+        if cluster.kind in ("domain", "fingerprint") or not cluster.terms:
+            return self.fallback.label(cluster)
+        examples = [item.text for item in cluster.items[:5]]
+        return self.assistant.label_pattern(cluster.terms, examples).label[:200]

@@ -52,6 +52,7 @@ class Patterns:
         self.clock = clock
         self.config = config
         self.labeler = labeler
+        self._labels: dict[int, str] = {}
         self.jobs = jobs
         self.investigations = investigations
 
@@ -93,6 +94,11 @@ class Patterns:
         items, shared = self.gather(now)
         report = DetectionReport(items=len(items) + len(shared))
         clusters = cluster(items, shared, self.settings)
+        # New groups are labelled before the write transaction: a labeller may be a language
+        # model, and no lock is held while it thinks.
+        with self.db.read() as session:
+            fresh = [group for group in clusters if self._match(session, group) is None]
+        self._labels = {id(group): self.labeler.label(group)[:200] for group in fresh}
         if clusters:
             with self.db.transaction() as session:
                 for group in clusters:
@@ -109,7 +115,7 @@ class Patterns:
             pattern = Pattern(
                 kind=group.kind,
                 signature=group.signature,
-                label=self.labeler.label(group)[:200],
+                label=self._labels.get(id(group)) or self.labeler.label(group)[:200],
                 status="watching",
                 size=0,
                 account_count=0,
