@@ -25,6 +25,7 @@ from bot.demo import html, transcript, world
 from bot.demo.scenes import SCENES, Play
 from bot.demo.stage import Stage, find_button
 from bot.demo.transcript import Entry, Transcript
+from store.anomalies import Incident
 from store.cases import Case
 from store.enforcement import EnforcementRequest
 from store.investigations import Investigation
@@ -206,6 +207,12 @@ def _outcomes(stage: Stage) -> dict[str, Any]:
             str(mode): int(n)
             for mode, n in session.execute(select(RuleHit.mode, func.count()).group_by(RuleHit.mode))
         }
+        incidents = [
+            (i.state, i.message_ts, i.closed_reply_ts)
+            for i in session.scalars(
+                select(Incident).where(Incident.delivery == "alert").order_by(Incident.id)
+            )
+        ]
         summaries = list(session.scalars(select(Job.status).where(Job.kind == JOB_SUMMARY)))
         patterns = [
             {"ref": p.ref, "kind": p.kind, "status": p.status, "named": p.name is not None, "id": p.id}
@@ -229,6 +236,14 @@ def _outcomes(stage: Stage) -> dict[str, Any]:
     for pattern in patterns:
         value = str(pattern.pop("id"))
         pattern["posts"] = sum(1 for c in alerts if _button_value(c, "pattern_not_abuse") == value)
+    # An incident is posted once and then updated in place (the closing reply is in its thread).
+    posted = {str((c.response or {}).get("ts")) for c in alerts}
+    updates = stage.slack.calls_of("chat.update")
+    updated = {str(c.get("ts")) for c in updates if c.get("channel") == world.ALERTS}
+    incident_outcomes = [
+        {"state": state, "posted": ts in posted, "updated": ts in updated, "closing_reply": reply is not None}
+        for state, ts, reply in incidents
+    ]
     return {
         "cases": cases,
         "open_cases": open_cases,
@@ -244,6 +259,7 @@ def _outcomes(stage: Stage) -> dict[str, Any]:
         "audit_rows": audit.entries,
         "rule_hits": modes,
         "summaries": summaries,
+        "incidents": incident_outcomes,
         "patterns": patterns,
         "rule_drafts": drafts,
         "slack_calls": len(stage.slack.calls),
