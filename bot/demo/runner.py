@@ -23,13 +23,17 @@ from sqlalchemy import func, select
 
 from bot.demo import html, transcript, world
 from bot.demo.scenes import SCENES, Play
-from bot.demo.stage import Stage
+from bot.demo.stage import Stage, find_button
 from bot.demo.transcript import Entry, Transcript
+from store.anomalies import Incident
 from store.cases import Case
 from store.enforcement import EnforcementRequest
 from store.investigations import Investigation
+from store.jobs import Job
+from store.patterns import Pattern, PatternRule
 from store.playbooks import RuleHit
 from store.reports import DigestRun
+from workflows.ai.assistant import JOB_SUMMARY
 from workflows.audit import verify
 from workflows.reports import WEEKLY
 
@@ -104,6 +108,7 @@ def run_demo(
             timings[scene.__name__] = round(time.monotonic() - began, 2)
             hits = _rule_hit_notes(stage, hits)
         outcomes = _outcomes(stage)
+        outcomes.update(play.found)
         outcomes["scene_seconds"] = timings
         charts = _write_charts(stage, out / "charts", outcomes)
         text = transcript.as_text(stage.transcript)
@@ -202,6 +207,21 @@ def _outcomes(stage: Stage) -> dict[str, Any]:
             str(mode): int(n)
             for mode, n in session.execute(select(RuleHit.mode, func.count()).group_by(RuleHit.mode))
         }
+        incidents = [
+            (i.state, i.message_ts, i.closed_reply_ts)
+            for i in session.scalars(
+                select(Incident).where(Incident.delivery == "alert").order_by(Incident.id)
+            )
+        ]
+        summaries = list(session.scalars(select(Job.status).where(Job.kind == JOB_SUMMARY)))
+        patterns = [
+            {"ref": p.ref, "kind": p.kind, "status": p.status, "named": p.name is not None, "id": p.id}
+            for p in session.scalars(select(Pattern).order_by(Pattern.id))
+        ]
+        drafts = [
+            {"pattern": f"PAT-{r.pattern_id}", "rule": r.rule_id, "backtested": bool(r.backtest)}
+            for r in session.scalars(select(PatternRule).order_by(PatternRule.id))
+        ]
     suspend_calls: dict[str, int] = {}
     with stage.platform._lock:
         for call in stage.platform.calls:
@@ -211,6 +231,18 @@ def _outcomes(stage: Stage) -> dict[str, Any]:
     digest_ts = [run.ts for run in weekly if run.status == "posted"]
     digest_posts = [
         c for c in stage.slack.calls_of("chat.postMessage") if (c.response or {}).get("ts") in digest_ts
+    ]
+    alerts = [c for c in stage.slack.calls_of("chat.postMessage") if c.get("channel") == world.ALERTS]
+    for pattern in patterns:
+        value = str(pattern.pop("id"))
+        pattern["posts"] = sum(1 for c in alerts if _button_value(c, "pattern_not_abuse") == value)
+    # An incident is posted once and then updated in place (the closing reply is in its thread).
+    posted = {str((c.response or {}).get("ts")) for c in alerts}
+    updates = stage.slack.calls_of("chat.update")
+    updated = {str(c.get("ts")) for c in updates if c.get("channel") == world.ALERTS}
+    incident_outcomes = [
+        {"state": state, "posted": ts in posted, "updated": ts in updated, "closing_reply": reply is not None}
+        for state, ts, reply in incidents
     ]
     return {
         "cases": cases,
@@ -226,8 +258,19 @@ def _outcomes(stage: Stage) -> dict[str, Any]:
         "audit_ok": audit.ok,
         "audit_rows": audit.entries,
         "rule_hits": modes,
+        "summaries": summaries,
+        "incidents": incident_outcomes,
+        "patterns": patterns,
+        "rule_drafts": drafts,
         "slack_calls": len(stage.slack.calls),
     }
+
+
+def _button_value(call: Any, action_id: str) -> str | None:
+    try:
+        return find_button(call.get("blocks"), action_id)["value"]
+    except RuntimeError:  # not a message with that button
+        return None
 
 
 def _write_charts(stage: Stage, folder: Path, outcomes: dict[str, Any]) -> list[Path]:

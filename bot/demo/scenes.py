@@ -25,6 +25,8 @@ class Play:
     traffic: world.Traffic
     seen: dict[str, str] = field(default_factory=dict)
     at: dict[str, datetime] = field(default_factory=dict)
+    # What a scene saw happen that the store does not keep (the runner adds it to the outcomes).
+    found: dict[str, Any] = field(default_factory=dict)
 
     def advance(self, delta: timedelta) -> None:
         self.stage.advance(delta, self.traffic)
@@ -36,6 +38,25 @@ class Play:
         """The card Vigil posted in the thread of the escalation at ``ts``."""
         return self.stage.last_call(
             "chat.postMessage", lambda c: c.get("channel") == world.ESCALATIONS and c.get("thread_ts") == ts
+        )
+
+    def thread_posts(self, channel: str, ts: str) -> list[Call]:
+        """What Vigil posted in the thread of the message at ``ts``."""
+        return [
+            c
+            for c in self.stage.slack.calls_of("chat.postMessage")
+            if c.get("channel") == channel and c.get("thread_ts") == ts
+        ]
+
+    def with_button(self, channel: str, action_id: str, where: Callable[[Call], bool] | None = None) -> Call:
+        """The last message Vigil posted in ``channel`` that carries the button ``action_id``."""
+        return self.stage.last_call(
+            "chat.postMessage",
+            lambda c: (
+                c.get("channel") == channel
+                and f'"{action_id}"' in json.dumps(c.get("blocks"))
+                and (where is None or where(c))
+            ),
         )
 
     def approval_card(self, request: int) -> Call:
@@ -145,6 +166,18 @@ def claims(play: Play) -> None:
     play.advance(timedelta(minutes=5))
 
 
+def summary(play: Play) -> None:
+    """Every new case card carries an offline triage suggestion under the playbook's decision
+    (no AI is configured: plainly labelled, never applied). Ana clicks Summarise on the
+    takeover case: the extractive summary of the case is posted in its thread."""
+    ts = play.seen["ato"]
+    card = play.with_button(world.ESCALATIONS, "ai_summarize", lambda c: c.get("thread_ts") == ts)
+    before = len(play.thread_posts(world.ESCALATIONS, ts))
+    play.stage.click(ANA, card, "ai_summarize")
+    play.found["summary_posts_in_thread"] = len(play.thread_posts(world.ESCALATIONS, ts)) - before
+    play.advance(timedelta(minutes=2))
+
+
 def sla(play: Play) -> None:
     """Nobody claimed the P1 threat: the SLA nudge at 75%, then the breach at 100%."""
     s = play.stage
@@ -173,7 +206,8 @@ def spike(play: Play) -> None:
 
 def giveaway(play: Play) -> None:
     """A host report matches the crypto-giveaway rule (live): the card recommends suspending.
-    Ana claims it and opens an investigation from the alert."""
+    Two guests' tickets forward the scam message those hosts sent them. Ana claims the report,
+    Ben the tickets; Ana opens an investigation from the spike's alert."""
     s = play.stage
     play.seen["giveaway"] = s.message(
         PRIYA,
@@ -181,6 +215,10 @@ def giveaway(play: Play) -> None:
         "lost money, acct_5831 is the same person",
     )
     s.react(ANA, play.seen["giveaway"], "eyes")
+    for n, text in enumerate(world.forwarded_giveaways(s.seed)):
+        play.advance(timedelta(minutes=1))
+        play.seen[f"forwarded{n}"] = s.message(ZENDESK, text)
+        s.react(BEN, play.seen[f"forwarded{n}"], "eyes")
     alert = s.last_call(
         "chat.postMessage",
         lambda c: (
@@ -192,6 +230,30 @@ def giveaway(play: Play) -> None:
     )
     s.click(ANA, alert, "anomaly_investigate")
     play.advance(timedelta(minutes=10))
+
+
+def pattern(play: Play) -> None:
+    """The wave's reports and the forwarded tickets are one scam template (other victims'
+    names, other links of one domain, typos). At 14:20 the hourly pattern job groups them and
+    posts PAT-1 once. Ana names it, then clicks Draft a rule: a shadow rule is drafted and
+    backtested at once on the last 30 days of cases, its figures in the alert's thread."""
+    s = play.stage
+    play.advance_to(world.START.replace(hour=14, minute=21))
+    alert = play.with_button(world.ALERTS, "pattern_not_abuse")
+    s.click(ANA, alert, "pattern_name")
+    view = s.last_call("views.open").get("view") or {}
+    s.submit(
+        ANA,
+        view,
+        {"name": {"name": {"type": "plain_text_input", "value": "ETH doubling giveaway"}}},
+        "names it: ETH doubling giveaway",
+    )
+    before = len(play.thread_posts(world.ALERTS, str((alert.response or {}).get("ts"))))
+    s.click(ANA, alert, "pattern_draft_rule")
+    play.found["draft_posts_in_thread"] = (
+        len(play.thread_posts(world.ALERTS, str((alert.response or {}).get("ts")))) - before
+    )
+    play.advance(timedelta(minutes=3))
 
 
 def suspension(play: Play) -> None:
@@ -212,7 +274,16 @@ def suspension(play: Play) -> None:
     s.click(LENA, card, "enforcement_approve")
     s.click(OMAR, card, "enforcement_approve")
     play.resolve(ANA, play.seen["giveaway"], "actioned")
-    play.advance(timedelta(minutes=10))
+    play.resolve(BEN, play.seen["forwarded0"], "actioned")
+    play.resolve(BEN, play.seen["forwarded1"], "actioned")
+    play.advance(timedelta(minutes=1))
+
+
+def calm(play: Play) -> None:
+    """The wave is over. Each hourly run judges the spike's series again; once they have been
+    back within bounds long enough, Vigil closes each incident: a reply in its thread, and
+    the card it posted at 14:05 updated in place (one incident per episode, not a new alert)."""
+    play.advance_to(world.START.replace(hour=20, minute=6))
 
 
 def bulk(play: Play) -> None:
@@ -281,11 +352,14 @@ SCENES: list[Scene] = [
     ("Vigil starts on a fresh database", None, backfill),
     ("escalations arrive", None, escalations),
     ("analysts claim with :eyes:", None, claims),
+    ("a case summary, offline; triage suggestions", None, summary),
     ("an SLA nudge, then a breach", None, sla),
     ("cases resolved", None, resolutions),
     ("signals stream in; a planted spike", None, spike),
     ("a playbook rule fires live; an investigation", None, giveaway),
     ("a suspension, four eyes", None, suspension),
+    ("a scam template found: PAT-1, named, a rule drafted", None, pattern),
+    ("the spike's incidents close", None, calm),
     ("a 2,000-account bulk suspension", _day(1, 10), bulk),
     ("a reinstatement linked to its suspension", _day(3, 11), reinstatement),
     ("the weekly digest", _day(7, 9, 1), digest),

@@ -100,6 +100,35 @@ REASONS = ["spam", "spam", "spam", "harassment", "harassment", "fake_listing"]
 COUNTRIES = ["US", "US", "GB", "DE", "FR", "BR"]
 
 
+# The scam wave's reports are one template copied by a campaign: other victims' names, other
+# links of one domain, typos (so the hourly pattern job finds it as a near-duplicate group).
+GIVEAWAY_TEMPLATE = (
+    "Hi {name}! Crypto giveaway for our guests: send 1 ETH and get 2 ETH back within "
+    "the hour, details at {url}"
+)
+GIVEAWAY_DOMAIN = "eth-double-host.io"
+VICTIMS = ["Anna", "Wei", "Lucía", "Kwame", "Sofia", "Ivan", "Mei", "Jonas", "Leila", "Tom"]
+
+
+def giveaway_text(rng: random.Random) -> str:
+    host = rng.choice(["", "www.", "go."]) + GIVEAWAY_DOMAIN
+    url = f"https://{host}/{rng.choice(['claim', 'r', 'go', 'x'])}/{rng.randrange(10**6)}"
+    text = GIVEAWAY_TEMPLATE.format(name=rng.choice(VICTIMS), url="")
+    for _ in range(rng.randrange(0, 3)):  # a copy-paste typo or two (a dropped letter), not in the link
+        at = rng.randrange(len(text) - 1)
+        text = text[:at] + text[at + 1 :]
+    return text + url
+
+
+def forwarded_giveaways(seed: int) -> list[str]:
+    """Support tickets of guests who got the scam message from a host and forwarded it."""
+    rng = random.Random(f"{seed}:forwarded")
+    return [
+        f"Ticket {5601 + n}: guest got this from host {account}: {giveaway_text(rng)}"
+        for n, account in enumerate(["acct_5830", "acct_5831"])
+    ]
+
+
 class Traffic:
     """Abuse reports as the platform streams them: about a dozen an hour with a daily rhythm,
     a planted scam wave (a spike, led by a reason nobody reported before) at ``wave_hour``."""
@@ -127,7 +156,11 @@ class Traffic:
                     "type": "report",
                     "account_id": "acct_5830" if n % 4 else "acct_5831",
                     "occurred_at": (at + timedelta(seconds=50 * n)).isoformat(),
-                    "attributes": {"reason": "crypto_giveaway", "country": "US"},
+                    "attributes": {
+                        "reason": "crypto_giveaway",
+                        "country": "US",
+                        "text": giveaway_text(rng),
+                    },
                 }
                 for n in range(60)
             ]

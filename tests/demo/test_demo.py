@@ -74,6 +74,19 @@ def test_the_demo_week_ends_as_a_real_week_would_and_the_same_seed_plays_it_agai
     assert o["bulk_accounts"] == 2000 and o["bulk_called_once"] == 2000 and o["bulk_called_twice"] == 0
 
     assert o["investigations"] == 1
+
+    # Offline AI: Ana's Summarise click ran one summary job, posted once in the case's thread.
+    assert o["summaries"] == ["done"] and o["summary_posts_in_thread"] == 1
+    # The scam template: found by the hourly job, stored as one pattern, posted once, named;
+    # Draft a rule stored one backtested shadow rule and posted it in the alert's thread.
+    (campaign,) = [p for p in o["patterns"] if p["named"]]
+    assert campaign == {"ref": "PAT-1", "kind": "template", "status": "posted", "named": True, "posts": 1}
+    assert all(p["posts"] <= 1 for p in o["patterns"])
+    assert o["rule_drafts"] == [{"pattern": "PAT-1", "rule": "pattern-1", "backtested": True}]
+    assert o["draft_posts_in_thread"] == 1
+    # The spike's incidents: each posted once, updated in place, closed with a reply in its thread.
+    closed = {"state": "closed", "posted": True, "updated": True, "closing_reply": True}
+    assert o["incidents"] and all(i == closed for i in o["incidents"])
     assert o["rule_hits"].get("live", 0) >= 1 and o["rule_hits"].get("shadow", 0) >= 1
     assert o["weekly_digests"] == [("2026-W48", "posted")] and o["digest_posts"] == 1
     assert o["audit_ok"] and o["audit_rows"] > 2000

@@ -137,7 +137,10 @@ def case_material(case: CaseView) -> tuple[str, list[str]]:
             texts.append(str(data["text"]))
             lines.append(f"{event.kind.replace('_', ' ')} by {_who(event.actor)}: {data['text']}")
         elif event.kind not in ("card_posted",):
-            detail = ", ".join(f"{k}={v}" for k, v in data.items() if k not in ("triage", "text", "previous"))
+            # By name: JSONB (PostgreSQL) and SQLite give an event's keys back in other orders.
+            detail = ", ".join(
+                f"{k}={v}" for k, v in sorted(data.items()) if k not in ("triage", "text", "previous")
+            )
             lines.append(f"[{event.at:%Y-%m-%d %H:%M}] {event.kind} by {_who(event.actor)} {detail}".rstrip())
     return "\n".join(lines), texts
 
@@ -152,7 +155,7 @@ def investigation_material(inv: InvestigationView) -> tuple[str, list[str]]:
         for value in data.values():
             if isinstance(value, str) and len(value) > 40:
                 texts.append(value)
-        detail = ", ".join(f"{k}={v}" for k, v in data.items())
+        detail = ", ".join(f"{k}={v}" for k, v in sorted(data.items()))
         lines.append(f"[{event.at:%Y-%m-%d %H:%M}] {event.kind} by {_who(event.actor)} {detail}".rstrip())
     return "\n".join(lines), texts
 

@@ -173,7 +173,8 @@ def evidence_for(inv: InvestigationView) -> str:
 def attributes_text(attributes: dict[str, Any] | None, limit: int = 4) -> str:
     if not attributes:
         return ""
-    parts = [f"{k}={v}" for k, v in list(attributes.items())[:limit] if not isinstance(v, dict | list)]
+    # By name: PostgreSQL's JSONB gives keys back in its own order, SQLite as they were sent.
+    parts = [f"{k}={v}" for k, v in sorted(attributes.items())[:limit] if not isinstance(v, dict | list)]
     return " ".join(parts)
 
 

@@ -182,10 +182,13 @@ def similar_wording(texts: Sequence[str], threshold: float) -> list[list[int]]:
     part of their words), and only those pairs are scored on TF-IDF."""
     if len(texts) < 2:
         return [[i] for i in range(len(texts))]
-    vectorizer = TfidfVectorizer(stop_words="english", min_df=2, sublinear_tf=True)
+    # Every word counts in the score, those of one text too: dropping them (min_df=2) leaves
+    # each vector only the words it shares, and five unrelated escalations that all name an
+    # account ("acct") scored as alike.
+    vectorizer = TfidfVectorizer(stop_words="english", min_df=1, sublinear_tf=True)
     try:
         matrix = vectorizer.fit_transform(texts).tocsr()
-    except ValueError:  # no term occurs twice: nothing is alike
+    except ValueError:  # no words at all: nothing is alike
         return [[i] for i in range(len(texts))]
     analyse = vectorizer.build_analyzer()
     vocabulary = vectorizer.vocabulary_
