@@ -22,6 +22,7 @@ from store.base import Base, JSONType, UTCDateTime
 from store.cases import Case, CaseAccount
 from store.enforcement import EXECUTED, EnforcementAction, EnforcementRequest
 from store.investigations import Investigation
+from store.patterns import Pattern, PatternMember
 from store.playbooks import RuleHit
 from store.signals import Report, Signal
 
@@ -128,7 +129,7 @@ def clues(
 ) -> list[Clue]:
     """Every detection candidate for ``accounts`` before ``until``: live rule hits, any rule hit
     (kind ``rule_any``, for "no rule matched at all"), investigations (from an anomaly or not),
-    model scores at or over the threshold, reports and cases."""
+    model scores at or over the threshold, reports, cases and abuse patterns."""
     out: list[Clue] = []
     for chunk in _chunks(accounts):
         hits = session.execute(
@@ -174,6 +175,21 @@ def clues(
             .where(CaseAccount.account_id.in_(chunk), Case.created_at < until)
         )
         out += [Clue(acct, "case", f"CASE-{cid}", at, category) for acct, cid, at, category in cases]
+        # A pattern found an account when the pattern was first detected with it in, or at the
+        # account's item if that came later (the hourly run after it); "not abuse" ones never did.
+        members = session.execute(
+            select(PatternMember.account_id, Pattern.id, PatternMember.at, Pattern.detected_at, Pattern.kind)
+            .join(Pattern, Pattern.id == PatternMember.pattern_id)
+            .where(
+                PatternMember.account_id.in_(chunk),
+                Pattern.feedback.is_(None),
+                Pattern.detected_at < until,
+            )
+        )
+        for acct, pid, member_at, detected_at, kind in members:
+            at = max(member_at, detected_at)
+            if at < until:
+                out.append(Clue(acct, "pattern", f"PAT-{pid}", at, kind))
     return out
 
 

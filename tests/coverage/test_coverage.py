@@ -195,3 +195,33 @@ def test_slash_vigil_coverage_shows_it_privately(vigil: Vigil) -> None:
 
     refused = vigil.send.command("/vigil", "coverage", user=OUTSIDER).json()
     assert refused["response_type"] == "ephemeral"
+
+
+def test_a_pattern_that_caught_an_account_before_its_report_is_how_it_was_found(vigil: Vigil) -> None:
+    """acct_pay_2 was reported 34 h in; had the hourly pattern job put it in PAT-n at 28 h, the
+    pattern is how it was found (4 h after its first signal at 24 h), and a pattern dismissed as "not
+    abuse" never counts."""
+    from store.patterns import Pattern, PatternMember
+    from tests.coverage.history import h
+
+    build(vigil.db)
+    with vigil.db.transaction() as s:
+        for feedback in ("not_abuse", None):
+            pattern = Pattern(
+                kind="template", label="pay me outside", status="posted", feedback=feedback,
+                size=3, account_count=3, day=0, prev_day=0, week=3, prev_week=0,
+                first_seen=h(26), last_seen=h(27), detected_at=h(27 if feedback else 28),
+                updated_at=h(28), terms=[], examples=[], top_accounts=[],
+            )  # fmt: skip
+            s.add(pattern)
+            s.flush()
+            s.add(
+                PatternMember(
+                    pattern_id=pattern.id, item_key=f"report:{pattern.id}", account_id="acct_pay_2", at=h(26)
+                )
+            )
+            kept = pattern.id
+    report = Coverage(vigil.db, vigil.ctx.config, vigil.clock).report(SINCE, MONDAY, "pattern")
+    found = next(f for f in report.findings if f.account_id == "acct_pay_2")
+    assert (found.source, found.source_ref, found.delay_hours) == ("pattern", f"PAT-{kept}", 4.0)
+    assert found.pattern_ref == f"PAT-{kept}"
