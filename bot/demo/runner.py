@@ -243,9 +243,7 @@ def _outcomes(stage: Stage) -> dict[str, Any]:
                     "outcome": a.outcome,
                     "decided_by": a.decided_by,
                     # Who took part in the contested request: its requester and its approver.
-                    "took_part": sorted(
-                        p for p in (contested.requester, contested.decided_by) if p
-                    )
+                    "took_part": sorted(p for p in (contested.requester, contested.decided_by) if p)
                     if contested
                     else [],
                 }
