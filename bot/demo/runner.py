@@ -27,7 +27,9 @@ from bot.demo.stage import Stage, find_button
 from bot.demo.transcript import Entry, Transcript
 from store.anomalies import Incident
 from store.cases import Case
+from store.decisions import AppealRow, StatementRow
 from store.enforcement import EnforcementRequest
+from store.handoff import Handoff
 from store.investigations import Investigation
 from store.jobs import Job
 from store.patterns import Pattern, PatternRule
@@ -222,6 +224,34 @@ def _outcomes(stage: Stage) -> dict[str, Any]:
             {"pattern": f"PAT-{r.pattern_id}", "rule": r.rule_id, "backtested": bool(r.backtest)}
             for r in session.scalars(select(PatternRule).order_by(PatternRule.id))
         ]
+        statements: dict[int, dict[str, int]] = {}
+        for request_id, status, n in session.execute(
+            select(StatementRow.request_id, StatementRow.status, func.count()).group_by(
+                StatementRow.request_id, StatementRow.status
+            )
+        ):
+            statements.setdefault(int(request_id), {})[str(status)] = int(n)
+        appeals = []
+        for a in session.scalars(select(AppealRow).order_by(AppealRow.id)):
+            case = session.get(Case, a.case_id)
+            contested = session.get(EnforcementRequest, a.request_id)
+            appeals.append(
+                {
+                    "appeal_id": a.appeal_id,
+                    "category": case.category if case else None,
+                    "request": f"REQ-{a.request_id}",
+                    "outcome": a.outcome,
+                    "decided_by": a.decided_by,
+                    # Who took part in the contested request: its requester and its approver.
+                    "took_part": sorted(p for p in (contested.requester, contested.decided_by) if p)
+                    if contested
+                    else [],
+                }
+            )
+        handoffs = [
+            {"ref": h.ref, "subject": h.subject_ref, "status": h.status, "requested_by": h.requested_by}
+            for h in session.scalars(select(Handoff).order_by(Handoff.id))
+        ]
     suspend_calls: dict[str, int] = {}
     with stage.platform._lock:
         for call in stage.platform.calls:
@@ -244,8 +274,23 @@ def _outcomes(stage: Stage) -> dict[str, Any]:
         {"state": state, "posted": ts in posted, "updated": ts in updated, "closing_reply": reply is not None}
         for state, ts, reply in incidents
     ]
+    engineering = [
+        c for c in stage.slack.calls_of("chat.postMessage") if c.get("channel") == world.ENGINEERING
+    ]
+    for handoff in handoffs:
+        handoff["posts"] = sum(
+            1
+            for c in engineering
+            if str(c.get("text", "")).startswith(f"Requirement for Engineering {handoff['ref']}:")
+        )
+    with stage.platform._lock:
+        told = [(appeal_id, body.get("outcome")) for appeal_id, body in stage.platform.appeal_outcomes]
     return {
         "cases": cases,
+        "statements": statements,
+        "appeals": appeals,
+        "appeal_outcomes_told": told,
+        "handoffs": handoffs,
         "open_cases": open_cases,
         "requests": requests,
         "investigations": investigations,
@@ -300,6 +345,9 @@ def _epilogue(console: Console, result: DemoResult) -> None:
         f"{o['bulk_called_once']:,} of {o['bulk_accounts']:,} accounts called exactly once",
         f"investigations: {o['investigations']} · playbook matches: "
         + ", ".join(f"{n} {mode}" for mode, n in sorted(o["rule_hits"].items())),
+        f"statements of reasons: {sum(sum(n.values()) for n in o['statements'].values()):,} · appeals: "
+        + ", ".join(f"{a['appeal_id']} {a['outcome'] or 'open'}" for a in o["appeals"])
+        + f" · hand-offs to Engineering: {len(o['handoffs'])}",
         f"weekly digest posted: {o['digest_posts']} time(s) · audit chain verifies: {o['audit_ok']}",
         f"finished in {result.seconds:.1f} s",
     ]

@@ -337,6 +337,93 @@ def reinstatement(play: Play) -> None:
     play.advance(timedelta(minutes=10))
 
 
+def appeal(play: Play) -> None:
+    """Friday: the owner of acct_5830 contests the suspension on the platform, which posts the
+    appeal to Vigil's API; an appeal case opens. Omar approved the suspension, so he may not
+    decide the appeal (refused, privately); Ada, who took no part, upholds it."""
+    s = play.stage
+    answer = s.send_appeal(
+        {
+            "appeal_id": "APL-3101",
+            "account_id": "acct_5830",
+            "request_id": "REQ-1",
+            "text": "I never ran a giveaway, my guests misunderstood a referral promotion.",
+            "links": ["https://platform.example/appeals/APL-3101"],
+        }
+    )
+    play.found["appeal_case"] = answer.get("case")
+    message = play.with_button(world.ESCALATIONS, "appeal_uphold")
+    before = len(s.slack.calls_of("chat.postEphemeral"))
+    s.click(OMAR, message, "appeal_uphold", channel=world.ESCALATIONS)
+    play.found["appeal_refusals"] = [
+        str(c.get("text"))
+        for c in s.slack.calls_of("chat.postEphemeral")[before:]
+        if c.get("user") == OMAR.id
+    ]
+    s.click(ADA, message, "appeal_uphold", channel=world.ESCALATIONS)
+    s.submit(
+        ADA,
+        s.last_call("views.open").get("view") or {},
+        {
+            "reason": {
+                "value": {
+                    "type": "plain_text_input",
+                    "value": "60 reports of the same scam template from the account within the hour; "
+                    "no referral programme exists.",
+                }
+            }
+        },
+        "upholds the suspension: 60 reports of one scam template, no referral programme exists",
+    )
+    play.advance(timedelta(minutes=5))
+
+
+def coverage(play: Play) -> None:
+    """Friday afternoon: Lena asks how the last 30 days' confirmed abuse was first found. The
+    top weak point carries a Send to Engineering button: she sends it, and with no Jira
+    configured the requirement is posted in #eng-handoff."""
+    s = play.stage
+    s.command(LENA, "/vigil", "coverage 30d", channel=world.ALERTS)
+    report = s.last_call("response_url")
+    s.click(LENA, report, "handoff_open", channel=world.ALERTS)
+    view = s.last_call("views.open").get("view") or {}
+    initial = {
+        b.get("block_id"): str((b.get("element") or {}).get("initial_value") or "")
+        for b in view.get("blocks") or []
+    }
+
+    def text(block: str, value: str) -> dict[str, Any]:
+        return {block: {"type": "plain_text_input", "value": value}}
+
+    s.submit(
+        LENA,
+        view,
+        {
+            "title": text("title", initial["title"] + "catch spam-bot waves before the fraud team's export"),
+            "problem": text("problem", initial["problem"]),
+            "evidence": text(
+                "evidence", initial["evidence"] + ", REQ-2 (2,000 accounts), fraud team export FR-2291"
+            ),
+            "impact": text(
+                "impact",
+                "2,000 spam accounts in one wave, none matched by a rule; found a day late by an export",
+            ),
+            "mitigation": text(
+                "mitigation",
+                "a signup-velocity signal: new accounts messaging many hosts within their first hour",
+            ),
+            "priority": {
+                "priority": {
+                    "type": "static_select",
+                    "selected_option": {"value": "P2", "text": {"type": "plain_text", "text": "P2"}},
+                }
+            },
+        },
+        "sends to Engineering (P2): catch spam-bot waves before the fraud team's export",
+    )
+    play.advance(timedelta(minutes=5))
+
+
 def digest(play: Play) -> None:
     """The week ends: Monday 09:00 the weekly digest was posted with its charts. Ada, an admin,
     checks the audit chain from Slack."""
@@ -362,5 +449,7 @@ SCENES: list[Scene] = [
     ("the spike's incidents close", None, calm),
     ("a 2,000-account bulk suspension", _day(1, 10), bulk),
     ("a reinstatement linked to its suspension", _day(3, 11), reinstatement),
+    ("an appeal, decided by someone independent", _day(4, 10), appeal),
+    ("detection coverage; a requirement sent to Engineering", _day(4, 15), coverage),
     ("the weekly digest", _day(7, 9, 1), digest),
 ]

@@ -82,6 +82,7 @@ class Stage:
             vigil_enforcement_url=self.platform.url,
             vigil_enforcement_token=SecretStr(world.PLATFORM_TOKEN),
             vigil_signals_token=SecretStr(world.SIGNALS_TOKEN),
+            vigil_appeals_token=SecretStr(world.APPEALS_TOKEN),
         )
         self.clock = FixedClock(world.START)
         self.ctx: AppContext
@@ -214,6 +215,24 @@ class Stage:
                 raise RuntimeError(f"signals API answered {response.status_code}: {response.text}")
             result = response.json()
         return result
+
+    def send_appeal(self, appeal: dict[str, Any]) -> dict[str, Any]:
+        """POST /api/v1/appeals, as the platform does when a user contests a decision."""
+        response = self.http.post(
+            f"{self.url}/api/v1/appeals",
+            json=appeal,
+            headers={"Authorization": f"Bearer {world.APPEALS_TOKEN}"},
+        )
+        if response.status_code not in (200, 201):
+            raise RuntimeError(f"appeals API answered {response.status_code}: {response.text}")
+        answer: dict[str, Any] = response.json()
+        self.transcript.add_note(
+            f"the platform sent appeal {appeal['appeal_id']} to POST /api/v1/appeals: "
+            f"{response.status_code} {answer.get('case')}",
+            self.day(),
+        )
+        self.settle()
+        return answer
 
     # --- people ----------------------------------------------------------------------------------------
     def message(

@@ -22,6 +22,7 @@ SIGNING_SECRET = "demo-signing-secret"
 BOT_TOKEN = "xoxb-demo-token"
 PLATFORM_TOKEN = "demo-enforcement-token"
 SIGNALS_TOKEN = "demo-signals-token"
+APPEALS_TOKEN = "demo-appeals-token"
 
 ESCALATIONS, APPROVALS, DIGEST, ALERTS, ENGINEERING = (
     "C0ESC0001",
@@ -92,6 +93,21 @@ def config_data(playbooks: Path) -> dict[str, Any]:
         "digest": {"weekday": "mon", "time": "09:00", "shift_time": "08:00"},
         "playbooks": str(playbooks),
         "enforcement": {"bulk_max": 10000, "concurrency": 16, "second_approval_over": 1000},
+        # Statements of reasons (docs/dsa.md): every reason code maps to a category, so every
+        # suspension's approval card shows the statement drafted for it.
+        "dsa": {
+            "categories": {
+                "spam": "STATEMENT_CATEGORY_SCOPE_OF_PLATFORM_SERVICE",
+                "fraud": "STATEMENT_CATEGORY_SCAMS_AND_FRAUD",
+                "phishing": "STATEMENT_CATEGORY_SCAMS_AND_FRAUD",
+                "harassment": "STATEMENT_CATEGORY_ILLEGAL_OR_HARMFUL_SPEECH",
+                "ban_evasion": "STATEMENT_CATEGORY_SCOPE_OF_PLATFORM_SERVICE",
+                "payment_abuse": "STATEMENT_CATEGORY_SCAMS_AND_FRAUD",
+                "other": "STATEMENT_CATEGORY_SCOPE_OF_PLATFORM_SERVICE",
+            },
+            "illegal": {"fraud": "Section 263 StGB (fraud)"},
+            "terms_ground": "Terms of Service, section 4 (prohibited conduct)",
+        },
     }
 
 

@@ -88,6 +88,25 @@ def test_the_demo_week_ends_as_a_real_week_would_and_the_same_seed_plays_it_agai
     closed = {"state": "closed", "posted": True, "updated": True, "closing_reply": True}
     assert o["incidents"] and all(i == closed for i in o["incidents"])
     assert o["rule_hits"].get("live", 0) >= 1 and o["rule_hits"].get("shadow", 0) >= 1
+
+    # Statements of reasons: one per suspended account, drafted at request, frozen at approval
+    # (kept, not submitted: no Transparency Database here); none left a draft.
+    statements = o["statements"]
+    assert statements[requests[0].id] == {"frozen": 2}
+    assert statements[requests[1].id] == {"frozen": 2000}
+    assert requests[2].id not in statements  # a reinstatement has none
+    # The appeal against the four-eyes suspension: a case of its own, the approver refused,
+    # upheld by someone who took no part in the request, and the platform told once.
+    (appeal,) = o["appeals"]
+    assert appeal["category"] == "appeal" and appeal["request"] == f"REQ-{requests[0].id}"
+    assert appeal["outcome"] == "upheld" and appeal["decided_by"] not in appeal["took_part"]
+    assert appeal["took_part"] == ["U0LEAD001", "U0LEAD002"]
+    assert len(o["appeal_refusals"]) == 1 and "decided by someone else" in o["appeal_refusals"][0]
+    assert o["appeal_outcomes_told"] == [(appeal["appeal_id"], "upheld")]
+    # /vigil coverage's top weak point sent to Engineering: stored once, posted once (no Jira).
+    (handoff,) = o["handoffs"]
+    assert handoff["subject"].startswith("coverage:") and handoff["requested_by"] == "U0LEAD001"
+    assert handoff["posts"] == 1
     assert o["weekly_digests"] == [("2026-W48", "posted")] and o["digest_posts"] == 1
     assert o["audit_ok"] and o["audit_rows"] > 2000
 
