@@ -10,10 +10,9 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 
+from bot.gateways.atlassian import atlassian_client
 from workflows.handoff.ports import Page, TrackerError
 from workflows.reports.views import Chart, DigestReport
-
-TIMEOUT = 10.0
 
 
 class ConfluencePublisher:
@@ -27,15 +26,7 @@ class ConfluencePublisher:
     ) -> None:
         self.base = url.rstrip("/")
         self.space = space
-        headers = {"Accept": "application/json"}
-        auth: httpx.Auth | None = None
-        if email:
-            auth = httpx.BasicAuth(email, token.get_secret_value())
-        else:
-            headers["Authorization"] = f"Bearer {token.get_secret_value()}"
-        self.client = httpx.Client(
-            base_url=self.base, auth=auth, headers=headers, timeout=TIMEOUT, transport=transport
-        )
+        self.client = atlassian_client(self.base, token, email, transport)
 
     def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
         try:

@@ -12,11 +12,10 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 
+from bot.gateways.atlassian import atlassian_client
 from bot.gateways.platform import parse_retry_after
 from workflows.config import HandoffSettings
 from workflows.handoff import Issue, Ticket, TrackerError
-
-TIMEOUT = 10.0
 
 
 class JiraTracker:
@@ -30,15 +29,7 @@ class JiraTracker:
     ) -> None:
         self.base = url.rstrip("/")
         self.settings = settings
-        auth: httpx.Auth | None = None
-        headers = {"Accept": "application/json"}
-        if email:
-            auth = httpx.BasicAuth(email, token.get_secret_value())
-        else:
-            headers["Authorization"] = f"Bearer {token.get_secret_value()}"
-        self.client = httpx.Client(
-            base_url=self.base, auth=auth, headers=headers, timeout=TIMEOUT, transport=transport
-        )
+        self.client = atlassian_client(self.base, token, email, transport)
 
     def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
         try:
