@@ -52,7 +52,6 @@ class Patterns:
         self.clock = clock
         self.config = config
         self.labeler = labeler
-        self._labels: dict[int, str] = {}
         self.jobs = jobs
         self.investigations = investigations
 
@@ -98,16 +97,18 @@ class Patterns:
         # model, and no lock is held while it thinks.
         with self.db.read() as session:
             fresh = [group for group in clusters if self._match(session, group) is None]
-        self._labels = {id(group): self.labeler.label(group)[:200] for group in fresh}
+        labels = {id(group): self.labeler.label(group)[:200] for group in fresh}
         if clusters:
             with self.db.transaction() as session:
                 for group in clusters:
-                    self._fold(session, group, now, report)
+                    self._fold(session, group, now, report, labels.get(id(group)))
         if report.queued:
             self.jobs.wake()
         return report
 
-    def _fold(self, session: Session, group: Cluster, now: datetime, report: DetectionReport) -> None:
+    def _fold(
+        self, session: Session, group: Cluster, now: datetime, report: DetectionReport, label: str | None
+    ) -> None:
         pattern = self._match(session, group)
         is_new = pattern is None
         if pattern is None:
@@ -115,7 +116,7 @@ class Patterns:
             pattern = Pattern(
                 kind=group.kind,
                 signature=group.signature,
-                label=self._labels.get(id(group)) or self.labeler.label(group)[:200],
+                label=label or self.labeler.label(group)[:200],
                 status="watching",
                 size=0,
                 account_count=0,
