@@ -165,7 +165,8 @@ def build_context(
         handoffs=HandoffDigest(),
     )
     reports = Reports(db, clock, config, sources, jobs=jobs, renderer=MatplotlibChartRenderer())
-    reports.register_jobs(SlackReportNotifier(client, config))
+    report_notifier = SlackReportNotifier(client, config)
+    reports.register_jobs(report_notifier, admins=report_notifier)
     handoffs = Handoffs(db, clock, jobs, SlackHandoffNotifier(client, config), jira_tracker(settings, config))
     ctx = AppContext(
         settings=settings,

@@ -12,14 +12,14 @@ from workflows.cases import CATEGORIES
 from workflows.config import VigilConfig
 from workflows.periods import Period, PeriodError, current_month, current_week, last_full_week, parse_period
 from workflows.ports import MessageRef
-from workflows.reports import Chart, Report, ReportNotifier
+from workflows.reports import Chart, QaAdminNotifier, QaAnalystWeek, Report, ReportNotifier
 from workflows.roles import Role
 
 REPORT_USAGE = "/vigil report [week|month|2026-W46] [category]"
 DIGEST_USAGE = "/vigil digest preview [2026-W46]"
 
 
-class SlackReportNotifier(ReportNotifier):
+class SlackReportNotifier(ReportNotifier, QaAdminNotifier):
     def __init__(self, client: WebClient, config: VigilConfig) -> None:
         self.client = client
         self.config = config
@@ -30,6 +30,11 @@ class SlackReportNotifier(ReportNotifier):
             channel=self.config.channels.digest, text=text, blocks=report_blocks, unfurl_links=False
         )
         return MessageRef(channel=response["channel"], ts=response["ts"])
+
+    def qa_by_analyst(self, user: str, week: QaAnalystWeek) -> None:
+        """A DM to one admin: the per-analyst table never goes to a channel."""
+        text, dm = blocks.qa_admin_blocks(week)
+        self.client.chat_postMessage(channel=user, text=text, blocks=dm, unfurl_links=False)
 
     def upload_chart(self, where: MessageRef, period: Period, chart: Chart) -> None:
         self.client.files_upload_v2(

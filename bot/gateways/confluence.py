@@ -116,6 +116,28 @@ def storage(report: DigestReport, charts: list[Chart] | None = None) -> str:
             + "".join(f"<li>{html.escape(text)}</li>" for text, _evidence in cov.recommendations)
             + "</ul>"
         )
+    qa = report.qa
+    if qa is not None and qa.answered:
+        # The team's figures only: agreement per analyst is for admins and never published.
+        parts.append("<h2>QA re-reviews</h2><table><tbody>")
+        parts.append(
+            "<tr><th>category</th><th>re-reviewed</th><th>same outcome</th><th>same category</th></tr>"
+        )
+        parts += [
+            _row(line.key, line.answered, line.outcome_agreed, line.category_agreed)
+            for line in qa.by_category
+        ]
+        parts.append("</tbody></table>")
+        if qa.calibration:
+            parts.append(
+                "<p>Calibration topics</p><ol>"
+                + "".join(
+                    f"<li>{html.escape(t.scope + ': ' if t.scope else '')}{html.escape(t.a)} vs "
+                    f"{html.escape(t.b)}: {t.disagreed} of {t.of} re-reviews disagreed</li>"
+                    for t in qa.calibration
+                )
+                + "</ol>"
+            )
     for chart in charts or []:
         parts.append(
             f"<h3>{html.escape(chart.title)}</h3>"

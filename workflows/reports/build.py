@@ -24,6 +24,11 @@ from workflows.reports.views import (
     DigestChartData,
     DigestReport,
     EnforcementFigures,
+    QaAnalystWeek,
+    QaDisagreement,
+    QaLine,
+    QaTopic,
+    QaWeek,
     ReviewReport,
     RuleHits,
     RuleShift,
@@ -40,6 +45,8 @@ SHIFT_MIN_HITS = 10  # a rule's weekly hits must move by at least this …
 SHIFT_RATIO = 0.5  # … and by half of last week's, to be called a shift
 TOP_RULES = 5
 TOP_PATTERNS = 5
+QA_DISAGREEMENTS = 8  # listed in the review (a Slack section holds about that many); the rest are counted
+QA_TOPICS = 5  # calibration topics
 BULK_OVER = 10  # accounts: the enforcement card reports per account up to here, as a bulk run above
 SOURCES = {"channel": "Escalation channels", "shortcut": "Message shortcut"}
 
@@ -193,6 +200,7 @@ def build_digest(session: Session, period: Period, now: datetime, sources: Repor
         coverage=sources.coverage.week(session, period.start, period.end),
         handoffs=sources.handoffs.week(session, period.start, period.end),
         appeals=appeals_in(session, period),
+        qa=qa_in(session, period),
     )
     # Written last: it is grounded in the figures above, and checked back against them.
     return replace(report, narrative=sources.assistant.narrative(report))
@@ -209,6 +217,44 @@ def appeals_in(session: Session, period: Period) -> AppealWeek:
         median_hours=round(statistics.median(hours), 1) if hours else None,
         past_deadline=counts["decided_past_deadline"]
         + decision_store.open_appeals_past_deadline(session, period.end),
+    )
+
+
+def qa_in(session: Session, period: Period) -> QaWeek:
+    """The week's re-reviews for the team: per category, the disagreements, the calibration topics."""
+    start, end = period.start, period.end
+    sampled, answered = decision_store.qa_counts(session, period.first_day, period.last_day, start, end)
+    return QaWeek(
+        sampled=sampled,
+        answered=answered,
+        by_category=[QaLine(*row) for row in decision_store.qa_lines(session, start, end, "category")],
+        disagreements=[
+            QaDisagreement(
+                review_id=row["id"],
+                kind=row["kind"],
+                ref=row["ref"],
+                original_outcome=row["outcome"],
+                original_category=row["category"],
+                review_outcome=row["answer_outcome"],
+                review_category=row["answer_category"],
+                note=row["note"],
+                case_link=row["case_link"],
+                case_ref=row["case_ref"],
+                card=row["card"],
+            )
+            for row in decision_store.qa_disagreements(session, start, end, QA_DISAGREEMENTS)
+        ],
+        disagreements_total=decision_store.qa_disagreement_count(session, start, end),
+        calibration=[QaTopic(*row) for row in decision_store.qa_calibration(session, start, end, QA_TOPICS)],
+    )
+
+
+def qa_by_analyst(session: Session, start: datetime, end: datetime, label: str) -> QaAnalystWeek:
+    """Agreement with each decider's decisions (admins only) and per category, for [start, end)."""
+    return QaAnalystWeek(
+        label=label,
+        by_decider=[QaLine(*row) for row in decision_store.qa_lines(session, start, end, "decider")],
+        by_category=[QaLine(*row) for row in decision_store.qa_lines(session, start, end, "category")],
     )
 
 

@@ -23,6 +23,7 @@ from workflows.reports.views import (
     DigestReport,
     HandoffWeek,
     InvestigationWeek,
+    QaAnalystWeek,
     Report,
     TriageAccuracyLine,
 )
@@ -127,3 +128,9 @@ class ChartRenderer(Protocol):
     Called from worker threads, side by side."""
 
     def render(self, name: ChartName, data: DigestChartData, period: Period) -> Chart: ...
+
+
+class QaAdminNotifier(Protocol):
+    """Sends one admin the week's agreement per analyst (a DM: never a channel)."""
+
+    def qa_by_analyst(self, user: str, week: QaAnalystWeek) -> None: ...

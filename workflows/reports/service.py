@@ -37,14 +37,22 @@ from workflows.jobs import JobRunner, PermanentJobError, enqueue
 from workflows.metrics import DIGESTS_FAILED, DIGESTS_POSTED
 from workflows.periods import Period
 from workflows.ports import MessageRef
-from workflows.reports.build import build_digest, build_review, build_shift, build_summary, chart_data
-from workflows.reports.ports import ChartRenderer, ReportNotifier, ReportSources
+from workflows.reports.build import (
+    build_digest,
+    build_review,
+    build_shift,
+    build_summary,
+    chart_data,
+    qa_by_analyst,
+)
+from workflows.reports.ports import ChartRenderer, QaAdminNotifier, ReportNotifier, ReportSources
 from workflows.reports.schedule import DIGESTS, REVIEW, SHIFT, WEEKLY, covered_until, due_period, period_of
 from workflows.reports.views import (
     CHART_NAMES,
     Chart,
     ChartName,
     DigestReport,
+    QaAnalystWeek,
     Report,
     ReviewReport,
     ShiftReport,
@@ -57,6 +65,7 @@ MAX_ATTEMPTS = 12  # one per scheduler tick (5 min): an hour of Slack trouble
 LEASE = timedelta(minutes=10)
 JOB_POST = "digest.post"
 JOB_CHART = "digest.chart"
+JOB_QA_ADMIN = "digest.qa_admin"  # the per-analyst QA table, one DM per admin
 
 RunOutcome = Literal[
     "claimed",
@@ -102,6 +111,7 @@ class Reports:
         self.renderer = renderer
         self.worker_id = f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._first_start: datetime | None = None
+        self._qa_admins = False  # whether this process sends the admins' QA DMs (register_jobs)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -123,6 +133,15 @@ class Reports:
     def summary(self, period: Period, category: str | None = None) -> SummaryReport:
         with self.db.read() as session:
             return build_summary(session, period, category)
+
+    def qa_by_analyst(self, start: datetime, end: datetime, label: str) -> QaAnalystWeek:
+        """Agreement with each analyst's decisions in [start, end): only ever shown to admins."""
+        with self.db.read() as session:
+            return qa_by_analyst(session, start, end, label)
+
+    def admins(self) -> list[str]:
+        """Admins named by user id (user groups are not expanded here): who gets the QA DM."""
+        return sorted({p for p in self.config.roles.admins if p[:1] in ("U", "W")})
 
     def charts(self, report: DigestReport) -> list[Chart]:
         return [self.renderer.render(name, report.charts, report.period) for name in CHART_NAMES]
@@ -286,6 +305,16 @@ class Reports:
                         {"run_id": run_id, "round": round_, "chart": name},
                         key=f"digest-chart:{run_id}:{round_}:{name}",
                     )
+            if posted is not None and digest == WEEKLY and self._qa_admins:
+                # Per analyst only to admins, each in a DM of its own, once per posted round.
+                for admin in self.admins():
+                    enqueue(
+                        session,
+                        self.clock,
+                        JOB_QA_ADMIN,
+                        {"period": period, "user": admin},
+                        key=f"digest-qa:{run_id}:{round_}:{admin}",
+                    )
         DIGESTS_POSTED.labels(digest=digest).inc()
         self.jobs.wake()
         return RunResult("posted", digest, period, run_id, round_, ts=ref.ts)
@@ -313,7 +342,7 @@ class Reports:
             uploaded.append(name)
         return uploaded
 
-    def register_jobs(self, notifier: ReportNotifier) -> None:
+    def register_jobs(self, notifier: ReportNotifier, admins: QaAdminNotifier | None = None) -> None:
         def post(payload: dict[str, Any]) -> None:
             result = self.post(payload["digest"], payload["period"], int(payload["round"]), notifier)
             if result.outcome == "failed":
@@ -323,5 +352,13 @@ class Reports:
         def chart(payload: dict[str, Any]) -> None:
             self.upload_charts(int(payload["run_id"]), notifier, only=payload["chart"])
 
+        def qa_admin(payload: dict[str, Any]) -> None:
+            assert admins is not None
+            period = self.period_of(WEEKLY, payload["period"])
+            admins.qa_by_analyst(payload["user"], self.qa_by_analyst(period.start, period.end, period.label))
+
         self.jobs.register(JOB_POST, post)
         self.jobs.register(JOB_CHART, chart)
+        if admins is not None:
+            self.jobs.register(JOB_QA_ADMIN, qa_admin)
+            self._qa_admins = True

@@ -198,6 +198,85 @@ class AppealWeek:
 
 
 @dataclass(frozen=True)
+class QaLine:
+    """Re-reviews answered in the week for one category (or, for admins only, one decider)."""
+
+    key: str
+    answered: int
+    outcome_agreed: int
+    category_agreed: int
+
+    @property
+    def outcome_rate(self) -> float | None:
+        return self.outcome_agreed / self.answered if self.answered else None
+
+    @property
+    def category_rate(self) -> float | None:
+        return self.category_agreed / self.answered if self.answered else None
+
+
+@dataclass(frozen=True)
+class QaDisagreement:
+    """One re-review that did not match the original: what each side said, and where to look.
+    Nobody is named: who decided is the admins' per-analyst view, not the channel's."""
+
+    review_id: int
+    kind: str  # case | action
+    ref: str  # CASE-n, or REQ-n:account
+    original_outcome: str
+    original_category: str
+    review_outcome: str
+    review_category: str
+    note: str
+    case_link: str | None  # the case's permalink (an action's: of the case its request came from)
+    case_ref: str | None  # for an action, the case its request came from
+    card: tuple[str, str] | None  # the request's approval card (channel, ts)
+
+
+@dataclass(frozen=True)
+class QaTopic:
+    """A calibration topic: a pair the two sides split on. kind ``category``: two categories
+    (either way round), ``of`` the re-reviews of items in either; kind ``outcome``: two outcomes
+    within the category ``scope``, ``of`` the re-reviews of that category."""
+
+    kind: str
+    scope: str
+    a: str
+    b: str
+    disagreed: int
+    of: int
+
+
+@dataclass(frozen=True)
+class QaWeek:
+    """QA of decisions in the weekly review (what the whole team sees)."""
+
+    sampled: int  # sampled on the week's days
+    answered: int  # answered in the week
+    by_category: list[QaLine]
+    disagreements: list[QaDisagreement]
+    disagreements_total: int
+    calibration: list[QaTopic]
+
+    @property
+    def outcome_agreed(self) -> int:
+        return sum(line.outcome_agreed for line in self.by_category)
+
+    @property
+    def category_agreed(self) -> int:
+        return sum(line.category_agreed for line in self.by_category)
+
+
+@dataclass(frozen=True)
+class QaAnalystWeek:
+    """Agreement with each analyst's decisions: for admins only, never in a channel."""
+
+    label: str  # what span it covers, as the reader sees it
+    by_decider: list[QaLine]
+    by_category: list[QaLine]
+
+
+@dataclass(frozen=True)
 class DigestReport:
     period: Period
     previous: Period
@@ -216,6 +295,7 @@ class DigestReport:
     coverage: CoverageWeek | None = None
     handoffs: HandoffWeek | None = None
     appeals: AppealWeek | None = None  # DSA appeals of the week (workflows/decisions)
+    qa: QaWeek | None = None  # QA re-reviews of the week, per category (never per person)
 
     @property
     def sla_overall(self) -> SlaLine:
