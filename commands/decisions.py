@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import timedelta
 from typing import Any
 
 from slack_bolt import Ack, App
@@ -14,9 +15,11 @@ from slack_sdk.errors import SlackApiError
 
 from commands.access import require
 from commands.blocks import decisions as blocks
+from commands.blocks import reports as report_blocks
 from commands.context import AppContext
 from commands.enforcement.forms import request_view
 from commands.listeners import timed
+from commands.vigil import VigilCall, subcommand
 from workflows.cases import CATEGORIES, OUTCOMES
 from workflows.decisions.appeals import AppealView
 from workflows.decisions.errors import AppealRefused
@@ -57,6 +60,12 @@ class SlackQaNotifier:
         assert review.reviewer is not None
         text, message = blocks.qa_dm(review)
         self.client.chat_postMessage(channel=review.reviewer, text=text, blocks=message)
+
+    def escalated(self, review: QaItemView, case_ref: str) -> None:
+        assert review.reviewer is not None
+        self.client.chat_postMessage(
+            channel=review.reviewer, text=f"Escalated: {case_ref} reviews the action again ({review.ref})."
+        )
 
 
 def _tell(client: WebClient, body: dict[str, Any], text: str, channel: str | None = None) -> None:
@@ -133,11 +142,36 @@ def register_qa(app: App, ctx: AppContext) -> None:
         ack()
         user = body["user"]["id"]
         try:
-            case_ref = qa.escalate(int(((body.get("actions") or [{}])[0]).get("value") or 0), user)
+            done = qa.escalate(int(((body.get("actions") or [{}])[0]).get("value") or 0), user)
         except AppealRefused as exc:
-            client.chat_postMessage(channel=user, text=blocks.appeal_refusal(exc))
+            _tell(client, body, blocks.appeal_refusal(exc))
             return
-        client.chat_postMessage(channel=user, text=f"Escalated: {case_ref} reviews the action again.")
+        if done.queued:
+            _tell(client, body, "Escalating: an appeal review of the action is being opened.")
+        elif done.case_ref:
+            _tell(client, body, f"Already escalated: {done.case_ref} reviews the action again.")
+        else:
+            _tell(client, body, "Already being escalated: the appeal review is being opened.")
+
+
+QA_USAGE = "/vigil qa"
+
+
+@subcommand(
+    "qa",
+    QA_USAGE,
+    "QA agreement of the last 7 days per category (per analyst for admins) and your re-reviews waiting",
+    Role.analyst,
+)
+def _qa(call: VigilCall) -> None:
+    ctx = call.ctx
+    now = ctx.clock.now()
+    label = f"the 7 days to {now.astimezone(ctx.config.tz):%a %-d %b %H:%M} {ctx.config.timezone}"
+    week = ctx.reports.qa_by_analyst(now - timedelta(days=7), now, label)
+    pending = len(ctx.qa.pending_for(call.user_id, limit=1000)) if ctx.qa is not None else 0
+    admin = ctx.roles.has(call.user_id, Role.admin)
+    text, reply = report_blocks.qa_command_blocks(week, pending, admin)
+    call.respond(text=text, blocks=reply, response_type="ephemeral")
 
 
 def register(app: App, ctx: AppContext) -> None:

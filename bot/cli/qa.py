@@ -44,9 +44,19 @@ def qa_sample(day_text: str | None) -> None:
 @qa.command("agreement")
 @click.option("--since", required=True, help="first day, inclusive, in the config's timezone")
 @click.option("--until", required=True, help="last day, exclusive, in the config's timezone")
-@click.option("--by", type=click.Choice(["category", "reviewer"]), default="category", show_default=True)
+@click.option(
+    "--by",
+    type=click.Choice(["category", "reviewer", "decider"]),
+    default="category",
+    show_default=True,
+    help="category; reviewer (who re-reviewed); decider (whose decisions were re-reviewed)",
+)
 def qa_agreement(since: str, until: str, by: str) -> None:
-    """Print re-reviews answered and agreed, per category (or per reviewer, for admins)."""
+    """Print re-reviews answered and agreed on the outcome, per category, per reviewer or per
+    decider (the analyst whose decisions were re-reviewed).
+
+    An operator tool, trusted like `vigil enforcement request`: whoever can run it with Vigil's
+    database sees the per-person figures that Slack shows only to admins."""
     cli = cli_context()
     start, end = (
         local_midnight(_day(o, t), cli.config.tz) for o, t in (("--since", since), ("--until", until))

@@ -165,7 +165,7 @@ def test_a_day_of_decisions_is_re_reviewed_blind_and_agreement_is_counted_per_ca
         "qa_escalate", str(spam_actions[0].id), user=spam_actions[0].reviewer or "", channel="D2"
     )
     assert again_escalate.status_code == 200
-    desk.slack.wait_for("chat.postMessage", where=lambda c: "Only a disagreement" in str(c.get("text")))
+    desk.slack.wait_for("chat.postEphemeral", where=lambda c: "Only a disagreement" in str(c.get("text")))
 
     start = desk.clock.now() - timedelta(days=3)
     end = desk.clock.now() + timedelta(days=1)

@@ -33,6 +33,7 @@ from workflows.jobs import JobRunner, enqueue
 from workflows.periods import local_midnight
 
 ASSIGNED_JOB = "qa.assigned"
+ESCALATE_JOB = "qa.escalate"  # one per re-review (its key), so a double click opens one case
 
 
 @dataclass(frozen=True)
@@ -121,6 +122,15 @@ class QaItemView:
 
 class QaNotifier(Protocol):
     def assigned(self, review: QaItemView) -> None: ...
+    def escalated(self, review: QaItemView, case_ref: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class Escalation:
+    """What a click on Escalate did: queued the appeal review, or found it under way or open."""
+
+    queued: bool
+    case_ref: str | None = None  # the appeal review's case, once it is open
 
 
 def _details(session: Session, row: QaReview) -> str:
@@ -176,7 +186,14 @@ class Qa:
             if view is not None and not view.answered:
                 notifier.assigned(view)
 
+        def escalate(payload: dict[str, Any]) -> None:
+            view = self.get(int(payload["review"]))
+            if view is None or self.appeals is None:
+                return
+            notifier.escalated(view, self.appeals.receive(self._appeal_of(view), internal=True).case_ref)
+
         jobs.register(ASSIGNED_JOB, run)
+        jobs.register(ESCALATE_JOB, escalate)
 
     def sample_day(self, day: date) -> QaRun:
         tz = self.config.tz
@@ -254,9 +271,11 @@ class Qa:
             session.flush()
             return _view(row)
 
-    def escalate(self, review_id: int, user: str) -> str:
+    def escalate(self, review_id: int, user: str) -> Escalation:
         """A disagreement on an enforcement action, by its reviewer, becomes an appeal-style
-        review (a case of category appeal, decided independently; the platform is not told)."""
+        review (a case of category appeal, decided independently; the platform is not told).
+        The case is opened by a job keyed by the re-review: clicks that cross each other queue
+        it once, so there is one case however often the button is pressed."""
         view = self.get(review_id)
         if view is None:
             raise AppealRefused("qa_not_found", 404, review=review_id)
@@ -264,13 +283,25 @@ class Qa:
             raise AppealRefused("qa_not_yours", 403, review=review_id)
         if view.kind != "action" or view.agreed is not False or self.appeals is None:
             raise AppealRefused("qa_not_escalable", review=review_id)
+        with self.db.transaction() as session:
+            existing = store.appeal_by_platform_id(session, f"qa-{review_id}")
+            if existing is not None:
+                return Escalation(False, f"CASE-{existing.case_id}")
+            queued = enqueue(
+                session, self.clock, ESCALATE_JOB, {"review": review_id}, key=f"qa-escalate:{review_id}"
+            )
+        if queued and self.jobs is not None:
+            self.jobs.wake()
+        return Escalation(queued)
+
+    @staticmethod
+    def _appeal_of(view: QaItemView) -> AppealIn:
         request_ref, _, account = view.ref.partition(":")
         text = (
-            f"QA re-review {review_id} disagreed: {user} would have decided {view.answer_outcome} "
+            f"QA re-review {view.id} disagreed: {view.reviewer} would have decided {view.answer_outcome} "
             f"({view.answer_category}), the original was {view.outcome} ({view.category})."
         )
-        body = AppealIn(appeal_id=f"qa-{review_id}", account_id=account, request_id=request_ref, text=text)
-        return self.appeals.receive(body, internal=True).case_ref
+        return AppealIn(appeal_id=f"qa-{view.id}", account_id=account, request_id=request_ref, text=text)
 
     def agreement(self, start: datetime, end: datetime, by: str = "category") -> list[tuple[str, int, int]]:
         with self.db.read() as session:
