@@ -300,6 +300,22 @@ def create_modal(metadata: dict[str, Any], category: str, priority: str, excerpt
                     initial_option=next(o for o in priority_options if o.value == priority),
                 ),
             ),
+            # Slack cannot show a field only for one choice of another: both are always there,
+            # optional, and checked only when the category is an appeal.
+            InputBlock(
+                block_id="appeal_account",
+                label="Appeal: the account",
+                optional=True,
+                hint="For an appeal only: the account whose suspension is contested.",
+                element=PlainTextInputElement(action_id="appeal_account", max_length=64),
+            ),
+            InputBlock(
+                block_id="appeal_action",
+                label="Appeal: the action",
+                optional=True,
+                hint="For an appeal only: the suspension's statement id (vigil-req…) or its request (REQ-n).",
+                element=PlainTextInputElement(action_id="appeal_action", max_length=500),
+            ),
         ],
     ).to_dict()
 
