@@ -527,3 +527,20 @@ def case_suspension(session: Session, case_ref: str, account_id: str) -> tuple[s
         if status in OPEN_ACTION:
             return "open", int(request_id)
     return None
+
+
+def notice_counts(session: Session, start: datetime, end: datetime) -> dict[str, int]:
+    """Notices decided in [start, end) (their outcome written), by outcome, and how many of
+    those could not be told."""
+    rows = session.execute(
+        select(NoticeOutcomeRow.outcome, NoticeOutcomeRow.status, func.count())
+        .where(NoticeOutcomeRow.created_at >= start, NoticeOutcomeRow.created_at < end)
+        .group_by(NoticeOutcomeRow.outcome, NoticeOutcomeRow.status)
+    ).all()
+    out = {"decided": 0, "actioned": 0, "not_actioned": 0, "not_told": 0}
+    for outcome, status, n in rows:
+        out["decided"] += int(n)
+        out[outcome] = out.get(outcome, 0) + int(n)
+        if status == NOT_TOLD:
+            out["not_told"] += int(n)
+    return out

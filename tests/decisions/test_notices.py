@@ -21,6 +21,7 @@ from tests.harness.vigil import Vigil, VigilFactory
 from tests.harness.vigil import eventually as found_eventually
 from tests.harness.world import ANALYST, ESCALATIONS, LEAD, MONDAY
 from workflows.decisions.notices import MANUAL_MODE, NO_ID, NOTICE_JOB
+from workflows.decisions.transparency import transparency_report
 from workflows.jobs import enqueue
 
 
@@ -210,6 +211,12 @@ def test_a_case_closed_without_action_tells_not_actioned_and_a_report_without_re
     assert timeline(desk, case_id, "reporters_told") == [
         {"reporters": 1, "outcome": "not_actioned", "without_id": 1}
     ]
+    # The transparency report counts them (the one without an id as not told).
+    with desk.db.read() as session:
+        figures = transparency_report(
+            session, desk.clock.now() - timedelta(days=1), desk.clock.now() + timedelta(days=1), "UTC"
+        ).as_json()
+    assert figures["notices"] == {"decided": 2, "actioned": 0, "not_actioned": 2, "not_told": 1}
     # A second resolve changes nothing and tells nobody again.
     desk.ctx.cases.resolve(case_id, ANALYST, "duplicate")
     desk.run_jobs()
