@@ -14,9 +14,10 @@ from sqlalchemy import select
 from bot.fakes.enforcement import FakeEnforcement
 from store.cases import Case, CaseEvent
 from store.decisions import NoticeOutcomeRow
+from store.jobs import Job
 from store.signals import Report
 from tests.decisions.conftest import SIGNALS_TOKEN
-from tests.harness.enforcement_steps import approve_and_wait, ask, eventually
+from tests.harness.enforcement_steps import approve_and_wait, ask, card, eventually
 from tests.harness.vigil import Vigil, VigilFactory
 from tests.harness.vigil import eventually as found_eventually
 from tests.harness.world import ANALYST, ESCALATIONS, LEAD, MONDAY
@@ -162,9 +163,12 @@ def test_the_platform_failing_at_first_is_retried_and_the_reporter_told_once(
     desk.enforce()
 
     def failed_once() -> bool:
-        return not fake_enforcement.outcome_script
+        with desk.db.read() as session:
+            job = session.scalars(select(Job).where(Job.kind == NOTICE_JOB)).first()
+            return job is not None and job.last_error is not None and job.status == "pending"
 
-    eventually(failed_once, what="the first call to fail")
+    # The first call fails, and the job is put back to be retried after its backoff.
+    eventually(failed_once, what="the first call to fail and be recorded")
     assert fake_enforcement.notice_outcomes == [] and outcome_rows(desk)[0].status == "queued"
     desk.clock.advance(timedelta(minutes=5))  # the job's backoff has passed
     desk.run_jobs()
@@ -233,3 +237,27 @@ def test_without_an_enforcement_api_vigil_records_that_the_reporter_could_not_be
     row = outcome_rows(vigil)[0]
     assert (row.outcome, row.reason, row.error) == ("not_actioned", "No action", MANUAL_MODE)
     assert timeline(vigil, case_id, "reporter_not_told") == [{"notice": row.id, "error": MANUAL_MODE}]
+
+
+def test_a_case_closed_while_its_suspension_waits_tells_the_reporter_when_the_suspension_is_rejected(
+    make_vigil: VigilFactory, fake_enforcement: FakeEnforcement
+) -> None:
+    fake_enforcement.add("acct_1")
+    desk = make_vigil(fake_enforcement)
+    _, case_id = open_case(desk)
+    file_reports(desk, report("rep-1"))
+    ask(desk, accounts="acct_1", evidence=f"CASE-{case_id}")
+    card(desk)
+    # The analyst closes the case as soon as the suspension is asked for: too early to tell.
+    resolve(desk, case_id, "actioned", "handed to enforcement")
+    desk.run_jobs()
+    assert outcome_rows(desk) == [] and fake_enforcement.notice_outcomes == []
+
+    desk.ctx.enforcer.reject(1, LEAD, "the links were the host's own listing")
+    eventually(lambda: fake_enforcement.notice_outcomes, what="the reporter to be told")
+    [(report_id, body)] = fake_enforcement.notice_outcomes
+    assert (report_id, body["outcome"], body["reason"]) == (
+        "rep-1",
+        "not_actioned",
+        "Actioned: handed to enforcement",
+    )

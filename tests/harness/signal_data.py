@@ -63,5 +63,3 @@ def scam_wave(hour: datetime, count: int = 60) -> list[dict[str, Any]]:
         }
         for n in range(count)
     ]
-
-
