@@ -63,3 +63,5 @@ def scam_wave(hour: datetime, count: int = 60) -> list[dict[str, Any]]:
         }
         for n in range(count)
     ]
+
+

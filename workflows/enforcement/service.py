@@ -367,14 +367,7 @@ class Enforcer:
         self.jobs = jobs
         self.handlers = EnforcementJobs(db, clock, config, notifier, gateway, jobs)
         self.executor = Executor(
-            db,
-            clock,
-            config,
-            gateway,
-            jobs,
-            self.handlers.progress,
-            options,
-            lease_clock=lease_clock,
+            db, clock, config, gateway, jobs, self.handlers.progress, options, lease_clock=lease_clock,
             decisions=decisions,
         )
 
