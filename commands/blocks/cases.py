@@ -199,6 +199,13 @@ EVENT_TEXT = {
     "message_deleted": lambda d: "original message deleted",
     "sla_nudged": lambda d: "SLA nudge (75%)",
     "sla_breached": lambda d: "SLA breached",
+    "reporters_told": lambda d: (
+        f"reporters told: {d.get('reporters', 0)} ({d.get('outcome')})"
+        + (f"; {d['without_id']} without a report id, not told" if d.get("without_id") else "")
+    ),
+    "reporter_not_told": lambda d: (
+        f"a reporter could not be told: {user_text(str(d.get('error') or ''), 200)}"
+    ),
     "rules_matched": lambda d: (
         "rules matched: " + ", ".join(f"{r['rule']} ({r['mode']})" for r in d.get("rules", []))
     ),

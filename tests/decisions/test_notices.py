@@ -12,6 +12,7 @@ import httpx
 from sqlalchemy import select
 
 from bot.fakes.enforcement import FakeEnforcement
+from commands.blocks.cases import case_blocks
 from store.cases import Case, CaseEvent
 from store.decisions import NoticeOutcomeRow
 from store.jobs import Job
@@ -221,6 +222,9 @@ def test_a_case_closed_without_action_tells_not_actioned_and_a_report_without_re
             session, desk.clock.now() - timedelta(days=1), desk.clock.now() + timedelta(days=1), "UTC"
         ).as_json()
     assert figures["notices"] == {"decided": 2, "actioned": 0, "not_actioned": 2, "not_told": 1}
+    # The case's timeline in Slack says so.
+    shown = json.dumps(case_blocks(desk.ctx.cases.get(case_id), desk.clock.now()))  # type: ignore[arg-type]
+    assert "reporters told: 1 (not_actioned); 1 without a report id, not told" in shown
     # A second resolve changes nothing and tells nobody again.
     desk.ctx.cases.resolve(case_id, ANALYST, "duplicate")
     desk.run_jobs()
