@@ -38,6 +38,7 @@ from workflows.config import Settings, VigilConfig, secret
 from workflows.coverage.digest import CoverageDigest
 from workflows.decisions import Decisions
 from workflows.decisions.appeals import Appeals
+from workflows.decisions.notices import Notices
 from workflows.decisions.qa import Qa
 from workflows.enforcement import Enforcer, EnforcerOptions
 from workflows.handoff import Handoffs
@@ -115,6 +116,11 @@ def build_context(
     appeals = Appeals(db, clock, config, cases, jobs, SlackAppealNotifier(client), gateway)
     appeals.register_jobs(jobs)
     decisions.appeals = appeals
+    # Reporters told the decision on their report (Art. 16(5)), by the same platform endpoint.
+    notices = Notices(db, clock, jobs, gateway)
+    notices.register_jobs(jobs)
+    decisions.notices = notices
+    cases.decided = notices
     qa = Qa(db, clock, config, jobs, appeals)
     qa.register_jobs(jobs, SlackQaNotifier(client))
     enforcer = Enforcer(

@@ -6,9 +6,11 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
+from pydantic import ValidationError
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -33,6 +35,8 @@ from workflows.cases import (
 )
 from workflows.clock import Clock
 from workflows.config import VigilConfig
+from workflows.decisions.appeals import AppealIn
+from workflows.decisions.errors import AppealRefused
 from workflows.drafts import Drafts
 from workflows.roles import Role
 
@@ -293,15 +297,30 @@ def register(app: App, ctx: AppContext) -> None:
     def create_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
         draft_id = str(json.loads(view.get("private_metadata") or "{}").get("draft") or "")
         kept = drafts.read(draft_id, DRAFT_KIND, body["user"]["id"]) if draft_id else None
+        if kept is None:
+            ack(response_action="errors", errors={"category": DRAFT_GONE})
+            return
+        values = view["state"]["values"]
+        category = values["category"]["category"]["selected_option"]["value"]
+        appeal: AppealIn | None = None
+        if category == "appeal":
+            # Checked before the draft is used, so a form with a bad field stays usable.
+            appeal, errors = _appeal_form(ctx, values, kept)
+            if errors:
+                ack(response_action="errors", errors=errors)
+                return
         # Used before the ack, so a second submit of the same form is refused at once, not after
         # the first one's case is written.
-        if kept is None or not drafts.use(draft_id):
+        if not drafts.use(draft_id):
             ack(response_action="errors", errors={"category": DRAFT_GONE})
             return
         ack()
-        values = view["state"]["values"]
+        user = body["user"]["id"]
+        if appeal is not None:
+            _receive_appeal(ctx, client, appeal, kept, user, lambda: drafts.give_back(draft_id))
+            return
         overrides = CaseOverrides(
-            category=values["category"]["category"]["selected_option"]["value"],
+            category=category,
             priority=values["priority"]["priority"]["selected_option"]["value"],
         )
         message = IncomingMessage(
@@ -313,14 +332,90 @@ def register(app: App, ctx: AppContext) -> None:
         )
         # Cases are keyed by channel and ts: a second submit finds the first case.
         try:
-            result = service.open_case(
-                message, source="shortcut", actor=body["user"]["id"], overrides=overrides
-            )
+            result = service.open_case(message, source="shortcut", actor=user, overrides=overrides)
         except Exception:
             drafts.give_back(draft_id)  # nothing was opened: the form can be sent again
             raise
         if result.outcome == "exists" and result.case:
-            tell(client, kept["channel"], body["user"]["id"], f"That message is already {result.case.ref}.")
+            tell(client, kept["channel"], user, f"That message is already {result.case.ref}.")
+
+
+_REQUEST = re.compile(r"^REQ-\d{1,12}$", re.IGNORECASE)
+_PUID = re.compile(r"^[A-Za-z0-9_-]{1,500}$")  # the Transparency Database's puid alphabet
+APPEAL_TEXT_MAX = 10_000
+
+
+def _typed(values: dict[str, Any], block: str) -> str:
+    return str(((values.get(block) or {}).get(block) or {}).get("value") or "").strip()
+
+
+def _appeal_form(
+    ctx: AppContext, values: dict[str, Any], kept: dict[str, Any]
+) -> tuple[AppealIn | None, dict[str, str]]:
+    """The appeal the form describes, or the errors to show on its fields (nothing written)."""
+    account, action = _typed(values, "appeal_account"), _typed(values, "appeal_action")
+    errors: dict[str, str] = {}
+    if not account:
+        errors["appeal_account"] = "An appeal needs the account whose suspension is contested."
+    elif not ctx.config.enforcement.account_id_regex().fullmatch(account):
+        errors["appeal_account"] = f"{account} is not an account id."
+    if not action:
+        errors["appeal_action"] = "An appeal needs the action: its statement id (vigil-req…) or REQ-n."
+    elif not (_REQUEST.match(action) or _PUID.match(action)):
+        errors["appeal_action"] = "Give the statement id (vigil-req…) or the request (REQ-n)."
+    if errors:
+        return None, errors
+    if ctx.appeals is None:
+        return None, {"category": "Appeals are not set up in this Vigil."}
+    is_request = bool(_REQUEST.match(action))
+    try:
+        appeal = AppealIn(
+            appeal_id=f"slack-{kept['channel']}-{kept['ts']}",
+            account_id=account,
+            request_id=action.upper() if is_request else None,
+            puid=None if is_request else action,
+            text=(kept.get("text") or "").strip()[:APPEAL_TEXT_MAX] or "(the message had no text)",
+        )
+        ctx.appeals.check(appeal)
+    except ValidationError as exc:
+        return None, {"appeal_action": "; ".join(str(e["msg"]) for e in exc.errors())[:150]}
+    except AppealRefused as refused:
+        where = "appeal_action" if refused.code == "unknown_action" else "category"
+        return None, {where: str(refused.fields.get("reason") or refused.code)[:150]}
+    return appeal, {}
+
+
+def _receive_appeal(
+    ctx: AppContext,
+    client: WebClient,
+    appeal: AppealIn,
+    kept: dict[str, Any],
+    user: str,
+    give_back: Callable[[], None],
+) -> None:
+    """Open the appeal's case (linked to the action, with its deadline and independence)."""
+    assert ctx.appeals is not None
+    try:
+        permalink = client.chat_getPermalink(channel=kept["channel"], message_ts=kept["ts"]).get("permalink")
+    except SlackApiError:
+        permalink = None  # the appeal stands without a link back to the message
+    links = [permalink] if isinstance(permalink, str) and permalink.startswith("https://") else []
+    try:
+        receipt = ctx.appeals.receive(appeal.model_copy(update={"links": links}))
+    except AppealRefused as refused:  # changed since the form was checked
+        give_back()
+        reason = refused.fields.get("reason") or refused.code
+        tell(client, kept["channel"], user, f"No appeal was opened: {reason}. The form can be sent again.")
+        return
+    except Exception:
+        give_back()  # nothing was opened: the form can be sent again
+        raise
+    if receipt.created:
+        escalations = ctx.config.channels.escalations[0]
+        text = f"Appeal opened as {receipt.case_ref}, decided in <#{escalations}>."
+    else:
+        text = f"That message's appeal is already {receipt.case_ref}."
+    tell(client, kept["channel"], user, text)
 
 
 def _channel(body: dict[str, Any]) -> str:

@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import unquote
 
 
 @dataclass
@@ -39,7 +40,12 @@ class FakeEnforcement:
         self.outage: int | None = None  # an HTTP status served to every call while set
         self.trickle: float = 0.0  # seconds between the bytes of an answer's body
         self.arrived: list[tuple[str, str, str | None]] = []  # (action, account, key) as calls come in
-        self.appeal_outcomes: list[tuple[str, dict[str, Any]]] = []  # POST /appeals/{id}/outcome
+        # POST /appeals/{id}/outcome, by the body's kind: appeals (no kind, or "appeal"), and
+        # notices (a reporter told the decision on their report, keyed by the report's id).
+        self.appeal_outcomes: list[tuple[str, dict[str, Any]]] = []
+        self.notice_outcomes: list[tuple[str, dict[str, Any]]] = []
+        self.outcome_keys: list[str | None] = []  # the Idempotency-Key of every outcome answered
+        self.outcome_script: list[int] = []  # statuses served to the next outcome calls
         self._gate = threading.Event()
         self._gate.set()
         self._open: dict[str, int] = {}  # Idempotency-Keys being processed right now
@@ -93,6 +99,10 @@ class FakeEnforcement:
         if error is not None:
             headers["X-Fake-Error"] = error
         self.script.setdefault(account_id, []).extend((s, headers) for s in statuses)
+
+    def outcomes_then(self, *statuses: int) -> None:
+        """Serve these statuses to the next outcome calls (appeals or notices), then take them."""
+        self.outcome_script.extend(statuses)
 
     def calls_for(self, account_id: str, action: str | None = None) -> list[EnforcementCall]:
         with self._lock:
@@ -193,8 +203,17 @@ class FakeEnforcement:
                     return
                 parts = self.path.strip("/").split("/")
                 if len(parts) == 3 and parts[0] == "appeals" and parts[2] == "outcome":
+                    body = json.loads(raw or b"{}")
                     with fake._lock:
-                        fake.appeal_outcomes.append((parts[1], json.loads(raw or b"{}")))
+                        scripted = fake.outcome_script.pop(0) if fake.outcome_script else None
+                        if scripted is None:
+                            notice = body.get("kind") == "notice"
+                            told = fake.notice_outcomes if notice else fake.appeal_outcomes
+                            told.append((unquote(parts[1]), body))
+                            fake.outcome_keys.append(self.headers.get("Idempotency-Key"))
+                    if scripted is not None:
+                        self._send(scripted, {"error": f"scripted {scripted}"})
+                        return
                     self._send(200, {"ok": True})
                     return
                 if len(parts) != 3 or parts[0] != "accounts" or parts[2] not in ("suspend", "reinstate"):

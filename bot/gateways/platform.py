@@ -27,6 +27,7 @@ import time
 from collections.abc import Coroutine
 from datetime import UTC
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 import httpx
 
@@ -69,6 +70,12 @@ def _error(response: httpx.Response) -> tuple[str, str]:
         code = body.get("error")
         return (code if isinstance(code, str) else ""), str(code or body.get("message") or "")[:200]
     return "", ""
+
+
+class OutcomeNotDelivered(ConnectionError):
+    """An outcome the platform could not take now (429, 5xx); ``retry_after`` in seconds."""
+
+    retry_after: float | None = None
 
 
 class DeadlineExceeded(Exception):
@@ -193,26 +200,35 @@ class HttpPlatformGateway:
         return Outcome("transient", status, detail or f"HTTP {status}")
 
     def appeal_outcome(self, appeal_id: str, outcome: str, reason: str) -> None:
-        """``POST /appeals/{appeal_id}/outcome`` (decisions' AppealOutcomes port). 2xx and 409
-        (already told) are done; other 4xx are permanent; the rest raise to be retried."""
-        body = {"outcome": outcome, "reason": reason}
+        """``POST /appeals/{appeal_id}/outcome`` (decisions' AppealOutcomes port)."""
+        body = {"kind": "appeal", "outcome": outcome, "reason": reason}
+        self._outcome(appeal_id, body, f"vigil:appeal:{appeal_id}", "appeal")
+
+    def notice_outcome(self, report_id: str, body: dict[str, Any]) -> None:
+        """A reporter told what became of their report (Art. 16(5)): the same endpoint, with the
+        report's id at the platform and ``"kind": "notice"`` in the body."""
+        self._outcome(report_id, body, f"vigil:notice:{report_id}", "notice")
+
+    def _outcome(self, id_: str, body: dict[str, Any], key: str, what: str) -> None:
+        """2xx and 409 (already told) are done; other 4xx are permanent; the rest raise to be
+        retried (the job runner's backoff, honouring Retry-After)."""
         try:
             response = self._within_deadline(
                 self.client.post(
-                    f"/appeals/{appeal_id}/outcome",
-                    json=body,
-                    headers={"Idempotency-Key": f"vigil:appeal:{appeal_id}"},
+                    f"/appeals/{quote(id_, safe='')}/outcome", json=body, headers={"Idempotency-Key": key}
                 )
             )
         except (httpx.HTTPError, DeadlineExceeded) as exc:
-            raise ConnectionError(f"appeal outcome not delivered: {type(exc).__name__}") from exc
+            raise ConnectionError(f"{what} outcome not delivered: {type(exc).__name__}") from exc
         status = response.status_code
         if 200 <= status < 300 or status == 409:
             return
         if 400 <= status < 500 and status != 429:
             detail = _error(response)[1]
-            raise PermanentJobError(f"platform refused the appeal outcome: HTTP {status} {detail}")
-        raise ConnectionError(f"appeal outcome not delivered: HTTP {status}")
+            raise PermanentJobError(f"platform refused the {what} outcome: HTTP {status} {detail}")
+        error = OutcomeNotDelivered(f"{what} outcome not delivered: HTTP {status}")
+        error.retry_after = parse_retry_after(response.headers.get("Retry-After"))
+        raise error
 
     def lookup(self, account_id: str) -> str | None:
         try:

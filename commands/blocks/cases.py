@@ -199,6 +199,13 @@ EVENT_TEXT = {
     "message_deleted": lambda d: "original message deleted",
     "sla_nudged": lambda d: "SLA nudge (75%)",
     "sla_breached": lambda d: "SLA breached",
+    "reporters_told": lambda d: (
+        f"reporters told: {d.get('reporters', 0)} ({d.get('outcome')})"
+        + (f"; {d['without_id']} without a report id, not told" if d.get("without_id") else "")
+    ),
+    "reporter_not_told": lambda d: (
+        f"a reporter could not be told: {user_text(str(d.get('error') or ''), 200)}"
+    ),
     "rules_matched": lambda d: (
         "rules matched: " + ", ".join(f"{r['rule']} ({r['mode']})" for r in d.get("rules", []))
     ),
@@ -299,6 +306,22 @@ def create_modal(metadata: dict[str, Any], category: str, priority: str, excerpt
                     options=priority_options,
                     initial_option=next(o for o in priority_options if o.value == priority),
                 ),
+            ),
+            # Slack cannot show a field only for one choice of another: both are always there,
+            # optional, and checked only when the category is an appeal.
+            InputBlock(
+                block_id="appeal_account",
+                label="Appeal: the account",
+                optional=True,
+                hint="For an appeal only: the account whose suspension is contested.",
+                element=PlainTextInputElement(action_id="appeal_account", max_length=64),
+            ),
+            InputBlock(
+                block_id="appeal_action",
+                label="Appeal: the action",
+                optional=True,
+                hint="For an appeal only: the suspension's statement id (vigil-req…) or its request (REQ-n).",
+                element=PlainTextInputElement(action_id="appeal_action", max_length=500),
             ),
         ],
     ).to_dict()

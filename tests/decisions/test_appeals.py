@@ -135,7 +135,7 @@ def test_those_who_made_the_decision_cannot_decide_the_appeal_and_uphold_tells_t
     desk.run_jobs()
     eventually(lambda: fake_enforcement.appeal_outcomes, what="the platform to be told")
     assert fake_enforcement.appeal_outcomes == [
-        ("apl-1", {"outcome": "upheld", "reason": "The links were spam."})
+        ("apl-1", {"kind": "appeal", "outcome": "upheld", "reason": "The links were spam."})
     ]
     row = appeal_row(desk)
     assert row.outcome == "upheld" and row.decided_by == LEAD_2
@@ -176,7 +176,14 @@ def test_an_overturn_goes_through_approval_and_is_decided_when_approved(
     desk.run_jobs()
     eventually(lambda: fake_enforcement.appeal_outcomes, what="the platform to be told")
     assert fake_enforcement.appeal_outcomes == [
-        ("apl-1", {"outcome": "overturned", "reason": "the velocity rule counted a shared link twice"})
+        (
+            "apl-1",
+            {
+                "kind": "appeal",
+                "outcome": "overturned",
+                "reason": "the velocity rule counted a shared link twice",
+            },
+        )
     ]
     row = appeal_row(desk)
     assert row.outcome == "overturned" and row.decided_by == LEAD_2

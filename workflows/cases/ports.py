@@ -39,3 +39,10 @@ class CaseSuggestionHook(Protocol):
     def resolved(self, session: Session, case: Case) -> None:
         """Records whether the analyst kept the suggested category and priority."""
         ...
+
+
+class CaseDecisionHook(Protocol):
+    """Runs in a case's resolve transaction (workflows/decisions: the reporters of its user
+    reports are told the decision, DSA Art. 16(5))."""
+
+    def case_resolved(self, session: Session, case: Case, outcome: str, note: str | None) -> None: ...

@@ -19,7 +19,7 @@ from store.db import Database
 from workflows.cases import jobs as case_jobs
 from workflows.cases import timeline
 from workflows.cases.intake import CaseOverrides, IncomingMessage, find_accounts
-from workflows.cases.ports import CaseNotifier, CaseRuleHook, CaseSuggestionHook
+from workflows.cases.ports import CaseDecisionHook, CaseNotifier, CaseRuleHook, CaseSuggestionHook
 from workflows.cases.triage import PRIORITIES, DefaultTriage, Triager
 from workflows.cases.views import (
     NEW,
@@ -62,6 +62,8 @@ class Cases:
         self.triager: Triager = triager or DefaultTriage()
         self.rules = rules
         self.suggestions = suggestions
+        # Set by the runtime once decisions exist (they are built after cases).
+        self.decided: CaseDecisionHook | None = None
 
     def register_jobs(self, notifier: CaseNotifier) -> None:
         case_jobs.register_handlers(self.jobs, self.db, self.clock, notifier)
@@ -209,6 +211,8 @@ class Cases:
             self._event(session, case, user, "resolved", {"outcome": outcome, "note": note})
             if self.suggestions is not None:
                 self.suggestions.resolved(session, case)
+            if self.decided is not None:
+                self.decided.case_resolved(session, case, outcome, note)
             CASES_RESOLVED.labels(outcome=outcome).inc()
             return self._changed(session, case, "resolved")
 

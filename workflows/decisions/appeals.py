@@ -180,6 +180,16 @@ class Appeals:
             )
         return request, executed[0].finished_at or request.decided_at or request.created_at
 
+    def check(self, body: AppealIn) -> None:
+        """Raise what ``receive`` would refuse, writing nothing: a form asks before it closes."""
+        if self.notifier is None or not self.config.channels.escalations:
+            raise AppealRefused(
+                "appeals_unavailable", 503, reason="no Slack escalation channel to post appeals in"
+            )
+        with self.db.read() as session:
+            if store.appeal_by_platform_id(session, body.appeal_id) is None:
+                self._contested(session, body)
+
     def receive(self, body: AppealIn, *, internal: bool = False) -> AppealReceipt:
         """Open the appeal's case (once per ``appeal_id``); a late appeal is accepted, flagged.
         ``internal``: raised by the team (a QA disagreement), so the platform is never told."""

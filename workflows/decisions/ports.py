@@ -42,6 +42,12 @@ class AppealNotifier(Protocol):
 
 
 class AppealOutcomes(Protocol):
-    """The platform's ``POST /appeals/{appeal_id}/outcome``; raises when it should be retried."""
+    """The platform's ``POST /appeals/{id}/outcome``, for appeals and for notices (a reporter
+    told what became of their report, Art. 16(5)); raises when it should be retried
+    (``PermanentJobError`` when retrying cannot help)."""
 
     def appeal_outcome(self, appeal_id: str, outcome: str, reason: str) -> None: ...
+
+    def notice_outcome(self, report_id: str, body: dict[str, Any]) -> None:
+        """``report_id`` is the report's id as the platform sent it (the signal's ``id``)."""
+        ...

@@ -20,13 +20,15 @@ from store import decisions as statements
 from store import enforcement as ledger
 from store.db import Database
 from store.decisions import BLOCKED, DRAFTED, FAILED, FROZEN, SUBMITTED, WITHDRAWN, StatementRow
-from store.enforcement import EnforcementRequest
+from store.enforcement import EXECUTED, EnforcementRequest
+from store.enforcement import FAILED as FAILED_ACTION
 from workflows.clock import Clock
 from workflows.config import VigilConfig
 from workflows.decisions.appeals import Appeals
 from workflows.decisions.draft import Origin, draft, facts_from
 from workflows.decisions.draft import puid as puid_of
 from workflows.decisions.facts import find_personal_data
+from workflows.decisions.notices import Notices
 from workflows.decisions.ports import BATCH, Submitted, TransparencyDatabase
 from workflows.decisions.schema import Statement
 from workflows.enforcement.events import note_event
@@ -59,6 +61,7 @@ class Decisions:
         self.settings = config.dsa
         self.database = database
         self.appeals: Appeals | None = None  # set by the runtime: reinstatements that overturn an appeal
+        self.notices: Notices | None = None  # set by the runtime: reporters told the decision
 
     @property
     def enabled(self) -> bool:
@@ -158,12 +161,33 @@ class Decisions:
             note_event(session, request, now, "vigil", "statement_frozen", {"statements": len(rows)})
 
     def withdrawn(self, session: Session, request_id: int) -> None:
+        if self.notices is not None:
+            self.notices.suspensions_dropped(session, request_id)
         if self.settings is None:
             return
         if statements.set_status(session, request_id, DRAFTED, WITHDRAWN, self.clock.now()):
             request = ledger.get_request(session, request_id)
             assert request is not None
             note_event(session, request, self.clock.now(), "vigil", "statement_withdrawn", {})
+
+    def finished(self, session: Session, results: list[tuple[int, str, str, str]]) -> None:
+        """Executed suspensions tell their case's reporters ``actioned``; one that failed for
+        good counts as not done (its reporters hear the case's outcome if it is resolved)."""
+        if self.notices is None:
+            return
+        executed: dict[int, list[str]] = {}
+        failed: dict[int, list[str]] = {}
+        for request_id, account_id, action, status in results:
+            if action != "suspend":
+                continue
+            if status in EXECUTED:
+                executed.setdefault(request_id, []).append(account_id)
+            elif status == FAILED_ACTION:
+                failed.setdefault(request_id, []).append(account_id)
+        for request_id, accounts in executed.items():
+            self.notices.suspensions_executed(session, request_id, accounts)
+        for request_id, accounts in failed.items():
+            self.notices.suspensions_dropped(session, request_id, accounts)
 
     def notices_for(
         self, session: Session, keys: Sequence[tuple[int, str]]

@@ -83,4 +83,6 @@ def transparency_report(
     )
     for name, n in store.statement_counts(session, since, until).items():
         report.figures.append(Figure(f"statements_{name}", "", n))
+    for name, n in store.notice_counts(session, since, until).items():
+        report.figures.append(Figure(f"notices_{name}", "", n))
     return report

@@ -352,6 +352,7 @@ class Executor:
             writes: list[dict[str, Any]] = []
             events: list[dict[str, Any]] = []
             entries: list[dict[str, Any]] = []
+            finished: list[tuple[int, str, str, str]] = []
             for row in rows:
                 write, entry = self._record(now, row, outcomes[row.id])
                 if write is None:
@@ -380,7 +381,10 @@ class Executor:
                         }
                     )
                     recorded.setdefault(row.request_id, []).append(row.account_id)
+                    finished.append((row.request_id, row.account_id, row.action, write["new_status"]))
             results_store.record_outcomes(session, writes)
+            if finished and self.decisions is not None:
+                self.decisions.finished(session, finished)
             results_store.add_events(session, events)
             audit.append_batch(session, entries)
             for request_id in recorded:

@@ -100,3 +100,8 @@ class DecisionHook(Protocol):
     def notices_for(
         self, session: Session, keys: list[tuple[int, str]]
     ) -> dict[tuple[int, str], dict[str, Any]]: ...
+
+    def finished(self, session: Session, results: list[tuple[int, str, str, str]]) -> None:
+        """Actions with a final result, in the transaction that records them:
+        (request id, account id, action, status)."""
+        ...
