@@ -90,7 +90,11 @@ def serve_vigil(port: int, api_url: str, folder: str) -> None:
         clock=SystemClock(),
         client=make_client("xoxb-bench", api_url),
     )
-    _uvicorn(create_http_app(ctx, create_bolt_app(ctx, client)), port)
+    from bot.serve import settle_heap
+
+    http = create_http_app(ctx, create_bolt_app(ctx, client))
+    settle_heap()  # as `vigil serve` does before it listens
+    _uvicorn(http, port)
 
 
 def signed_commands(count: int, response_url: str) -> list[tuple[bytes, dict[str, str]]]:

@@ -21,10 +21,11 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import email.utils
+import itertools
 import logging
 import threading
 import time
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from datetime import UTC
 from typing import Any, TypeVar
 from urllib.parse import quote
@@ -34,6 +35,7 @@ import httpx
 from workflows.enforcement import ActionCall, Outcome
 from workflows.investigations import Profile
 from workflows.jobs import PermanentJobError
+from workflows.metrics import ENFORCEMENT_CALL_SECONDS
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +43,7 @@ T = TypeVar("T")
 KEY_IN_USE = "idempotency_key_in_use"
 PROFILE_TIMEOUT = 5.0
 PROFILE_CONNECTIONS = 4
+SHARD = 4  # connections per httpx pool (see HttpPlatformGateway.__init__)
 
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
@@ -72,6 +75,29 @@ def _error(response: httpx.Response) -> tuple[str, str]:
     return "", ""
 
 
+def classify(response: httpx.Response) -> Outcome:
+    """One answer of the enforcement API as an Outcome (the contract in DESIGN.md)."""
+    status = response.status_code
+    code, detail = _error(response)
+    retry_after = parse_retry_after(response.headers.get("Retry-After"))
+    if 200 <= status < 300:
+        return Outcome("done", status)
+    if status == 409 and code == KEY_IN_USE:
+        # The first call with this key is still open at the platform: not done yet.
+        return Outcome("transient", status, "idempotency key in use (a call is still open)", retry_after)
+    if status == 409:
+        return Outcome("already", status, detail)
+    if status == 404:
+        return Outcome("permanent", status, detail or "unknown account")
+    if status in (400, 422):
+        return Outcome("permanent", status, detail or "rejected")
+    if status == 429 or status >= 500:
+        return Outcome("transient", status, detail, retry_after)
+    # 401/403 and anything unexpected: a configuration problem someone must fix, then retry.
+    log.warning("enforcement API answered unexpectedly", extra={"status": status})
+    return Outcome("transient", status, detail or f"HTTP {status}")
+
+
 class OutcomeNotDelivered(ConnectionError):
     """An outcome the platform could not take now (429, 5xx); ``retry_after`` in seconds."""
 
@@ -84,7 +110,7 @@ class DeadlineExceeded(Exception):
 
 class HttpPlatformGateway:
     """One connection pool to the platform, serving the enforcement worker
-    (workflows.enforcement's EnforcementGateway) and investigations (AccountProfiles)."""
+    (workflows.enforcement's ConcurrentEnforcementGateway) and investigations (AccountProfiles)."""
 
     def __init__(
         self,
@@ -98,12 +124,23 @@ class HttpPlatformGateway:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         self.deadline = timeout
         self.profile_deadline = profile_timeout
-        self.client = httpx.AsyncClient(
-            base_url=base_url.rstrip("/"),
-            headers=headers,
-            timeout=timeout,
-            limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections),
-        )
+        self.connections = connections
+        self._slots: asyncio.Semaphore | None = None
+        # Shards of at most SHARD connections, taken in turn: httpcore scans every connection
+        # of a pool on each request and each response (has_expired, through anyio's attribute
+        # lookup), so one pool's cost per call grows with its size; at 16 connections that scan
+        # was a sixth of a bulk suspension's CPU (docs/benchmarks.md).
+        sizes = [SHARD] * (connections // SHARD) + ([connections % SHARD] if connections % SHARD else [])
+        self.clients = [
+            httpx.AsyncClient(
+                base_url=base_url.rstrip("/"),
+                headers=headers,
+                timeout=timeout,
+                limits=httpx.Limits(max_connections=size, max_keepalive_connections=size),
+            )
+            for size in sizes or [1]
+        ]
+        self._turn = itertools.count()
         # Profiles have connections of their own: an analyst opening an investigation never
         # queues behind a bulk suspension that keeps every enforcement connection busy.
         self.profile_client = httpx.AsyncClient(
@@ -117,6 +154,11 @@ class HttpPlatformGateway:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+
+    @property
+    def client(self) -> httpx.AsyncClient:
+        """The next shard's client: calls spread evenly over the pools."""
+        return self.clients[next(self._turn) % len(self.clients)]
 
     def _event_loop(self) -> asyncio.AbstractEventLoop:
         """One loop thread per gateway, started on first use (the CLI mostly never calls)."""
@@ -151,13 +193,66 @@ class HttpPlatformGateway:
             loop, thread, self._loop, self._thread = self._loop, self._thread, None, None
         if loop is None or thread is None:
             return
-        for client in (self.client, self.profile_client):
+        for client in (*self.clients, self.profile_client):
             asyncio.run_coroutine_threadsafe(client.aclose(), loop).result(timeout=5)
         loop.call_soon_threadsafe(loop.stop)
         thread.join(5)
         loop.close()
 
     def execute(self, call: ActionCall) -> Outcome:
+        try:
+            response = self._within_deadline(self._post_action(call))
+        except (httpx.TimeoutException, DeadlineExceeded):
+            return Outcome("transient", None, "timed out")
+        except httpx.HTTPError as exc:
+            return Outcome("transient", None, f"{type(exc).__name__}")
+        return classify(response)
+
+    def submit(
+        self, call: ActionCall, ready: Callable[[], bool]
+    ) -> concurrent.futures.Future[Outcome | None]:
+        """The enforcement worker's way in (ConcurrentEnforcementGateway): the call starts on
+        the loop when one of the connections is free and ``ready()`` still holds then. No
+        thread waits on it: one hand-off per call instead of two, and no pool of threads
+        taking the GIL in turn (docs/benchmarks.md). Cancelling the future stops a call that
+        has not started; one under way runs to its end, as DESIGN.md asks of a stop."""
+        future: concurrent.futures.Future[Outcome | None] = concurrent.futures.Future()
+        loop = self._event_loop()
+
+        async def run() -> None:
+            async with self._call_slots():
+                if not future.set_running_or_notify_cancel():
+                    return  # cancelled while it waited for a connection: never started
+                if not ready():
+                    future.set_result(None)
+                    return
+                started = time.perf_counter()
+                try:
+                    async with asyncio.timeout(self.deadline):
+                        response = await self._post_action(call)
+                    outcome = classify(response)
+                except (httpx.TimeoutException, TimeoutError):
+                    outcome = Outcome("transient", None, "timed out")
+                except httpx.HTTPError as exc:
+                    outcome = Outcome("transient", None, f"{type(exc).__name__}")
+                except Exception as exc:  # a bug or an unexpected library error: retried, never lost
+                    log.exception("enforcement gateway raised", extra={"account": call.account_id})
+                    outcome = Outcome("transient", None, f"{type(exc).__name__}: {exc}")
+                finally:
+                    ENFORCEMENT_CALL_SECONDS.observe(time.perf_counter() - started)
+                future.set_result(outcome)
+
+        loop.call_soon_threadsafe(lambda: loop.create_task(run()))
+        return future
+
+    def _call_slots(self) -> asyncio.Semaphore:
+        # Calls wait here, not in httpx's pool, so waiting for a connection never eats into a
+        # call's deadline. Made on first use, inside the loop.
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(self.connections)
+        return self._slots
+
+    def _post_action(self, call: ActionCall) -> Coroutine[Any, Any, httpx.Response]:
         body = {
             "reason_code": call.reason_code,
             "note": call.note,
@@ -167,37 +262,11 @@ class HttpPlatformGateway:
         }
         if call.statement is not None:
             body["statement"] = call.statement  # docs/dsa.md: the notice the platform shows the user
-        try:
-            response = self._within_deadline(
-                self.client.post(
-                    f"/accounts/{call.account_id}/{call.action}",
-                    json=body,
-                    headers={"Idempotency-Key": call.idempotency_key},
-                )
-            )
-        except (httpx.TimeoutException, DeadlineExceeded):
-            return Outcome("transient", None, "timed out")
-        except httpx.HTTPError as exc:
-            return Outcome("transient", None, f"{type(exc).__name__}")
-        status = response.status_code
-        code, detail = _error(response)
-        retry_after = parse_retry_after(response.headers.get("Retry-After"))
-        if 200 <= status < 300:
-            return Outcome("done", status)
-        if status == 409 and code == KEY_IN_USE:
-            # The first call with this key is still open at the platform: not done yet.
-            return Outcome("transient", status, "idempotency key in use (a call is still open)", retry_after)
-        if status == 409:
-            return Outcome("already", status, detail)
-        if status == 404:
-            return Outcome("permanent", status, detail or "unknown account")
-        if status in (400, 422):
-            return Outcome("permanent", status, detail or "rejected")
-        if status == 429 or status >= 500:
-            return Outcome("transient", status, detail, retry_after)
-        # 401/403 and anything unexpected: a configuration problem someone must fix, then retry.
-        log.warning("enforcement API answered unexpectedly", extra={"status": status})
-        return Outcome("transient", status, detail or f"HTTP {status}")
+        return self.client.post(
+            f"/accounts/{call.account_id}/{call.action}",
+            json=body,
+            headers={"Idempotency-Key": call.idempotency_key},
+        )
 
     def appeal_outcome(self, appeal_id: str, outcome: str, reason: str) -> None:
         """``POST /appeals/{appeal_id}/outcome`` (decisions' AppealOutcomes port)."""

@@ -22,6 +22,7 @@ from collections.abc import Callable, Collection
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -45,7 +46,13 @@ from workflows.config import EnforcementSettings
 from workflows.enforcement.events import complete_if_finished
 from workflows.enforcement.intake import request_ref
 from workflows.enforcement.jobs import queue_results, queue_summary, summary_key
-from workflows.enforcement.ports import ActionCall, DecisionHook, EnforcementGateway, Outcome
+from workflows.enforcement.ports import (
+    ActionCall,
+    ConcurrentEnforcementGateway,
+    DecisionHook,
+    EnforcementGateway,
+    Outcome,
+)
 from workflows.enforcement.views import PER_ACCOUNT_REPORTS_UP_TO, RequestView, load_view
 from workflows.jobs import JobRunner
 from workflows.leases import LeaseKeeper
@@ -197,6 +204,9 @@ class Executor:
         if gateway is None:
             return 0
         concurrency = self.config.concurrency
+        # A gateway that runs calls on its own loop takes them directly; the pool's threads
+        # serve one that only has the blocking ``execute``.
+        submit = gateway.submit if isinstance(gateway, ConcurrentEnforcementGateway) else None
         # Calls handed to the pool at once: enough to keep it busy while results are written,
         # few enough that a crash strands little (a dead worker's leases run out and are retried).
         backlog = self.options.backlog_factor * concurrency
@@ -219,7 +229,11 @@ class Executor:
                         # Half the backlog at a time: one claim transaction per twice the concurrency
                         # calls while the other half keeps the pool busy.
                         for claimed in self._claim(backlog - len(in_flight)):
-                            claimed.future = pool.submit(self._call, gateway, claimed)
+                            claimed.future = (
+                                submit(claimed.call, partial(self.leases.start, claimed.action_id))
+                                if submit is not None
+                                else pool.submit(self._call, gateway, claimed)
+                            )
                             in_flight.append(claimed)
                             calls += 1
                     if not in_flight:

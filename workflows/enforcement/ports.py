@@ -7,8 +7,10 @@ commands/enforcement.py's SlackEnforcementNotifier, the playbooks' PlaybookReque
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, runtime_checkable
 
 from sqlalchemy.orm import Session
 
@@ -49,6 +51,19 @@ class EnforcementGateway(Protocol):
     def lookup(self, account_id: str) -> str | None:
         """The account's state ("active", "suspended", …), "unknown" for a 404, None if the API
         cannot tell right now."""
+        ...
+
+
+@runtime_checkable
+class ConcurrentEnforcementGateway(EnforcementGateway, Protocol):
+    """A gateway that runs calls itself (an event loop, for one): the worker hands it each
+    call instead of a thread of its own waiting on ``execute``."""
+
+    def submit(self, call: ActionCall, ready: Callable[[], bool]) -> Future[Outcome | None]:
+        """Start ``call`` when the gateway has room, if ``ready()`` still holds then (the
+        future's result is None if not). At most the gateway's connections run at once.
+        Cancelling the future stops a call not started yet; one under way runs to its end.
+        The future never raises: failures are transient Outcomes."""
         ...
 
 
