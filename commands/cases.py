@@ -401,7 +401,9 @@ def _receive_appeal(
         permalink = None  # the appeal stands without a link back to the message
     links = [permalink] if isinstance(permalink, str) and permalink.startswith("https://") else []
     try:
-        receipt = ctx.appeals.receive(appeal.model_copy(update={"links": links}))
+        # The platform never issued this appeal's id, so it is not sent the outcome: the team
+        # answers the user where the appeal came in (the decision's message says so).
+        receipt = ctx.appeals.receive(appeal.model_copy(update={"links": links}), internal=True)
     except AppealRefused as refused:  # changed since the form was checked
         give_back()
         reason = refused.fields.get("reason") or refused.code

@@ -71,7 +71,11 @@ def decided_text(appeal: AppealView) -> str:
     via = f" through REQ-{appeal.reinstatement_request_id}" if appeal.reinstatement_request_id else ""
     return (
         f"*{verb}*{via} by {mention(appeal.decided_by)}: {user_text(appeal.reason or '', 1000)} "
-        "_(the platform is told)_"
+        + (
+            "_(raised in Slack: the platform is not told; answer the user where the appeal came in)_"
+            if appeal.internal
+            else "_(the platform is told)_"
+        )
     )
 
 

@@ -108,7 +108,17 @@ def test_an_appeal_made_with_the_shortcut_is_linked_to_the_suspension_and_decide
     press(desk, "appeal_uphold", LEAD, APPEAL_ID)
     assert "REQ-1" in ephemerals_to(desk, LEAD, "You approved")[0]["text"]
     press(desk, "appeal_uphold", LEAD_2, APPEAL_ID)
-    assert desk.slack.wait_for("views.open", where=lambda c: c["view"]["callback_id"] == "appeal_uphold")
+    modal = desk.slack.wait_for("views.open", where=lambda c: c["view"]["callback_id"] == "appeal_uphold")
+    values = {"reason": {"value": {"type": "plain_text_input", "value": "The links were spam."}}}
+    done = desk.send.view_submission(
+        "appeal_uphold", values, user=LEAD_2, private_metadata=modal[0]["view"]["private_metadata"]
+    )
+    assert done.status_code == 200
+    desk.run_jobs()
+    # The platform never issued this appeal's id: the team answers the user, Vigil says so.
+    desk.slack.wait_for("chat.postMessage", where=lambda c: "the platform is not told" in c.get("text", ""))
+    assert appeal_row(desk, APPEAL_ID).outcome == "upheld"
+    assert fake_enforcement.appeal_outcomes == []
 
 
 def test_an_appeal_against_an_unknown_action_is_an_error_on_the_form_and_opens_no_case(

@@ -192,7 +192,8 @@ class Appeals:
 
     def receive(self, body: AppealIn, *, internal: bool = False) -> AppealReceipt:
         """Open the appeal's case (once per ``appeal_id``); a late appeal is accepted, flagged.
-        ``internal``: raised by the team (a QA disagreement), so the platform is never told."""
+        ``internal``: not from the platform (a QA disagreement, or an appeal brought in with the
+        Slack shortcut), so the platform, which never issued its id, is never told."""
         if self.notifier is None or not self.config.channels.escalations:
             raise AppealRefused(
                 "appeals_unavailable", 503, reason="no Slack escalation channel to post appeals in"
