@@ -201,7 +201,8 @@ def test_a_case_closed_without_action_tells_not_actioned_and_a_report_without_re
             {
                 "kind": "notice",
                 "outcome": "not_actioned",
-                "reason": "No action: The links go to the host's own listing.",
+                # A fixed sentence: the analyst's note is for the team, never for the reporter.
+                "reason": "The report was reviewed; no violation was found and no action was taken.",
                 "reporter": "guest_7",
                 "account_id": "acct_1",
                 "puid": None,
@@ -239,7 +240,11 @@ def test_without_an_enforcement_api_vigil_records_that_the_reporter_could_not_be
     resolve(vigil, case_id, "no_action")
     eventually(lambda: outcome_rows(vigil)[0].status == "not_told", what="the job to give up")
     row = outcome_rows(vigil)[0]
-    assert (row.outcome, row.reason, row.error) == ("not_actioned", "No action", MANUAL_MODE)
+    assert (row.outcome, row.reason, row.error) == (
+        "not_actioned",
+        "The report was reviewed; no violation was found and no action was taken.",
+        MANUAL_MODE,
+    )
     assert timeline(vigil, case_id, "reporter_not_told") == [{"notice": row.id, "error": MANUAL_MODE}]
 
 
@@ -263,5 +268,5 @@ def test_a_case_closed_while_its_suspension_waits_tells_the_reporter_when_the_su
     assert (report_id, body["outcome"], body["reason"]) == (
         "rep-1",
         "not_actioned",
-        "Actioned: handed to enforcement",
+        "The report was reviewed; the reported account was not suspended.",
     )

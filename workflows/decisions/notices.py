@@ -30,7 +30,7 @@ from store.cases import Case
 from store.db import Database
 from store.decisions import NOT_TOLD, QUEUED, TOLD
 from store.signals import Report
-from workflows.cases import OUTCOMES, RESOLVED
+from workflows.cases import RESOLVED
 from workflows.cases import timeline as case_timeline
 from workflows.clock import Clock
 from workflows.decisions.ports import AppealOutcomes
@@ -41,6 +41,21 @@ NOTICE_JOB = "notice.outcome"
 ACTIONED, NOT_ACTIONED = "actioned", "not_actioned"
 MANUAL_MODE = "no enforcement API (manual mode)"
 NO_ID = "the report has no id from the platform"
+# What a reporter reads: fixed sentences per case outcome, never the analyst's resolution note,
+# which is written for the team and may name other accounts or people.
+TO_REPORTER: dict[str, tuple[str, str]] = {
+    "actioned": (ACTIONED, "The report was reviewed and action was taken on the reported account."),
+    "no_action": (NOT_ACTIONED, "The report was reviewed; no violation was found and no action was taken."),
+    "duplicate": (
+        NOT_ACTIONED,
+        "The report was reviewed together with an earlier report about the same account.",
+    ),
+    "not_ts": (
+        NOT_ACTIONED,
+        "The report was reviewed; it does not concern the platform's rules, so no action was taken.",
+    ),
+}
+NOT_SUSPENDED = "The report was reviewed; the reported account was not suspended."
 
 
 class Notices:
@@ -60,7 +75,7 @@ class Notices:
         reports = store.reports_to_tell(session, case.id)
         if not reports:
             return
-        reason = _in_words(outcome, note)
+        kind, reason = TO_REPORTER.get(outcome, (NOT_ACTIONED, TO_REPORTER["no_action"][1]))
         actioned: dict[int, list[Report]] = {}
         not_actioned: list[Report] = []
         for report in reports:
@@ -71,7 +86,7 @@ class Notices:
                 actioned.setdefault(state[1], []).append(report)
         for request_id, told in actioned.items():
             self._actioned(session, case.id, request_id, told)
-        self._queue(session, case.id, not_actioned, NOT_ACTIONED, lambda _: reason)
+        self._queue(session, case.id, not_actioned, kind, lambda _: reason)
 
     def suspensions_executed(self, session: Session, request_id: int, account_ids: Sequence[str]) -> None:
         """Enforcement's results, in their transaction: these accounts' suspensions executed."""
@@ -98,8 +113,7 @@ class Notices:
             for r in store.reports_to_tell(session, case_id, account_ids)
             if store.case_suspension(session, case.ref, r.account_id) is None
         ]
-        reason = _in_words(case.outcome or "", _resolution_note(session, case_id))
-        self._queue(session, case_id, reports, NOT_ACTIONED, lambda _: reason)
+        self._queue(session, case_id, reports, NOT_ACTIONED, lambda _: NOT_SUSPENDED)
 
     # --- internals ------------------------------------------------------------------------------------
     @staticmethod
@@ -201,19 +215,6 @@ class Notices:
             if store.mark_notice(session, notice_id, status, now, error) and status == NOT_TOLD:
                 data = {"notice": notice_id, "error": error}
                 case_timeline.note(session, case_id, "reporter_not_told", data, at=now, actor="vigil")
-
-
-def _in_words(outcome: str, note: str | None) -> str:
-    words = OUTCOMES.get(outcome, outcome or "Resolved")
-    return f"{words}: {note.strip()}" if note and note.strip() else words
-
-
-def _resolution_note(session: Session, case_id: int) -> str | None:
-    for event in reversed(case_store.timeline(session, case_id)):
-        if event.kind == "resolved":
-            note = (event.data or {}).get("note")
-            return str(note) if note else None
-    return None
 
 
 def told_of_case(db: Database, case_id: int) -> list[dict[str, Any]]:
