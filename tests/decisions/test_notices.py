@@ -270,3 +270,19 @@ def test_a_case_closed_while_its_suspension_waits_tells_the_reporter_when_the_su
         "not_actioned",
         "The report was reviewed; the reported account was not suspended.",
     )
+
+
+def test_a_host_dealt_with_outside_vigil_is_actioned_for_the_reporter_without_the_analysts_note(
+    make_vigil: VigilFactory, fake_enforcement: FakeEnforcement
+) -> None:
+    fake_enforcement.add("acct_1")
+    desk = make_vigil(fake_enforcement)
+    _, case_id = open_case(desk)
+    file_reports(desk, report("rep-3", reporter="guest_3"))
+    # The listing was taken down by the content team: no suspension in Vigil, the case is actioned.
+    resolve(desk, case_id, "actioned", "content team removed it; guest_4 and acct_9 also involved")
+    eventually(lambda: fake_enforcement.notice_outcomes, what="the reporter to be told")
+    [(report_id, body)] = fake_enforcement.notice_outcomes
+    assert (report_id, body["outcome"], body["puid"]) == ("rep-3", "actioned", None)
+    assert body["reason"] == "The report was reviewed and action was taken on the reported account."
+    assert "acct_9" not in json.dumps(body)  # the team's note stays with the team
