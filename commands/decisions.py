@@ -15,7 +15,7 @@ from slack_sdk.errors import SlackApiError
 
 from commands.access import require
 from commands.blocks import decisions as blocks
-from commands.blocks import reports as report_blocks
+from commands.blocks import qa as qa_blocks
 from commands.context import AppContext
 from commands.enforcement.forms import request_view
 from commands.listeners import timed
@@ -170,7 +170,7 @@ def _qa(call: VigilCall) -> None:
     week = ctx.reports.qa_by_analyst(now - timedelta(days=7), now, label)
     pending = len(ctx.qa.pending_for(call.user_id, limit=1000)) if ctx.qa is not None else 0
     admin = ctx.roles.has(call.user_id, Role.admin)
-    text, reply = report_blocks.qa_command_blocks(week, pending, admin)
+    text, reply = qa_blocks.qa_command_blocks(week, pending, admin)
     call.respond(text=text, blocks=reply, response_type="ephemeral")
 
 

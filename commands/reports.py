@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from slack_sdk import WebClient
 
+from commands.blocks import qa as qa_blocks
 from commands.blocks import reports as blocks
 from commands.blocks.common import escape
 from commands.vigil import VigilCall, subcommand
@@ -33,7 +34,7 @@ class SlackReportNotifier(ReportNotifier, QaAdminNotifier):
 
     def qa_by_analyst(self, user: str, week: QaAnalystWeek) -> None:
         """A DM to one admin: the per-analyst table never goes to a channel."""
-        text, dm = blocks.qa_admin_blocks(week)
+        text, dm = qa_blocks.qa_admin_blocks(week)
         self.client.chat_postMessage(channel=user, text=text, blocks=dm, unfurl_links=False)
 
     def upload_chart(self, where: MessageRef, period: Period, chart: Chart) -> None:

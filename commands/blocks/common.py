@@ -111,3 +111,17 @@ def mention(user: str | None) -> str:
     if user[:1] in ("U", "W") and user[1:].isalnum() and user.upper() == user:
         return f"<@{user}>"
     return f"`{escape(user)}`"
+
+
+LIST_MAX = 8  # lines per list in a section; the rest is summed up
+
+
+def pct(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0%}"
+
+
+def bullets(lines: list[str], more: str = "more") -> str:
+    shown = lines[:LIST_MAX]
+    if len(lines) > LIST_MAX:
+        shown.append(f"… and {len(lines) - LIST_MAX} {more}")
+    return "\n".join(f"• {line}" for line in shown)

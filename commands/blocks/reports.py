@@ -14,17 +14,20 @@ from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
 
 from commands.blocks.common import (
     as_dicts,
+    bullets,
     context,
     divider,
     escape,
     header,
     mention,
+    pct,
     section,
     truncate,
     user_text,
 )
 from commands.blocks.coverage import digest_coverage_text
 from commands.blocks.handoff import digest_handoff_text
+from commands.blocks.qa import qa_sections
 from workflows.cases import CATEGORIES
 from workflows.reports import (
     AbusePattern,
@@ -35,11 +38,6 @@ from workflows.reports import (
     DigestReport,
     EnforcementFigures,
     InvestigationWeek,
-    QaAnalystWeek,
-    QaDisagreement,
-    QaLine,
-    QaTopic,
-    QaWeek,
     Report,
     ReviewReport,
     ShiftReport,
@@ -52,7 +50,6 @@ from workflows.reports import (
 MAX_BLOCKS = 50
 MAX_FIELDS = 10
 FIELD_TEXT_MAX = 2000
-LIST_MAX = 8  # lines per list in a section; the rest is summed up
 INVESTIGATION_OUTCOMES = {
     "abuse_confirmed": "abuse confirmed",
     "legitimate_outlier": "legitimate outlier",
@@ -91,17 +88,6 @@ def _date(at: datetime) -> str:
     return f"<!date^{int(at.timestamp())}^{{date_short}}|{at:%Y-%m-%d}>"
 
 
-def pct(value: float | None) -> str:
-    return "-" if value is None else f"{value:.0%}"
-
-
-def _bullets(lines: list[str], more: str = "more") -> str:
-    shown = lines[:LIST_MAX]
-    if len(lines) > LIST_MAX:
-        shown.append(f"… and {len(lines) - LIST_MAX} {more}")
-    return "\n".join(f"• {line}" for line in shown)
-
-
 def _versus(report_period_kind: str) -> str:
     return {"week": "last week", "month": "last month", "day": "the day before"}[report_period_kind]
 
@@ -112,7 +98,7 @@ def volume_text(volume: Volume, versus: str) -> str:
     sources = ", ".join(f"{escape(line.label)} {line.change.current:,}" for line in volume.by_source)
     text = f"*Volume* · {change(volume.total, versus)} cases"
     if categories:
-        text += "\n" + _bullets(categories, "categories")
+        text += "\n" + bullets(categories, "categories")
         text += f"\n_By source:_ {sources}"
     else:
         text += "\nNo cases opened."
@@ -135,7 +121,7 @@ def sla_text(lines: list[SlaLine]) -> str:
     ]
     if not rows:
         return head + "\nNo SLA came due and nothing was claimed or resolved."
-    return head + "\n" + _bullets(rows) + "\n_median / p90; SLA met = resolved by its due time_"
+    return head + "\n" + bullets(rows) + "\n_median / p90; SLA met = resolved by its due time_"
 
 
 def backlog_text(backlog: Backlog, at_label: str) -> str:
@@ -176,123 +162,6 @@ def appeals_text(week: AppealWeek | None) -> str:
     )
 
 
-def _qa_label(key: str) -> str:
-    return escape(CATEGORIES.get(key, key.replace("_", " ")))
-
-
-def _agreed(agreed: int, of: int) -> str:
-    return f"{agreed:,}/{of:,} ({pct(agreed / of if of else None)})"
-
-
-def qa_line(line: QaLine, label: str) -> str:
-    return (
-        f"{label}: {line.answered:,} re-reviewed · same outcome {_agreed(line.outcome_agreed, line.answered)}"
-        f" · same category {_agreed(line.category_agreed, line.answered)}"
-    )
-
-
-def _said(outcome: str, category: str) -> str:
-    return f"{escape(outcome.replace('_', ' ') or '-')} ({_qa_label(category)})"
-
-
-def qa_disagreement_line(item: QaDisagreement) -> str:
-    if item.kind == "case":
-        where = f"<{item.case_link}|{escape(item.ref)}>" if item.case_link else escape(item.ref)
-    else:
-        where = escape(item.ref)
-        if item.case_ref:
-            case_ref = escape(item.case_ref)
-            where += f" (from <{item.case_link}|{case_ref}>)" if item.case_link else f" (from {case_ref})"
-        if item.card:
-            where += f" · card in <#{item.card[0]}>"
-    text = (
-        f"{where} · decided {_said(item.original_outcome, item.original_category)} · "
-        f"re-review {_said(item.review_outcome, item.review_category)}"
-    )
-    if item.note:
-        text += f" · “{user_text(item.note, 120)}”"
-    return text
-
-
-def qa_topic_line(topic: QaTopic) -> str:
-    if topic.kind == "category":
-        pair = f"{_qa_label(topic.a)} vs {_qa_label(topic.b)}"
-    else:
-        a, b = (escape(x.replace("_", " ")) for x in (topic.a, topic.b))
-        pair = f"{_qa_label(topic.scope)}, {a} vs {b}"
-    return f"{pair}: {topic.disagreed:,} of {topic.of:,} re-reviews disagreed"
-
-
-def qa_sections(week: QaWeek | None) -> list[str]:
-    """The team's QA part of the weekly review, a section each: per category, the disagreements
-    with links, the calibration topics. Nobody is named here; agreement per analyst goes to the
-    admins by DM."""
-    if week is None or not (week.sampled or week.answered):
-        return ["*QA re-reviews* · No re-reviews this week."]
-    head = f"*QA re-reviews* · {week.sampled:,} sampled, {week.answered:,} answered"
-    if not week.answered:
-        return [head + " · none answered yet."]
-    out = [
-        head
-        + f" · same outcome {_agreed(week.outcome_agreed, week.answered)}"
-        + f" · same category {_agreed(week.category_agreed, week.answered)}\n"
-        + _bullets([qa_line(line, _qa_label(line.key)) for line in week.by_category], "categories")
-    ]
-    if week.disagreements:
-        rows = [qa_disagreement_line(item) for item in week.disagreements]
-        if week.disagreements_total > len(rows):
-            rows.append(f"… and {week.disagreements_total - len(rows):,} more (`vigil qa agreement`)")
-        out.append(f"*QA disagreements* ({week.disagreements_total:,})\n" + "\n".join(f"• {r}" for r in rows))
-    if week.calibration:
-        topics = [f"{i}. {qa_topic_line(t)}" for i, t in enumerate(week.calibration, 1)]
-        out.append("*Calibration topics* (where the two sides split most)\n" + "\n".join(topics))
-    else:
-        out.append("*Calibration topics* · none: every re-review agreed.")
-    return out
-
-
-def qa_admin_blocks(week: QaAnalystWeek) -> tuple[str, list[dict[str, Any]]]:
-    """For an admin only (a DM or an ephemeral reply): agreement with each analyst's decisions."""
-    text = f"QA per analyst · {week.label}"
-    if not week.by_decider:
-        return text, as_dicts([section(f"*QA per analyst* · {escape(week.label)}\nNo re-reviews answered.")])
-    rows = [qa_line(line, mention(line.key)) for line in week.by_decider]
-    categories = [qa_line(line, _qa_label(line.key)) for line in week.by_category]
-    blocks: list[Any] = [
-        section(
-            f"*QA per analyst* · {escape(week.label)} (whose decisions were re-reviewed)\n"
-            + _bullets(rows, "analysts")
-        ),
-        section("*Per category*\n" + _bullets(categories, "categories")),
-        context("Only admins see this. Use it to coach, not to rank."),
-    ]
-    return text, as_dicts(blocks)
-
-
-def qa_command_blocks(week: QaAnalystWeek, pending: int, admin: bool) -> tuple[str, list[dict[str, Any]]]:
-    """/vigil qa: agreement per category for everyone with a role, per analyst only for admins,
-    and the person's own re-reviews waiting."""
-    categories = [qa_line(line, _qa_label(line.key)) for line in week.by_category]
-    answered = sum(line.answered for line in week.by_category)
-    head = f"*QA agreement* · {escape(week.label)} · {answered:,} re-reviews answered"
-    blocks: list[Any] = [
-        section(
-            head + ("\n" + _bullets(categories, "categories") if categories else "\nNo re-reviews answered.")
-        )
-    ]
-    if admin:
-        rows = [qa_line(line, mention(line.key)) for line in week.by_decider]
-        blocks.append(
-            section(
-                "*Per analyst* (whose decisions were re-reviewed; only admins see this)\n"
-                + (_bullets(rows, "analysts") if rows else "No re-reviews answered.")
-            )
-        )
-    queue = f"{pending:,} re-review(s) wait for you" if pending else "No re-review waits for you"
-    blocks.append(context(f"{queue} (App Home → QA queue)."))
-    return f"QA agreement: {answered} re-reviews answered", as_dicts(blocks)
-
-
 def investigations_text(week: InvestigationWeek | None, label: str = "this week") -> str:
     if week is None or not (week.opened or week.closed or week.open_now):
         return f"*Investigations* · No investigations recorded {label}."
@@ -311,7 +180,7 @@ def investigations_text(week: InvestigationWeek | None, label: str = "this week"
             + f" · open since {_date(inv.opened_at)}"
             for inv in week.oldest_open
         ]
-        text += "\n_Oldest open:_\n" + _bullets(rows, "open")
+        text += "\n_Oldest open:_\n" + bullets(rows, "open")
     return text
 
 
@@ -323,7 +192,7 @@ def anomalies_text(week: AnomalyWeek | None) -> str:
     if kinds:
         text += f" ({kinds})"
     if week.notable:
-        text += "\n" + _bullets(
+        text += "\n" + bullets(
             [f"{escape(a.ref)} {user_text(a.title, 150)} · {escape(a.status)}" for a in week.notable]
         )
     return text
@@ -339,7 +208,7 @@ def patterns_text(patterns: list[AbusePattern] | None) -> str:
         f"{user_text(p.summary, 300)}"
         for p in patterns
     ]
-    return "*Top abuse patterns*\n" + _bullets(rows)
+    return "*Top abuse patterns*\n" + bullets(rows)
 
 
 def rules_text(report: DigestReport) -> str:
@@ -350,7 +219,7 @@ def rules_text(report: DigestReport) -> str:
         f"`{escape(rule)}` {live + shadow:,}" + (f" ({shadow:,} in shadow)" if shadow else "")
         for rule, live, shadow in rules.top
     ]
-    text = f"*Rule hits* · {rules.total:,} this week\n" + _bullets(top)
+    text = f"*Rule hits* · {rules.total:,} this week\n" + bullets(top)
     if rules.shifts:
         shifts = ", ".join(f"`{escape(s.rule_id)}` {s.previous:,} → {s.current:,}" for s in rules.shifts)
         text += f"\n_Shifted week over week:_ {shifts}"
@@ -388,7 +257,7 @@ def triage_accuracy_text(lines: list[TriageAccuracyLine]) -> str:
         f"({pct(line.category_kept / line.suggested)}), priority kept {line.priority_kept}"
         for line in lines
     ]
-    return "*Triage suggestions kept by analysts* (cases resolved this week)\n" + _bullets(rows)
+    return "*Triage suggestions kept by analysts* (cases resolved this week)\n" + bullets(rows)
 
 
 def digest_blocks(report: DigestReport) -> tuple[str, list[dict[str, Any]]]:
