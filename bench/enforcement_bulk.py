@@ -277,7 +277,7 @@ def figures(quick: bool = False) -> list[dict[str, Any]]:
         ceiling_note = ""
         if result["ceiling"]:
             ceiling_note = (
-                f"; the HTTP side alone (16 threads, same gateway, no database) reached "
+                f"; the HTTP side alone (the same gateway and backlog, no database) reached "
                 f"{result['ceiling']:,.0f} calls/s "
                 f"({result['ceiling'] / result['ideal']:.2f} of ideal) in this run"
             )
