@@ -112,9 +112,9 @@ def settle_heap() -> None:
     """Move what start-up built (modules, the app, caches) out of the collector's way.
 
     A full collection walks every tracked object; Vigil starts with ~220,000 (SQLAlchemy,
-    pydantic, slack_sdk), so each one paused every thread for ~100 ms on the 2-core machine,
-    and acks caught behind one made the p99 (docs/benchmarks.md). Frozen objects are never scanned again;
-    the cost is that a cycle among them is never freed, and start-up makes none that matter.
+    pydantic, slack_sdk), and one took ~100 ms on the 2-core machine, pausing every thread,
+    acks included. Frozen objects are never scanned again; the cost is that a cycle among
+    them is never freed, and start-up makes none that matter (docs/benchmarks.md).
     """
     gc.collect()
     gc.freeze()
