@@ -212,7 +212,7 @@ class Cases:
             if self.suggestions is not None:
                 self.suggestions.resolved(session, case)
             if self.decided is not None:
-                self.decided.case_resolved(session, case, outcome, note)
+                self.decided.case_resolved(session, case, outcome)
             CASES_RESOLVED.labels(outcome=outcome).inc()
             return self._changed(session, case, "resolved")
 

@@ -69,7 +69,7 @@ class Notices:
         jobs.register(NOTICE_JOB, self._tell)
 
     # --- the decisions, each in its own transaction --------------------------------------------------
-    def case_resolved(self, session: Session, case: Case, outcome: str, note: str | None) -> None:
+    def case_resolved(self, session: Session, case: Case, outcome: str) -> None:
         """Cases' hook: every report not told yet hears the case's outcome, unless a suspension
         from the case is on its way (its execution or withdrawal tells them)."""
         reports = store.reports_to_tell(session, case.id)
@@ -86,7 +86,7 @@ class Notices:
                 actioned.setdefault(state[1], []).append(report)
         for request_id, told in actioned.items():
             self._actioned(session, case.id, request_id, told)
-        self._queue(session, case.id, not_actioned, kind, lambda _: reason)
+        self._queue(session, case.id, not_actioned, kind, reason)
 
     def suspensions_executed(self, session: Session, request_id: int, account_ids: Sequence[str]) -> None:
         """Enforcement's results, in their transaction: these accounts' suspensions executed."""
@@ -113,7 +113,7 @@ class Notices:
             for r in store.reports_to_tell(session, case_id, account_ids)
             if store.case_suspension(session, case.ref, r.account_id) is None
         ]
-        self._queue(session, case_id, reports, NOT_ACTIONED, lambda _: NOT_SUSPENDED)
+        self._queue(session, case_id, reports, NOT_ACTIONED, NOT_SUSPENDED)
 
     # --- internals ------------------------------------------------------------------------------------
     @staticmethod
@@ -133,7 +133,7 @@ class Notices:
             case_id,
             reports,
             ACTIONED,
-            lambda _: reason,
+            reason,
             puids={account: row.puid for (_, account), row in statements.items()},
         )
 
@@ -143,7 +143,7 @@ class Notices:
         case_id: int,
         reports: list[Report],
         outcome: str,
-        reason: Any,
+        reason: str,
         puids: dict[str, str] | None = None,
     ) -> None:
         if not reports:
@@ -161,7 +161,7 @@ class Notices:
                     "reporter": report.reporter,
                     "account_id": report.account_id,
                     "outcome": outcome,
-                    "reason": reason(report),
+                    "reason": reason,
                     "puid": (puids or {}).get(report.account_id),
                     "status": QUEUED if addressable else NOT_TOLD,
                     "error": None if addressable else NO_ID,
