@@ -200,13 +200,16 @@ class HttpPlatformGateway:
         loop.close()
 
     def execute(self, call: ActionCall) -> Outcome:
+        """One call, waited for: the same way in as ``submit``, so both classify alike."""
+        future = self.submit(call, lambda: True)
         try:
-            response = self._within_deadline(self._post_action(call))
-        except (httpx.TimeoutException, DeadlineExceeded):
+            # The loop enforces the deadline; this wait only guards against a stuck loop.
+            outcome = future.result(timeout=self.deadline + 5)
+        except concurrent.futures.TimeoutError:
+            future.cancel()
             return Outcome("transient", None, "timed out")
-        except httpx.HTTPError as exc:
-            return Outcome("transient", None, f"{type(exc).__name__}")
-        return classify(response)
+        assert outcome is not None  # ready() said yes
+        return outcome
 
     def submit(
         self, call: ActionCall, ready: Callable[[], bool]
